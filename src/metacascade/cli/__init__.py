@@ -1,0 +1,58 @@
+"""The ``metacascade`` command line: a thin shell over the public API."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from metacascade._version import __version__
+from metacascade.cli import run as _run
+from metacascade.cli import scenarios as _scenarios
+from metacascade.cli._common import console, fail
+from metacascade.errors import MetacascadeError
+
+app = typer.Typer(
+    name="metacascade",
+    help="Simulate, fit and time cancer metastasis.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"metacascade {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Simulate, fit and time cancer metastasis (https://github.com/metacascade)."""
+
+
+app.command("run")(_run.run)
+app.add_typer(_scenarios.app, name="scenarios")
+
+
+def main() -> None:
+    """Console entry point: user errors print one message and exit with code 2."""
+    try:
+        app(standalone_mode=False)
+    except MetacascadeError as exc:
+        fail(str(exc))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        fail("aborted")
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,72 @@
+"""``metacascade run``: simulate one scenario and write results and figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from metacascade.cli._common import atomic_directory, console
+from metacascade.engines.organism import simulate
+from metacascade.plotting import save_run_figures
+from metacascade.scenario import load_scenario
+
+SUMMARY_ROWS = [
+    ("detection_day", "diagnosis (primary reaches detection size)", "day"),
+    ("first_metastasis_day", "first metastasis expected (N = 1)", "day"),
+    ("half_probability_day", "P(at least one metastasis) = 0.5", "day"),
+    ("lead_time_days", "seeding precedes diagnosis by", "days"),
+    ("lead_time_years", "", "years"),
+    ("resection_day", "resection of the primary", "day"),
+    ("n_metastases_at_detection", "metastases at diagnosis, N", ""),
+    ("p_any_metastasis_at_detection", "P(at least one) at diagnosis", ""),
+    ("n_visible_at_detection", "visible metastases at diagnosis", ""),
+    ("burden_at_detection_cells", "metastatic burden at diagnosis", "cells"),
+    ("first_visible_metastasis_day", "first visible metastasis (relapse)", "day"),
+    ("n_metastases_final", "metastases at the end", ""),
+    ("metastatic_burden_cells_final", "metastatic burden at the end", "cells"),
+]
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "never"
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 1e6 else f"{v:.3e}"
+    return str(v)
+
+
+def summary_table(summary: dict[str, Any], title: str) -> Table:
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for key, label, unit in SUMMARY_ROWS:
+        table.add_row(label or key, _fmt(summary.get(key)), unit)
+    return table
+
+
+def run(
+    scenario: str = typer.Argument("breast", help="Built-in scenario name or a TOML file."),
+    set_: list[str] = typer.Option([], "--set", help="Override a value: dotted.key=value "
+                                   "(repeatable), e.g. --set dissemination.mu=1e-11."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder [runs/<scenario>]."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the summary table."),
+) -> None:
+    """Simulate a scenario; write summary.json, timeseries (zarr + CSV) and PNG figures."""
+    sc = load_scenario(scenario, set_)
+    target = out if out is not None else Path("runs") / sc.name
+    with console.status(f"simulating {sc.name} ..."):
+        result = simulate(sc)
+    with atomic_directory(target) as tmp:
+        result.write_into(tmp)
+        figures = save_run_figures(result, tmp)
+        (tmp / "figures.json").write_text(json.dumps(figures) + "\n")
+    if not quiet:
+        console.print(summary_table(result.summary, f"metacascade run: {sc.name}"))
+    console.print(f"results written to [bold]{target}[/] "
+                  "(summary.json, timeseries.csv, result.zarr, scenario.toml, "
+                  f"{', '.join(figures)})")

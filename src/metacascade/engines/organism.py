@@ -1,0 +1,570 @@
+"""Organism-scale size-structured model of metastasis (Iwata et al. 2000; Benzekry et al.).
+
+The density rho(t, v) of metastases of size v obeys the transport equation
+d rho/dt + d(g rho)/dv = 0 with births at v0 cells at rate B(t) (science.md §1). By the method of
+characteristics each metastasis born at time s has size X(t - s), so every observable is a
+convolution of the birth rate with a kernel of the age:
+
+    N(t)     = int_0^t B(s) ds                      number of metastases
+    M(t)     = int_0^t B(s) X(t - s) ds              metastatic burden (cells)
+    N_vis(t) = int_0^t B(s) 1[X(t - s) >= v_vis] ds  visible metastases
+    B(t)     = d(Vp(t)) 1[window] + [secondary] int_0^t B(s) d(X(t - s)) ds   (renewal equation)
+
+with d(V) = mu V^gamma. Births are grouped into cohorts by birth time (``_cohorts``); with
+autonomous growth the convolutions are evaluated by FFT. Expected counts are real numbers; the
+probability of at least one metastasis is 1 - exp(-N) (Poisson births).
+
+All functions work on a batch of patients at once (leading axis P); :func:`simulate` is the
+single-patient entry point and :func:`simulate_batch` the vectorised one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import xarray as xr
+from scipy.optimize import brentq
+
+from metacascade._version import __version__
+from metacascade.biology.dissemination import PowerDissemination, emission_window
+from metacascade.biology.growth import GrowthLaw, cells_from_diameter_mm, make_growth_law
+from metacascade.engines import _cohorts as co
+from metacascade.result import Result
+from metacascade.scenario import Scenario
+
+Array = npt.NDArray[np.float64]
+Index = npt.NDArray[np.intp]
+
+#: Internal cohort width is at most this many e-folding times of the fastest specific growth rate.
+STEP_RATE = 0.1
+
+
+def _col(x: Array, ndim: int) -> Array:
+    """Reshape a (P,) parameter to broadcast against arrays of ``ndim`` dimensions."""
+    return np.asarray(x, dtype=np.float64).reshape((-1,) + (1,) * (ndim - 1))
+
+
+@dataclass(frozen=True)
+class Patients:
+    """Per-patient parameters of a batch, as (P,) arrays (units as in the scenario)."""
+
+    primary_law: str
+    met_law: str
+    vp0: Array
+    p_rate: Array
+    p_cap: Array
+    p_exp: Array
+    v0: Array
+    m_rate: Array
+    m_cap: Array
+    m_exp: Array
+    mu: Array
+    gamma: Array
+    size_threshold: Array
+    start_day: Array
+    latency: Array
+    resection_day: Array  # inf when none (resection at detection is resolved here)
+    detection_cells: Array
+    visible_cells: Array
+
+    @property
+    def n(self) -> int:
+        return int(self.vp0.shape[0])
+
+    def take(self, idx: Index | None) -> Patients:
+        if idx is None:
+            return self
+        kw: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            kw[f.name] = v[idx] if isinstance(v, np.ndarray) else v
+        return Patients(**kw)
+
+    def primary(self, ndim: int) -> GrowthLaw:
+        return make_growth_law(self.primary_law, _col(self.p_rate, ndim), _col(self.p_cap, ndim),
+                               _col(self.p_exp, ndim))
+
+    def metastasis(self, ndim: int) -> GrowthLaw:
+        return make_growth_law(self.met_law, _col(self.m_rate, ndim), _col(self.m_cap, ndim),
+                               _col(self.m_exp, ndim))
+
+    def dissemination(self, ndim: int) -> PowerDissemination:
+        return PowerDissemination(_col(self.mu, ndim), _col(self.gamma, ndim))
+
+    # ---- derived times -------------------------------------------------------------------
+    def detection_day(self) -> Array:
+        law = self.primary(1)
+        return np.asarray(law.age_at_size(self.detection_cells, self.vp0), dtype=np.float64)
+
+    def visible_age(self) -> Array:
+        """Age at which a metastasis reaches the visibility size (latency included)."""
+        law = self.metastasis(1)
+        return self.latency + law.age_at_size(self.visible_cells, self.v0)
+
+    def window(self, duration: float) -> tuple[Array, Array]:
+        law = self.primary(1)
+        thr = np.where(self.size_threshold > self.vp0,
+                       law.age_at_size(self.size_threshold, self.vp0), 0.0)
+        return emission_window(self.start_day, thr, self.resection_day, duration)
+
+    def max_rate(self) -> float:
+        r = max(float(np.max(self.primary(1).max_specific_rate(self.vp0))),
+                float(np.max(self.metastasis(1).max_specific_rate(self.v0))))
+        return r
+
+
+def patients_from_scenarios(scenarios: Sequence[Scenario]) -> Patients:
+    """Collect the parameters of several scenarios (same growth laws) into one batch."""
+    if not scenarios:
+        raise ValueError("no scenarios given")
+    pl = {s.primary.growth for s in scenarios}
+    ml = {s.metastasis_growth_law() for s in scenarios}
+    if len(pl) > 1 or len(ml) > 1:
+        raise ValueError("a batch must share the primary and metastatic growth laws")
+
+    def arr(get: Callable[[Scenario], Any]) -> Array:
+        return np.array([np.nan if get(s) is None else get(s) for s in scenarios], dtype=np.float64)
+
+    mets = [s.metastasis_growth() for s in scenarios]
+    pat = Patients(
+        primary_law=pl.pop(),
+        met_law=ml.pop(),
+        vp0=arr(lambda s: s.primary.initial_cells),
+        p_rate=arr(lambda s: s.primary.rate_per_day),
+        p_cap=arr(lambda s: s.primary.carrying_capacity_cells),
+        p_exp=arr(lambda s: s.primary.power_law_exponent),
+        v0=np.array([m.initial_cells for m in mets], dtype=np.float64),
+        m_rate=np.array([np.nan if m.rate_per_day is None else m.rate_per_day for m in mets]),
+        m_cap=np.array([np.nan if m.carrying_capacity_cells is None else m.carrying_capacity_cells
+                        for m in mets]),
+        m_exp=np.array([np.nan if m.power_law_exponent is None else m.power_law_exponent
+                        for m in mets]),
+        mu=arr(lambda s: s.dissemination.mu),
+        gamma=arr(lambda s: s.dissemination.gamma),
+        size_threshold=arr(lambda s: s.dissemination.size_threshold_cells),
+        start_day=arr(lambda s: s.dissemination.start_day),
+        latency=arr(lambda s: s.dissemination.latency_days),
+        resection_day=arr(lambda s: np.inf if s.treatment.resection_day is None
+                          else s.treatment.resection_day),
+        detection_cells=arr(lambda s: s.detection.primary_cells),
+        visible_cells=np.asarray(
+            cells_from_diameter_mm([s.detection.visible_diameter_mm for s in scenarios])),
+    )
+    at_det = np.array([s.treatment.resection_at_detection for s in scenarios])
+    if at_det.any():
+        det = pat.detection_day()
+        res = np.where(at_det & np.isfinite(det), np.minimum(pat.resection_day, det),
+                       pat.resection_day)
+        pat = replace(pat, resection_day=res)
+    return pat
+
+
+# ------------------------------------------------------------------------------------------
+# Kernels of the age a (days since birth); ``idx`` selects the patients the ages belong to.
+
+
+def _size_kernel(pat: Patients) -> Callable[[Array, Index | None], Array]:
+    def size(age: Array, idx: Index | None) -> Array:
+        p = pat.take(idx)
+        nd = age.ndim
+        law = p.metastasis(nd)
+        grow = np.maximum(age - _col(p.latency, nd), 0.0)
+        return np.asarray(law.size(grow, _col(p.v0, nd)), dtype=np.float64)
+
+    return size
+
+
+def _visible_kernel(pat: Patients, weight_by_size: bool) -> Callable[[Array, Index | None], Array]:
+    size = _size_kernel(pat)
+    a_vis = pat.visible_age()
+
+    def visible(age: Array, idx: Index | None) -> Array:
+        av = _col(a_vis if idx is None else a_vis[idx], age.ndim)
+        seen = (age >= av).astype(np.float64)
+        return seen * size(age, idx) if weight_by_size else seen
+
+    return visible
+
+
+def _emission_kernel(pat: Patients) -> Callable[[Array, Index | None], Array]:
+    size = _size_kernel(pat)
+
+    def emission(age: Array, idx: Index | None) -> Array:
+        p = pat.take(idx)
+        return p.dissemination(age.ndim).rate(size(age, idx))
+
+    return emission
+
+
+def _above_kernel(pat: Patients, min_age: Array) -> Callable[[Array, Index | None], Array]:
+    def above(age: Array, idx: Index | None) -> Array:
+        a = _col(min_age if idx is None else min_age[idx], age.ndim)
+        return (age >= a).astype(np.float64)
+
+    return above
+
+
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Solution:
+    """Raw engine output for a batch: grid, cohort moments and time series on the output grid."""
+
+    pat: Patients
+    h: float
+    n_cells: int
+    out_every: int
+    duration: float
+    t_on: Array
+    t_off: Array
+    primary_moments: Array  # (P, J, 3)
+    moments: Array  # (P, J, 3) total births (primary + secondary)
+    secondary: bool
+    series: dict[str, Array]  # each (P, n_out)
+    times: Array  # (n_out,)
+
+    # ---- evaluation at arbitrary times --------------------------------------------------
+    def _primary_rate(self, idx: Index | None) -> Callable[[Array], Array]:
+        p = self.pat.take(idx)
+
+        def rate(s: Array) -> Array:
+            nd = s.ndim
+            vp = p.primary(nd).size(s, _col(p.vp0, nd))
+            return p.dissemination(nd).rate(vp)
+
+        return rate
+
+    def primary_cells(self, t: npt.ArrayLike) -> Array:
+        """Primary size at times ``t`` (P, T); zero after resection (its size at the instant of
+        resection is the size removed)."""
+        t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+        law = self.pat.primary(2)
+        vp = law.size(t[None, :], _col(self.pat.vp0, 2))
+        return np.where(t[None, :] <= _col(self.pat.resection_day, 2), vp, 0.0)
+
+    def evaluate(self, t: float, kernel: Callable[[Array, Index | None], Array],
+                 breaks: Array) -> Array:
+        """Q(t) = int_0^t B(s) K(t - s) ds for every patient, at one arbitrary time t."""
+        h = self.h
+        t = float(min(max(t, 0.0), self.n_cells * h))
+        j_full = min(int(np.floor(t / h + 1e-12)), self.n_cells)
+        delta = t - j_full * h
+        inv = 1.0 / co.norm2(h)
+        total = np.zeros(self.pat.n)
+        if j_full > 0:
+            w = co.kernel_weights(kernel, h, j_full, breaks, offset=np.full(self.pat.n, delta))
+            b = self.moments[:, :j_full, :][:, ::-1, :] * inv
+            total += np.einsum("pjm,pjm->p", b, w[:, 1:, :])
+        if delta > 1e-12 * h and j_full < self.n_cells:
+            total += self._partial_cell(j_full, t, kernel, breaks)
+        return total
+
+    def _partial_cell(self, j: int, t: float, kernel: Callable[[Array, Index | None], Array],
+                      breaks: Array) -> Array:
+        """Births in [j h, t] (a cell cut by t): the primary part exactly, secondary by its
+        Legendre reconstruction."""
+        h = self.h
+        lo, hi = j * h, t
+        cuts = np.concatenate([t - breaks, self.t_on[:, None], self.t_off[:, None]], axis=1)
+        pts = np.sort(np.clip(np.where(np.isfinite(cuts), cuts, lo), lo, hi), axis=1)
+        n = self.pat.n
+        pts = np.concatenate([np.full((n, 1), lo), pts, np.full((n, 1), hi)], axis=1)
+        s, w = co.gauss_nodes(pts[:, :-1], pts[:, 1:])  # (P, S, q)
+        on = (s >= self.t_on[:, None, None]) & (s < self.t_off[:, None, None])
+        births = np.where(on, self._primary_rate(None)(s), 0.0)
+        if self.secondary:
+            sec = (self.moments[:, j, :] - self.primary_moments[:, j, :]) / co.norm2(h)
+            x = (s - (j + 0.5) * h) * (2.0 / h)
+            births = births + np.einsum("psqm,pm->psq", co.legendre(x), sec)
+        return np.einsum("psq,psq->p", births * w, kernel(t - s, None))
+
+    # ---- observables at an arbitrary time -------------------------------------------------
+    def kernels(self) -> dict[str, tuple[Callable[[Array, Index | None], Array], Array]]:
+        pat = self.pat
+        a_vis = pat.visible_age()
+        brk_size = pat.latency[:, None]
+        brk_vis = np.stack([pat.latency, a_vis], axis=1)
+        return {
+            "n_metastases": (_above_kernel(pat, np.zeros(pat.n)), np.zeros((pat.n, 0))),
+            "metastatic_burden_cells": (_size_kernel(pat), brk_size),
+            "n_visible": (_visible_kernel(pat, False), brk_vis),
+            "visible_burden_cells": (_visible_kernel(pat, True), brk_vis),
+        }
+
+    def at(self, t: float) -> dict[str, Array]:
+        """All observables at one arbitrary time (arrays over patients)."""
+        out = {name: self.evaluate(t, k, b) for name, (k, b) in self.kernels().items()}
+        out["primary_cells"] = self.primary_cells([t])[:, 0]
+        out["p_any_metastasis"] = -np.expm1(-out["n_metastases"])
+        return out
+
+    def count_above(self, t: float, sizes: Array) -> Array:
+        """Expected number of metastases with at least ``sizes[k]`` cells at time t: (P, K)."""
+        pat = self.pat
+        law = pat.metastasis(2)
+        ages = pat.latency[:, None] + law.age_at_size(np.asarray(sizes)[None, :],
+                                                      pat.v0[:, None])
+        ages = np.where(np.asarray(sizes)[None, :] <= pat.v0[:, None], 0.0, ages)
+        out = np.zeros((pat.n, len(sizes)))
+        for k in range(len(sizes)):
+            a = ages[:, k]
+            out[:, k] = self.evaluate(t, _above_kernel(pat, a), a[:, None])
+        return out
+
+    def cumulative_number(self, t: float) -> Array:
+        return self.evaluate(t, _above_kernel(self.pat, np.zeros(self.pat.n)),
+                             np.zeros((self.pat.n, 0)))
+
+    def time_of_number(self, level: float) -> Array:
+        """First time at which N(t) reaches ``level`` (nan if never)."""
+        n_grid = np.concatenate([np.zeros((self.pat.n, 1)), np.cumsum(self.moments[:, :, 0], 1)],
+                                axis=1)
+        out = np.full(self.pat.n, np.nan)
+        for p in range(self.pat.n):
+            k = int(np.searchsorted(n_grid[p], level, side="left"))
+            if k == 0 or k > self.n_cells:
+                continue
+            lo, hi = (k - 1) * self.h, k * self.h
+            sol = self.take(p)
+
+            def f(t: float, sol: Solution = sol) -> float:
+                return float(sol.cumulative_number(t)[0] - level)
+
+            out[p] = brentq(f, lo, hi, xtol=1e-10 * max(hi, 1.0), rtol=1e-12)
+        return out
+
+    def take(self, p: int) -> Solution:
+        idx = np.array([p])
+        return Solution(
+            pat=self.pat.take(idx), h=self.h, n_cells=self.n_cells, out_every=self.out_every,
+            duration=self.duration, t_on=self.t_on[idx], t_off=self.t_off[idx],
+            primary_moments=self.primary_moments[idx], moments=self.moments[idx],
+            secondary=self.secondary, series={k: v[idx] for k, v in self.series.items()},
+            times=self.times,
+        )
+
+
+def choose_step(pat: Patients, output_step: float, max_step: float | None) -> tuple[float, int]:
+    """Cohort width h = output_step / m with m the smallest integer keeping h * rate <= STEP_RATE."""
+    rate = max(pat.max_rate(), 1e-12)
+    target = STEP_RATE / rate
+    if max_step is not None:
+        target = min(target, max_step)
+    m = max(1, int(np.ceil(output_step / target - 1e-9)))
+    return output_step / m, m
+
+
+def solve(
+    pat: Patients,
+    duration: float,
+    output_step: float,
+    secondary: bool,
+    max_step: float | None = None,
+) -> Solution:
+    """Run the cohort engine for a batch of patients with autonomous metastatic growth."""
+    h, m = choose_step(pat, output_step, max_step)
+    n_out = int(np.floor(duration / output_step + 1e-9)) + 1
+    n_cells = (n_out - 1) * m if n_out > 1 else m
+    t_on, t_off = pat.window(n_cells * h)
+
+    def rate(s: Array) -> Array:
+        nd = s.ndim
+        vp = pat.primary(nd).size(s, _col(pat.vp0, nd))
+        return pat.dissemination(nd).rate(vp)
+
+    b_primary = co.source_moments(rate, h, n_cells, t_on, t_off)
+    if secondary:
+        lam = co.renewal_weights(_emission_kernel(pat), h, n_cells, pat.latency[:, None])
+        b_total = co.solve_renewal(b_primary, lam, h)
+    else:
+        b_total = b_primary
+
+    sol = Solution(pat=pat, h=h, n_cells=n_cells, out_every=m, duration=duration, t_on=t_on,
+                   t_off=t_off, primary_moments=b_primary, moments=b_total, secondary=secondary,
+                   series={}, times=np.arange(n_out, dtype=np.float64) * output_step)
+    inv = 1.0 / co.norm2(h)
+    scaled = b_total * inv
+    series: dict[str, Array] = {}
+    n_grid = np.concatenate([np.zeros((pat.n, 1)), np.cumsum(b_total[:, :, 0], axis=1)], axis=1)
+    series["n_metastases"] = n_grid[:, ::m][:, :n_out]
+    for name, (kern, brk) in sol.kernels().items():
+        if name == "n_metastases":
+            continue
+        w = co.kernel_weights(kern, h, n_cells, brk)
+        series[name] = co.causal_convolution(scaled, w)[:, ::m][:, :n_out]
+    series["primary_cells"] = sol.primary_cells(sol.times)
+    series["p_any_metastasis"] = -np.expm1(-series["n_metastases"])
+    series["birth_rate_per_day"] = _birth_rate_on_grid(b_total, h, m, n_out)
+    sol.series = series
+    return sol
+
+
+def _birth_rate_on_grid(moments: Array, h: float, m: int, n_out: int) -> Array:
+    """Cell-average birth rate, reported at the end of each cell (left value 0 at t = 0)."""
+    avg = moments[:, :, 0] / h
+    out = np.concatenate([np.zeros((avg.shape[0], 1)), avg], axis=1)
+    return out[:, ::m][:, :n_out]
+
+
+# ------------------------------------------------------------------------------------------
+# Scenario -> Result
+
+
+def size_distribution(sol: Solution, times: Sequence[float], n_bins: int = 48) -> xr.Dataset:
+    """Expected number of metastases per logarithmic size bin at the given times (patient 0).
+
+    Bins run from the birth size to the largest size reached; ``density_per_cell`` is
+    rho(t, v) = B(t - a(v)) / g(v) evaluated at the geometric bin centres.
+    """
+    pat = sol.pat
+    v0 = float(pat.v0[0])
+    law = pat.metastasis(1)
+    v_max = float(np.max(law.size(np.array([sol.n_cells * sol.h]), np.array([v0]))))
+    edges = np.geomspace(v0, max(v_max, v0 * 10.0), n_bins + 1)
+    counts = np.zeros((len(times), n_bins))
+    for i, t in enumerate(times):
+        above = sol.count_above(float(t), edges)[0]
+        counts[i] = np.maximum(above[:-1] - above[1:], 0.0)
+    centres = np.sqrt(edges[:-1] * edges[1:])
+    return xr.Dataset(
+        {
+            "count": (("at_day", "size_cells"), counts,
+                      {"units": "metastases", "long_name": "expected metastases in the bin"}),
+            "bin_lower_cells": ("size_cells", edges[:-1], {"units": "cells"}),
+            "bin_upper_cells": ("size_cells", edges[1:], {"units": "cells"}),
+        },
+        coords={"at_day": np.asarray(times, dtype=np.float64),
+                "size_cells": ("size_cells", centres, {"units": "cells"})},
+    )
+
+
+def key_events(sol: Solution) -> list[dict[str, Any]]:
+    """Detection, first metastasis (N = 1), P(any) = 0.5 and the state at detection, per patient."""
+    pat = sol.pat
+    det = pat.detection_day()
+    first = sol.time_of_number(1.0)
+    half = sol.time_of_number(float(np.log(2.0)))
+    a_vis = pat.visible_age()
+    end = sol.n_cells * sol.h
+    out: list[dict[str, Any]] = [{} for _ in range(pat.n)]
+    at_det: dict[str, Array] = {}
+    finite = np.isfinite(det) & (det <= end)
+    if finite.any():
+        # evaluate at each patient's own detection time
+        for q in np.nonzero(finite)[0]:
+            vals = sol.take(int(q)).at(float(det[q]))
+            for k, v in vals.items():
+                at_det.setdefault(k, np.full(pat.n, np.nan))[q] = v[0]
+    for p in range(pat.n):
+        d = float(det[p]) if finite[p] else None
+        f = float(first[p]) if np.isfinite(first[p]) else None
+        e: dict[str, Any] = {
+            "detection_day": d,
+            "first_metastasis_day": f,
+            "lead_time_days": (d - f) if (d is not None and f is not None) else None,
+            "half_probability_day": float(half[p]) if np.isfinite(half[p]) else None,
+            "resection_day": float(pat.resection_day[p]) if np.isfinite(pat.resection_day[p])
+            else None,
+            "visible_age_days": float(a_vis[p]) if np.isfinite(a_vis[p]) else None,
+            "first_visible_metastasis_day": (f + float(a_vis[p]))
+            if (f is not None and np.isfinite(a_vis[p]) and f + a_vis[p] <= end) else None,
+        }
+        e["lead_time_years"] = e["lead_time_days"] / 365.25 if e["lead_time_days"] is not None \
+            else None
+        for key, name in (("n_metastases", "n_metastases_at_detection"),
+                          ("metastatic_burden_cells", "burden_at_detection_cells"),
+                          ("n_visible", "n_visible_at_detection"),
+                          ("visible_burden_cells", "visible_burden_at_detection_cells"),
+                          ("p_any_metastasis", "p_any_metastasis_at_detection"),
+                          ("primary_cells", "primary_cells_at_detection")):
+            e[name] = float(at_det[key][p]) if (d is not None and key in at_det) else None
+        for key in ("n_metastases", "metastatic_burden_cells", "n_visible",
+                    "visible_burden_cells", "p_any_metastasis", "primary_cells"):
+            e[f"{key}_final"] = float(sol.series[key][p, -1])
+        out[p] = e
+    return out
+
+
+def timeseries_dataset(sol: Solution, p: int, organs: dict[str, float]) -> xr.Dataset:
+    """The time series of patient ``p`` as an xarray Dataset with units."""
+    units = {
+        "primary_cells": ("cells", "primary tumour size"),
+        "n_metastases": ("metastases", "expected number of metastases N(t)"),
+        "metastatic_burden_cells": ("cells", "metastatic burden M(t)"),
+        "n_visible": ("metastases", "expected number of visible metastases"),
+        "visible_burden_cells": ("cells", "burden in visible metastases"),
+        "p_any_metastasis": ("1", "probability of at least one metastasis, 1 - exp(-N)"),
+        "birth_rate_per_day": ("metastases/day", "cohort-average birth rate of metastases"),
+    }
+    data: dict[str, Any] = {}
+    for name, (unit, long) in units.items():
+        data[name] = ("time_days", sol.series[name][p], {"units": unit, "long_name": long})
+    names = list(organs)
+    frac = np.array([organs[o] for o in names])
+    for name in ("n_metastases", "metastatic_burden_cells", "n_visible", "visible_burden_cells"):
+        unit, long = units[name]
+        data[f"{name}_by_organ"] = (("time_days", "organ"),
+                                    sol.series[name][p][:, None] * frac[None, :],
+                                    {"units": unit, "long_name": f"{long}, by organ"})
+    return xr.Dataset(
+        data,
+        coords={"time_days": ("time_days", sol.times, {"units": "day"}),
+                "organ": ("organ", np.array(names, dtype=object))},
+    )
+
+
+def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -> Result:
+    """Simulate one patient described by ``scenario`` with the organism engine.
+
+    ``size_times``: days at which to store the size distribution of metastases; by default the
+    detection day (if reached) and the final time.
+    """
+    sim = scenario.simulation
+    pat = patients_from_scenarios([scenario])
+    sol = solve(pat, sim.duration_days, sim.output_step_days, scenario.dissemination.secondary,
+                sim.max_internal_step_days)
+    events = key_events(sol)[0]
+    if size_times is None:
+        size_times = [t for t in (events["detection_day"], float(sol.times[-1])) if t is not None]
+    sizes = size_distribution(sol, size_times) if size_times else None
+    organs = {k: o.seeding_fraction for k, o in scenario.organs.items()}
+    ts = timeseries_dataset(sol, 0, organs)
+    ts.attrs["engine"] = "organism (birth cohorts, Legendre moments)"
+    ts.attrs["cohort_width_days"] = sol.h
+    return Result(timeseries=ts, summary=events, scenario=scenario, version=__version__,
+                  seed=scenario.simulation.seed,
+                  created=datetime.now(UTC).isoformat(timespec="seconds"), sizes=sizes,
+                  extra={"cohort_width_days": sol.h})
+
+
+def simulate_batch(scenarios: Sequence[Scenario]) -> tuple[xr.Dataset, pd.DataFrame]:
+    """Simulate many patients at once (vectorised over patients; same growth laws and grid).
+
+    Returns the time series with dimensions (patient, time_days) and one row of key events per
+    patient.
+    """
+    first = scenarios[0]
+    sim = first.simulation
+    for s in scenarios[1:]:
+        if (s.simulation.duration_days, s.simulation.output_step_days) != (
+                sim.duration_days, sim.output_step_days):
+            raise ValueError("a batch must share simulation.duration_days and output_step_days")
+        if s.dissemination.secondary != first.dissemination.secondary:
+            raise ValueError("a batch must share dissemination.secondary")
+    pat = patients_from_scenarios(scenarios)
+    sol = solve(pat, sim.duration_days, sim.output_step_days, first.dissemination.secondary,
+                sim.max_internal_step_days)
+    ds = xr.Dataset(
+        {k: (("patient", "time_days"), v) for k, v in sol.series.items()},
+        coords={"patient": np.arange(pat.n), "time_days": sol.times},
+    )
+    events = pd.DataFrame(key_events(sol))
+    events.insert(0, "patient", np.arange(pat.n))
+    return ds, events

@@ -1,0 +1,512 @@
+"""The scenario: every input of a simulation as validated pydantic models, with TOML in and out.
+
+Every field carries a description, a unit (``json_schema_extra["unit"]``), bounds and the source of
+its default (``json_schema_extra["source"]``). Models are strict (``extra="forbid"``): a misspelt key
+is an error, never silently ignored. Time is in days and sizes in cells (science.md conventions).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from metacascade.errors import ScenarioError
+
+GrowthName = Literal["exponential", "gompertz", "logistic", "power_law"]
+
+
+def param(
+    default: Any,
+    *,
+    unit: str,
+    description: str,
+    source: str = "",
+    **bounds: Any,
+) -> Any:
+    """A scenario field with its unit and the source of its default recorded in the JSON schema."""
+    extra: dict[str, Any] = {"unit": unit}
+    if source:
+        extra["source"] = source
+    return Field(default, description=description, json_schema_extra=extra, **bounds)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class GrowthParameters(Strict):
+    """Parameters shared by the primary and the metastatic growth laws."""
+
+    initial_cells: float = param(
+        1.0,
+        unit="cells",
+        gt=0,
+        le=1e13,
+        description="Size at time zero (primary) or at birth (metastasis).",
+        source="One founder cell (Iwata 2000; Benzekry 2021).",
+    )
+    rate_per_day: float | None = param(
+        None,
+        unit="day^-1 (power law: cells^(1-p) day^-1)",
+        gt=0,
+        le=100,
+        description=(
+            "Growth rate: exponential dV/dt = r V; Gompertz dV/dt = r V ln(K/V); logistic "
+            "dV/dt = r V (1 - V/K); power law dV/dt = r V^p."
+        ),
+    )
+    carrying_capacity_cells: float | None = param(
+        None,
+        unit="cells",
+        gt=1,
+        le=1e14,
+        description="Plateau size K of the Gompertz and logistic laws.",
+    )
+    power_law_exponent: float | None = param(
+        None,
+        unit="1",
+        gt=0,
+        lt=1,
+        description="Exponent p of the power law dV/dt = r V^p.",
+    )
+
+    def _check_law(self, law: str, where: str) -> None:
+        if self.rate_per_day is None:
+            raise ValueError(f"{where}.rate_per_day is required for growth {law!r}")
+        if law in ("gompertz", "logistic"):
+            if self.carrying_capacity_cells is None:
+                raise ValueError(f"{where}.carrying_capacity_cells is required for growth {law!r}")
+            if self.initial_cells >= self.carrying_capacity_cells:
+                raise ValueError(
+                    f"{where}.initial_cells = {self.initial_cells:g} must be below "
+                    f"{where}.carrying_capacity_cells = {self.carrying_capacity_cells:g}"
+                )
+        if law == "power_law" and self.power_law_exponent is None:
+            raise ValueError(f"{where}.power_law_exponent is required for growth 'power_law'")
+
+
+class Primary(GrowthParameters):
+    """The primary tumour, grown from ``initial_cells`` at day 0."""
+
+    growth: GrowthName = param(
+        "gompertz",
+        unit="-",
+        description="Growth law of the primary tumour.",
+        source="Gompertz: Norton 1988; Iwata 2000.",
+    )
+
+    @model_validator(mode="after")
+    def _laws(self) -> Primary:
+        self._check_law(self.growth, "primary")
+        return self
+
+
+class Metastasis(GrowthParameters):
+    """Growth of every metastasis from its birth size."""
+
+    growth: GrowthName | Literal["same_as_primary"] = param(
+        "same_as_primary",
+        unit="-",
+        description=(
+            "Growth law of metastases; 'same_as_primary' copies the primary's law and parameters "
+            "(Iwata 2000; Benzekry 2021)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _laws(self) -> Metastasis:
+        if self.growth != "same_as_primary":
+            self._check_law(self.growth, "metastasis")
+        return self
+
+
+class Dissemination(Strict):
+    """Seeding of new metastases at rate d(V) = mu V^gamma (science.md §1)."""
+
+    mu: float = param(
+        1e-11,
+        unit="cell^-gamma day^-1",
+        ge=0,
+        le=1e3,
+        description="Dissemination coefficient mu of d(V) = mu V^gamma.",
+        source="~1e-11 for gamma = 1 (Benzekry breast/neuroblastoma fits; science.md V30).",
+    )
+    gamma: float = param(
+        1.0,
+        unit="1",
+        ge=0,
+        le=1,
+        description="Shedding exponent gamma (1: every cell may leave; 2/3: surface shedding).",
+        source="Benzekry 2016, 2021 (gamma = 1); Iwata 2000 (0.663).",
+    )
+    secondary: bool = param(
+        False,
+        unit="-",
+        description="Metastases also seed metastases (renewal equation; Iwata 2000).",
+    )
+    size_threshold_cells: float = param(
+        0.0,
+        unit="cells",
+        ge=0,
+        le=1e14,
+        description="The primary seeds only once it holds at least this many cells (V_d0).",
+        source="Benzekry model_met_discrete.m (science.md §1.4); 0 = no threshold.",
+    )
+    start_day: float = param(
+        0.0,
+        unit="day",
+        ge=0,
+        le=1e6,
+        description="No seeding before this day (t_d0).",
+        source="Benzekry model_met_discrete.m; 0 = no threshold.",
+    )
+    latency_days: float = param(
+        0.0,
+        unit="day",
+        ge=0,
+        le=1e5,
+        description="A new metastasis stays at its birth size for this long before growing (tau0).",
+        source="Benzekry code; Bilous 2019 fitted 4.4-5.7 months for NSCLC brain metastases.",
+    )
+
+
+class Organ(Strict):
+    """A site of metastasis and its share of arriving metastases."""
+
+    seeding_fraction: float = param(
+        1.0,
+        unit="1",
+        ge=0,
+        le=1,
+        description="Fraction of new metastases that settle in this organ (fractions sum to 1).",
+    )
+    description: str = param("", unit="-", description="Free text.")
+
+
+class Detection(Strict):
+    """When lesions are clinically seen."""
+
+    primary_cells: float = param(
+        1e9,
+        unit="cells",
+        gt=1,
+        le=1e14,
+        description="Size at which the primary tumour is detected (diagnosis).",
+        source="About 1 cm^3 = 1e9 cells (Friberg & Mattson 1997; science.md conventions).",
+    )
+    visible_diameter_mm: float = param(
+        5.0,
+        unit="mm",
+        gt=0,
+        le=500,
+        description="Diameter above which a metastasis is visible on imaging.",
+        source="Order of CT slice thickness, 5 mm (Eisenhauer et al. 2009, RECIST 1.1).",
+    )
+
+
+class Treatment(Strict):
+    """Treatment events. Resection of the primary stops its seeding."""
+
+    resection_day: float | None = param(
+        None,
+        unit="day",
+        ge=0,
+        le=1e6,
+        description="Day of resection of the primary tumour (none if unset).",
+    )
+    resection_at_detection: bool = param(
+        False,
+        unit="-",
+        description="Resect the primary on the day it reaches detection.primary_cells.",
+    )
+
+
+class Simulation(Strict):
+    """Numerical settings."""
+
+    duration_days: float = param(
+        3650.0, unit="day", gt=0, le=1e5, description="Simulated time span from the first cell."
+    )
+    output_step_days: float = param(
+        1.0, unit="day", gt=0, le=1e4, description="Spacing of the reported time series."
+    )
+    max_internal_step_days: float | None = param(
+        None,
+        unit="day",
+        gt=0,
+        le=1e4,
+        description=(
+            "Upper bound on the internal birth-cohort width; by default it is chosen from the "
+            "fastest growth rate (0.1 / rate) and divides the output step."
+        ),
+    )
+    seed: int = param(
+        0,
+        unit="-",
+        ge=0,
+        le=2**63 - 1,
+        description="Random seed (recorded in every output; stochastic engines use it).",
+    )
+
+    @model_validator(mode="after")
+    def _steps(self) -> Simulation:
+        if self.output_step_days > self.duration_days:
+            raise ValueError(
+                f"simulation.output_step_days = {self.output_step_days:g} exceeds "
+                f"simulation.duration_days = {self.duration_days:g}"
+            )
+        n = self.duration_days / self.output_step_days
+        if n > 2_000_000:
+            raise ValueError(
+                f"simulation.duration_days / output_step_days = {n:.3g} output points; "
+                "at most 2e6 are allowed"
+            )
+        return self
+
+
+def _default_organs() -> dict[str, Organ]:
+    return {"distant": Organ(seeding_fraction=1.0, description="All distant sites together.")}
+
+
+class Scenario(Strict):
+    """A whole simulation input: one patient (or the typical patient of a cohort)."""
+
+    name: str = param("custom", unit="-", description="Short identifier, used for output folders.")
+    description: str = param("", unit="-", description="What the scenario represents.")
+    references: list[str] = param([], unit="-", description="Sources of the parameter values.")
+    primary: Primary = Field(
+        default_factory=lambda: Primary(rate_per_day=6.39e-4, carrying_capacity_cells=1e12),
+        description="The primary tumour (default: the Gompertz law of the breast scenario).")
+    metastasis: Metastasis = Field(default_factory=Metastasis,
+                                   description="Growth of metastases.")
+    dissemination: Dissemination = Field(default_factory=Dissemination,
+                                         description="Seeding of new metastases.")
+    organs: dict[str, Organ] = Field(default_factory=_default_organs,
+                                     description="Sites of metastasis by name.")
+    detection: Detection = Field(default_factory=Detection,
+                                 description="Detection thresholds of primary and metastases.")
+    treatment: Treatment = Field(default_factory=Treatment, description="Treatment events.")
+    simulation: Simulation = Field(default_factory=Simulation,
+                                   description="Numerical settings and seed.")
+
+    @model_validator(mode="after")
+    def _organs(self) -> Scenario:
+        if not self.organs:
+            raise ValueError("organs: at least one organ is required")
+        total = sum(o.seeding_fraction for o in self.organs.values())
+        if not math.isclose(total, 1.0, rel_tol=0, abs_tol=1e-9):
+            parts = ", ".join(f"{k} = {o.seeding_fraction:g}" for k, o in self.organs.items())
+            raise ValueError(f"organs.*.seeding_fraction must sum to 1, got {total:g} ({parts})")
+        return self
+
+    def metastasis_growth(self) -> GrowthParameters:
+        """The effective metastatic growth parameters (resolving ``same_as_primary``)."""
+        if self.metastasis.growth == "same_as_primary":
+            return self.primary.model_copy(update={"initial_cells": self.metastasis.initial_cells})
+        return self.metastasis
+
+    def metastasis_growth_law(self) -> str:
+        g = self.metastasis.growth
+        return self.primary.growth if g == "same_as_primary" else g
+
+    def to_toml(self) -> str:
+        return dump_toml(self)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading, overriding, saving
+
+
+def builtin_names() -> list[str]:
+    """Names of the scenarios shipped with the package."""
+    files = resources.files("metacascade") / "scenarios"
+    return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".toml"))
+
+
+def builtin_text(name: str) -> str:
+    path = resources.files("metacascade") / "scenarios" / f"{name}.toml"
+    if not path.is_file():
+        raise ScenarioError(
+            f"unknown scenario {name!r}; built-in scenarios are: {', '.join(builtin_names())}"
+        )
+    return path.read_text(encoding="utf-8")
+
+
+def _read_source(source: str | Path) -> tuple[dict[str, Any], str]:
+    text_source = str(source)
+    if text_source.endswith(".toml") or Path(text_source).exists():
+        path = Path(text_source)
+        if not path.is_file():
+            raise ScenarioError(f"scenario file {text_source!r} does not exist")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"cannot read scenario file {text_source!r}: {exc}") from None
+        label = text_source
+    else:
+        text = builtin_text(text_source)
+        label = f"built-in scenario {text_source!r}"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{label} is not valid TOML: {exc}") from None
+    return data, label
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Parse ``dotted.key=value``; the value is read as TOML (number, bool, string, array)."""
+    if "=" not in item:
+        raise ScenarioError(f"override {item!r} must look like dotted.key=value")
+    key, raw = item.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ScenarioError(f"override {item!r} has an empty key")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word such as gompertz
+    if isinstance(value, str) and value.lower() in ("none", "null"):
+        value = None
+    return key.split("."), value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str] | Mapping[str, Any]) -> None:
+    """Set dotted keys in a raw scenario dictionary (in place)."""
+    items: Iterable[tuple[list[str], Any]]
+    if isinstance(overrides, Mapping):
+        items = [(k.split("."), v) for k, v in overrides.items()]
+    else:
+        items = [parse_override(o) for o in overrides]
+    for path, value in items:
+        node = data
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ScenarioError(f"override {'.'.join(path)}: {part!r} is not a table")
+            node = child
+        if value is None:
+            node.pop(path[-1], None)
+        else:
+            node[path[-1]] = value
+
+
+def _field_info(loc: tuple[Any, ...]) -> dict[str, Any]:
+    """Unit and bounds of the field at ``loc`` (for error messages)."""
+    model: Any = Scenario
+    info: Any = None
+    for part in loc:
+        if isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
+            info = model.model_fields[part]
+            ann = info.annotation
+            model = _model_in(ann)
+        elif model is Organ or (isinstance(part, str) and model is dict):
+            continue
+        else:
+            model = Organ if model is not None and part not in ("",) else None
+    if info is None:
+        return {}
+    out: dict[str, Any] = {}
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if "unit" in extra:
+        out["unit"] = extra["unit"]
+    for m in info.metadata:
+        for attr in ("gt", "ge", "lt", "le"):
+            if getattr(m, attr, None) is not None:
+                out[attr] = getattr(m, attr)
+    return out
+
+
+def _model_in(ann: Any) -> Any:
+    for cand in (ann, *getattr(ann, "__args__", ())):
+        if isinstance(cand, type) and issubclass(cand, BaseModel):
+            return cand
+        if getattr(cand, "__origin__", None) is dict:
+            return Organ
+    return None
+
+
+def _allowed(info: dict[str, Any]) -> str:
+    lo = f"> {info['gt']:g}" if "gt" in info else (f">= {info['ge']:g}" if "ge" in info else "")
+    hi = f"< {info['lt']:g}" if "lt" in info else (f"<= {info['le']:g}" if "le" in info else "")
+    rng = " and ".join(x for x in (lo, hi) if x)
+    unit = info.get("unit", "")
+    if rng and unit and unit not in ("-", "1"):
+        return f"{rng} ({unit})"
+    return rng
+
+
+def format_validation_error(err: ValidationError, label: str = "scenario") -> str:
+    """One readable line per problem: field, offending value, what is allowed."""
+    lines = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        where = ".".join(str(x) for x in loc) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{where}: unknown key (value {e['input']!r}); check the spelling")
+            continue
+        if e["type"] == "value_error":
+            lines.append(msg.removeprefix("Value error, "))
+            continue
+        info = _field_info(loc)
+        allowed = _allowed(info)
+        value = e.get("input")
+        text = f"{where} = {value!r}: {msg}"
+        if allowed and "greater" not in msg and "less" not in msg:
+            text += f"; allowed {allowed}"
+        elif allowed:
+            text += f" [{allowed}]"
+        lines.append(text)
+    return f"invalid {label}:\n  " + "\n  ".join(lines)
+
+
+def scenario_from_dict(data: Mapping[str, Any], label: str = "scenario") -> Scenario:
+    try:
+        return Scenario.model_validate(dict(data))
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, label)) from None
+
+
+def scenario_from_toml(text: str, label: str = "scenario") -> Scenario:
+    """Validate a scenario given as TOML text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{label} is not valid TOML: {exc}") from None
+    return scenario_from_dict(data, label)
+
+
+def load_scenario(
+    source: str | Path | Scenario = "breast",
+    overrides: Iterable[str] | Mapping[str, Any] = (),
+) -> Scenario:
+    """Load a built-in scenario by name or a TOML file, then apply ``dotted.key=value`` overrides.
+
+    >>> s = load_scenario("iwata-hcc", ["dissemination.secondary=true"])
+    >>> s.dissemination.secondary
+    True
+    """
+    if isinstance(source, Scenario):
+        data = source.model_dump(exclude_none=True)
+        label = f"scenario {source.name!r}"
+    else:
+        data, label = _read_source(source)
+    apply_overrides(data, overrides)
+    return scenario_from_dict(data, label)
+
+
+def dump_toml(scenario: Scenario) -> str:
+    """The fully resolved scenario as TOML (unset optional values are omitted)."""
+    return tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    return Scenario.model_json_schema()

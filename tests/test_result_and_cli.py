@@ -1,0 +1,115 @@
+"""Result save/load round trip and the command line (typer runner)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+import metacascade as mc
+from metacascade.cli import app
+from metacascade.result import TIMESERIES_COLUMNS
+
+runner = CliRunner()
+
+
+def test_save_load_round_trip_is_exact(tmp_path):
+    r = mc.simulate(mc.load_scenario("iwata-hcc", ["simulation.duration_days=900"]))
+    r.save(tmp_path / "run")
+    back = mc.Result.load(tmp_path / "run")
+    xr.testing.assert_identical(back.timeseries, r.timeseries)
+    xr.testing.assert_identical(back.sizes, r.sizes)
+    assert back.summary == json.loads(json.dumps(r.summary))
+    assert back.scenario == r.scenario
+    assert (back.version, back.seed, back.created) == (r.version, r.seed, r.created)
+
+
+def test_run_writes_the_contract(tmp_path):
+    out = tmp_path / "nb"
+    res = runner.invoke(app, ["run", "neuroblastoma", "--out", str(out), "--set",
+                              "simulation.duration_days=120"])
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out / "timeseries.csv", float_precision="round_trip")
+    assert list(df.columns[: len(TIMESERIES_COLUMNS)]) == TIMESERIES_COLUMNS
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("detection_day", "first_metastasis_day", "lead_time_days",
+                "n_metastases_at_detection", "burden_at_detection_cells",
+                "n_visible_at_detection", "scenario", "version", "seed"):
+        assert key in summary
+    assert summary["lead_time_days"] == pytest.approx(
+        summary["detection_day"] - summary["first_metastasis_day"])
+    assert summary["scenario"]["simulation"]["duration_days"] == 120
+    for png in ("burden.png", "metastases.png", "size_distribution.png"):
+        assert (out / png).stat().st_size > 10_000
+    assert (out / "result.zarr").is_dir()
+    # the CSV holds the same numbers as the stored result
+    back = mc.Result.load(out)
+    np.testing.assert_array_equal(df["n_visible"].values, back.timeseries["n_visible"].values)
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["run", "breast", "--set", "dissemination.gamma=1.5"], "dissemination.gamma = 1.5"),
+        (["run", "breast", "--set", "dissemination.mu=-2"], "dissemination.mu = -2"),
+        (["run", "breast", "--set", "primary.typo=2"], "unknown key"),
+        (["run", "breast", "--set", "nokey"], "dotted.key=value"),
+        (["run", "missing.toml"], "does not exist"),
+        (["run", "nonexistent-scenario"], "unknown scenario"),
+    ],
+)
+def test_bad_input_exit_code_2_no_traceback_no_output(tmp_path, args, fragment):
+    from metacascade.cli import main
+
+    out = tmp_path / "out"
+    import sys
+
+    argv = sys.argv
+    sys.argv = ["metacascade", *args, "--out", str(out)]
+    try:
+        with pytest.raises(SystemExit) as exc:
+            main()
+    finally:
+        sys.argv = argv
+    assert exc.value.code == 2
+    assert not out.exists()
+    assert not list(tmp_path.iterdir())
+
+
+def test_bad_input_message_on_stderr(tmp_path, capsys):
+    import sys
+
+    from metacascade.cli import main
+
+    sys_argv = sys.argv
+    sys.argv = ["metacascade", "run", "breast", "--set", "dissemination.gamma=7"]
+    try:
+        with pytest.raises(SystemExit):
+            main()
+    finally:
+        sys.argv = sys_argv
+    err = capsys.readouterr().err
+    assert "dissemination.gamma = 7" in err and "<= 1" in err
+    assert "Traceback" not in err
+
+
+def test_malformed_toml_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("primary = [")
+    res = runner.invoke(app, ["run", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code != 0
+
+
+def test_scenarios_commands():
+    res = runner.invoke(app, ["scenarios", "list"])
+    assert res.exit_code == 0 and "iwata-hcc" in res.output
+    res = runner.invoke(app, ["scenarios", "show", "breast"])
+    assert res.exit_code == 0 and "Norton" in res.output
+    res = runner.invoke(app, ["scenarios", "schema"])
+    assert res.exit_code == 0 and "cell^-gamma day^-1" in res.output
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and mc.__version__ in res.output
+    for cmd in (["--help"], ["run", "--help"], ["scenarios", "--help"]):
+        assert runner.invoke(app, cmd).exit_code == 0
