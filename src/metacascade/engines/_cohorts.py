@@ -18,6 +18,7 @@ by splitting the affected cells at the kink.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numba
 import numpy as np
@@ -34,8 +35,7 @@ _XI, _W = np.polynomial.legendre.leggauss(_NQ)
 def legendre(x: Array) -> Array:
     """P0, P1, P2 at ``x`` (stacked on a new last axis)."""
     x = np.asarray(x, dtype=np.float64)
-    out: Array = np.stack([np.ones_like(x), x, 0.5 * (3.0 * x * x - 1.0)], axis=-1)
-    return out
+    return cast(Array, np.stack([np.ones_like(x), x, 0.5 * (3.0 * x * x - 1.0)], axis=-1))
 
 
 def norm2(h: float) -> Array:
