@@ -40,7 +40,7 @@ def legendre(x: Array) -> Array:
 
 def norm2(h: float) -> Array:
     """||P_m||^2 over a cell of width h: h / (2m + 1)."""
-    return h / (2.0 * np.arange(N_MOMENTS) + 1.0)
+    return np.asarray(h / (2.0 * np.arange(N_MOMENTS) + 1.0), dtype=np.float64)
 
 
 def gauss_nodes(lo: Array, hi: Array) -> tuple[Array, Array]:
