@@ -211,8 +211,32 @@ class Detection(Strict):
     )
 
 
+class TreatmentEvent(Strict):
+    """One drug schedule: doses of ``dose`` every ``interval_days`` from ``start_day``.
+
+    Which drugs an engine understands (and the unit of the dose) is documented by that engine;
+    an unknown drug name is reported as an error by the engine that reads the events.
+    """
+
+    drug: str = param(..., unit="-", description="Drug name, e.g. denosumab, zoledronic_acid.")
+    start_day: float = param(..., unit="day", ge=0, le=1e6, description="Day of the first dose.")
+    dose: float = param(1.0, unit="drug-specific (see the engine's documentation)", ge=0,
+                        le=1e6, description="Amount per dose.")
+    interval_days: float | None = param(
+        None, unit="day", gt=0, le=1e5,
+        description="Days between doses; unset for a single dose.")
+    n_doses: int | None = param(
+        None, unit="-", ge=1, le=100_000,
+        description="Number of doses (unset: until the end of the simulation when an interval "
+                    "is given, else 1).")
+
+
 class Treatment(Strict):
     """Treatment events. Resection of the primary stops its seeding."""
+
+    events: list[TreatmentEvent] = param(
+        [], unit="-", description="Drug schedules (each with a drug name, start day, dose and "
+                                  "interval).")
 
     resection_day: float | None = param(
         None,
