@@ -74,6 +74,7 @@ def kernel_weights(
     n_lags: int,
     breaks: Array,
     offset: Array | None = None,
+    values: Array | None = None,
 ) -> Array:
     """int_cell P_m(x(s)) K(t - s) ds for the cell lying ``i`` cells before t, i = 1..n_lags.
 
@@ -81,13 +82,13 @@ def kernel_weights(
     K for the patients ``idx`` (all when None) at ages of shape (P', ...). ``breaks`` (P, nb) are ages
     where K has a kink or jump; the cells containing them are integrated piecewise. Returns
     (P, n_lags + 1, 3) with row 0 zero (so that a causal convolution can use it directly).
+    ``values``: K already evaluated at :func:`node_ages` (to share work between kernels).
     """
     n_pat = breaks.shape[0]
     off = np.zeros(n_pat) if offset is None else np.asarray(offset, dtype=np.float64)
-    sigma = 0.5 * h * _XI
-    lags = np.arange(1, n_lags + 1)
-    age = (lags[None, :, None] - 0.5) * h + off[:, None, None] - sigma[None, None, :]
-    vals = kernel(age, None) * (0.5 * h * _W)
+    if values is None:
+        values = kernel(node_ages(h, n_lags, off), None)
+    vals = values * (0.5 * h * _W)
     out = np.zeros((n_pat, n_lags + 1, N_MOMENTS))
     out[:, 1:, :] = np.einsum("pjq,qm->pjm", vals, legendre(_XI))
     if breaks.size == 0:
@@ -104,6 +105,13 @@ def kernel_weights(
         lag_i = lag[idx].astype(np.intp)
         out[idx, lag_i, :] = _split_cell(kernel, h, idx, lag_i, breaks[idx], off[idx])
     return out
+
+
+def node_ages(h: float, n_lags: int, offset: Array) -> Array:
+    """Ages at the Gauss nodes of the cells at lags 1..n_lags: shape (P, n_lags, q)."""
+    lags = np.arange(1, n_lags + 1)
+    sigma = 0.5 * h * _XI
+    return (lags[None, :, None] - 0.5) * h + offset[:, None, None] - sigma[None, None, :]
 
 
 def _split_cell(
@@ -125,34 +133,64 @@ def _split_cell(
     return np.einsum("nsq,nsqm->nm", vals, legendre(sigma * (2.0 / h)))
 
 
-def causal_convolution(moments: Array, weights: Array, rel_tol: float = 1e-9) -> Array:
+def causal_convolution(
+    moments: Array, weights: Array, block: int | None = None, rel_tol: float = 1e-9
+) -> Array:
     """Q_k = sum_j sum_m moments[j, m] * weights[k - j, m], for k = 0..J.
 
-    ``moments`` (P, J, 3) already divided by the norms; ``weights`` (P, J + 1, 3). Computed by FFT;
-    FFT rounding is relative to the largest terms, so outputs smaller than ``1 / rel_tol`` times
-    the rounding bound (typically the early, tiny values of a growing quantity) are recomputed by
-    direct summation, keeping every output accurate to ``rel_tol`` relative.
+    ``moments`` (P, J, 3) already divided by the norms; ``weights`` (P, J + 1, 3).
+
+    FFT rounding is relative to the largest terms of a transform, while these series span many
+    decades (a growing burden). The convolution is therefore cut into blocks of ``block`` cells:
+    each (source block, output block) pair is one short FFT convolution whose rounding is relative
+    to that pair's own terms, and all pairs are transformed in a few batched calls. Outputs still
+    below ``1 / rel_tol`` times the rounding bound are recomputed by direct summation.
     """
-    n_pat, n_cells, _ = moments.shape
-    n = scipy.fft.next_fast_len(2 * n_cells + 1, real=True)
-    fm = scipy.fft.rfft(moments, n=n, axis=1)
-    fw = scipy.fft.rfft(weights, n=n, axis=1)
-    out = scipy.fft.irfft(np.einsum("pkm,pkm->pk", fm, fw), n=n, axis=1)[:, : n_cells + 1]
-    # Rounding bound of an FFT convolution: eps * log2(n) * ||a||_2 * ||b||_2 per moment.
-    bound = (8.0 * np.finfo(np.float64).eps * np.log2(n)
-             * np.sqrt(np.sum(moments**2, axis=1) * np.sum(weights**2, axis=1)).sum(axis=1))
-    redo = np.abs(out) < bound[:, None] / rel_tol
-    if not redo.any():
-        return out
-    # The small outputs are usually a prefix (early times of a growing quantity): the first k0
-    # outputs depend only on the first k0 - 1 cells, a smaller problem with a smaller bound.
-    k0 = int(np.max(np.nonzero(redo.any(axis=0))[0])) + 1
-    if 64 < k0 <= 0.95 * (n_cells + 1):
-        sub = causal_convolution(moments[:, : k0 - 1], weights[:, :k0], rel_tol)
-        out[:, :k0] = np.where(redo[:, :k0], sub, out[:, :k0])
-    else:
+    n_pat, n_cells, nm = moments.shape
+    L = n_cells if block is None else max(1, min(block, n_cells))
+    n_blk = -(-n_cells // L)
+    pad = n_blk * L
+    b = np.zeros((n_pat, pad, nm))
+    b[:, :n_cells] = moments
+    # lags -(L-1) .. pad + L - 1 with zeros below lag 1; window d is a strided view of it
+    w = np.zeros((n_pat, pad + 2 * L - 1, nm))
+    n_w = min(weights.shape[1], pad + L)
+    w[:, L : L - 1 + n_w] = weights[:, 1:n_w]
+    win = np.lib.stride_tricks.sliding_window_view(w, 2 * L - 1, axis=1)[:, ::L][:, :n_blk]
+    win = np.moveaxis(win, -1, 2)  # (P, D, 2L - 1, m): window d holds lags (d-1)L+1 .. (d+1)L-1
+    n_fft = scipy.fft.next_fast_len(3 * L, real=True)
+    bb = b.reshape(n_pat, n_blk, L, nm)
+    fb = scipy.fft.rfft(np.moveaxis(bb, 3, 2), n=n_fft, axis=3)  # (P, S, m, F)
+    fw = scipy.fft.rfft(np.moveaxis(win, 3, 2), n=n_fft, axis=3)  # (P, D, m, F)
+    out = np.zeros((n_pat, pad + 1))
+    blocks = out[:, :pad].reshape(n_pat, n_blk, L)  # blocks[o, k'] is Q at k = o L + k'
+    for d in range(n_blk):
+        # pairs (s, s + d) for every s at once, summed over the three moments
+        fs, fd = fb[:, : n_blk - d], fw[:, d : d + 1]
+        prod = fs[:, :, 0] * fd[:, :, 0] + fs[:, :, 1] * fd[:, :, 1] + fs[:, :, 2] * fd[:, :, 2]
+        blocks[:, d:] += scipy.fft.irfft(prod, n=n_fft, axis=2)[:, :, L - 1 : 2 * L - 1]
+    out[:, pad] = _last_output(b, w[:, L - 1 :], pad)
+    out = out[:, : n_cells + 1]
+    # rounding bound per output block, from the pairs that contribute: sum ||b_s|| ||win_d||
+    nb = np.sqrt(np.einsum("pslm,pslm->psm", bb, bb))  # (P, S, m)
+    nw = np.sqrt(np.einsum("pdlm,pdlm->pdm", win, win))  # (P, D, m)
+    blk_bound = np.zeros((n_pat, n_blk))
+    for d in range(n_blk):
+        blk_bound[:, d:] += np.einsum("psm,pm->ps", nb[:, : n_blk - d], nw[:, d])
+    # measured FFT convolution errors are ~ eps ||b|| ||w||; the bound keeps a margin of ~15
+    bound = 4.0 * np.finfo(np.float64).eps * np.sqrt(np.log2(n_fft)) * np.repeat(blk_bound, L,
+                                                                                  axis=1)
+    bound = np.concatenate([bound, bound[:, -1:]], axis=1)[:, : n_cells + 1]
+    redo = (np.abs(out) < bound / rel_tol) & (bound > 0)
+    if redo.any():
         _direct_fill(np.ascontiguousarray(moments), np.ascontiguousarray(weights), redo, out)
     return out
+
+
+def _last_output(b: Array, w: Array, pad: int) -> Array:
+    """Q at k = pad (one past the last block), by a direct dot product."""
+    lags = pad - np.arange(pad)
+    return np.einsum("pjm,pjm->p", b[:, :pad], w[:, lags])
 
 
 @numba.njit(cache=True)
@@ -160,11 +198,15 @@ def _direct_fill(moments: Array, weights: Array, redo: npt.NDArray[np.bool_],
                  out: Array) -> None:  # pragma: no cover
     n_pat, n_cells, nm = moments.shape
     for p in range(n_pat):
+        first = 0  # kernels are often zero below some age (visibility): skip those lags
+        while first <= n_cells and weights[p, first, 0] == 0.0 and weights[p, first, 1] == 0.0 \
+                and weights[p, first, 2] == 0.0:
+            first += 1
         for k in range(n_cells + 1):
             if not redo[p, k]:
                 continue
             acc = 0.0
-            for j in range(k):
+            for j in range(k - first + 1):
                 for m in range(nm):
                     acc += moments[p, j, m] * weights[p, k - j, m]
             out[p, k] = acc

@@ -23,13 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import xarray as xr
-from scipy.optimize import brentq
 
 from metacascade._version import __version__
 from metacascade.biology.dissemination import PowerDissemination, emission_window
@@ -43,6 +43,8 @@ Index = npt.NDArray[np.intp]
 
 #: Internal cohort width is at most this many e-folding times of the fastest specific growth rate.
 STEP_RATE = 0.1
+#: An FFT block of the convolutions spans at most this many e-folding times.
+BLOCK_GROWTH = 8.0
 
 
 def _col(x: Array, ndim: int) -> Array:
@@ -230,6 +232,11 @@ class Solution:
     series: dict[str, Array]  # each (P, n_out)
     times: Array  # (n_out,)
 
+    @cached_property
+    def n_grid(self) -> Array:
+        """N at the cell boundaries k h, k = 0..J (P, J + 1)."""
+        return np.concatenate([np.zeros((self.pat.n, 1)), np.cumsum(self.moments[:, :, 0], 1)], 1)
+
     # ---- evaluation at arbitrary times --------------------------------------------------
     def _primary_rate(self, idx: Index | None) -> Callable[[Array], Array]:
         p = self.pat.take(idx)
@@ -249,41 +256,52 @@ class Solution:
         vp = law.size(t[None, :], _col(self.pat.vp0, 2))
         return np.where(t[None, :] <= _col(self.pat.resection_day, 2), vp, 0.0)
 
-    def evaluate(self, t: float, kernel: Callable[[Array, Index | None], Array],
+    def evaluate(self, t: float | Array, kernel: Callable[[Array, Index | None], Array],
                  breaks: Array) -> Array:
-        """Q(t) = int_0^t B(s) K(t - s) ds for every patient, at one arbitrary time t."""
-        h = self.h
-        t = float(min(max(t, 0.0), self.n_cells * h))
-        j_full = min(int(np.floor(t / h + 1e-12)), self.n_cells)
-        delta = t - j_full * h
-        inv = 1.0 / co.norm2(h)
-        total = np.zeros(self.pat.n)
-        if j_full > 0:
-            w = co.kernel_weights(kernel, h, j_full, breaks, offset=np.full(self.pat.n, delta))
-            b = self.moments[:, :j_full, :][:, ::-1, :] * inv
+        """Q(t_p) = int_0^t_p B(s) K(t_p - s) ds for every patient p, at one time or at one time
+        per patient (``t`` of shape (P,))."""
+        h, n = self.h, self.pat.n
+        t_p = np.clip(np.broadcast_to(np.asarray(t, dtype=np.float64), (n,)), 0.0,
+                      self.n_cells * h)
+        j_full = np.minimum(np.floor(t_p / h + 1e-12).astype(np.intp), self.n_cells)
+        delta = t_p - j_full * h
+        total = np.zeros(n)
+        n_lags = int(j_full.max())
+        if n_lags > 0:
+            w = co.kernel_weights(kernel, h, n_lags, breaks, offset=delta)
+            # cell j_full - i lies i cells before t (lag i = 1 .. j_full)
+            lag = np.arange(1, n_lags + 1)
+            cell = j_full[:, None] - lag[None, :]
+            valid = cell >= 0
+            b = self.moments[np.arange(n)[:, None], np.where(valid, cell, 0)]
+            b = np.where(valid[..., None], b, 0.0) / co.norm2(h)
             total += np.einsum("pjm,pjm->p", b, w[:, 1:, :])
-        if delta > 1e-12 * h and j_full < self.n_cells:
-            total += self._partial_cell(j_full, t, kernel, breaks)
+        cut = (delta > 1e-12 * h) & (j_full < self.n_cells)
+        if cut.any():
+            total += np.where(cut, self._partial_cell(j_full, t_p, kernel, breaks), 0.0)
         return total
 
-    def _partial_cell(self, j: int, t: float, kernel: Callable[[Array, Index | None], Array],
-                      breaks: Array) -> Array:
-        """Births in [j h, t] (a cell cut by t): the primary part exactly, secondary by its
-        Legendre reconstruction."""
-        h = self.h
-        lo, hi = j * h, t
-        cuts = np.concatenate([t - breaks, self.t_on[:, None], self.t_off[:, None]], axis=1)
-        pts = np.sort(np.clip(np.where(np.isfinite(cuts), cuts, lo), lo, hi), axis=1)
-        n = self.pat.n
-        pts = np.concatenate([np.full((n, 1), lo), pts, np.full((n, 1), hi)], axis=1)
+    def _partial_cell(self, j: npt.NDArray[np.intp], t: Array,
+                      kernel: Callable[[Array, Index | None], Array], breaks: Array) -> Array:
+        """Births in [j h, t] (the cell cut by t; one per patient): the primary part exactly,
+        the secondary part by its Legendre reconstruction."""
+        h, n = self.h, self.pat.n
+        j = np.minimum(j, self.n_cells - 1)
+        lo, hi = j * h, np.maximum(t, j * h)
+        cuts = np.concatenate([t[:, None] - breaks, self.t_on[:, None], self.t_off[:, None]],
+                              axis=1)
+        cuts = np.where(np.isfinite(cuts), cuts, lo[:, None])
+        pts = np.sort(np.clip(cuts, lo[:, None], hi[:, None]), axis=1)
+        pts = np.concatenate([lo[:, None], pts, hi[:, None]], axis=1)
         s, w = co.gauss_nodes(pts[:, :-1], pts[:, 1:])  # (P, S, q)
         on = (s >= self.t_on[:, None, None]) & (s < self.t_off[:, None, None])
         births = np.where(on, self._primary_rate(None)(s), 0.0)
         if self.secondary:
-            sec = (self.moments[:, j, :] - self.primary_moments[:, j, :]) / co.norm2(h)
-            x = (s - (j + 0.5) * h) * (2.0 / h)
+            rows = np.arange(n)
+            sec = (self.moments[rows, j] - self.primary_moments[rows, j]) / co.norm2(h)
+            x = (s - ((j + 0.5) * h)[:, None, None]) * (2.0 / h)
             births = births + np.einsum("psqm,pm->psq", co.legendre(x), sec)
-        return np.einsum("psq,psq->p", births * w, kernel(t - s, None))
+        return np.einsum("psq,psq->p", births * w, kernel(t[:, None, None] - s, None))
 
     # ---- observables at an arbitrary time -------------------------------------------------
     def kernels(self) -> dict[str, tuple[Callable[[Array, Index | None], Array], Array]]:
@@ -298,10 +316,13 @@ class Solution:
             "visible_burden_cells": (_visible_kernel(pat, True), brk_vis),
         }
 
-    def at(self, t: float) -> dict[str, Array]:
-        """All observables at one arbitrary time (arrays over patients)."""
-        out = {name: self.evaluate(t, k, b) for name, (k, b) in self.kernels().items()}
-        out["primary_cells"] = self.primary_cells([t])[:, 0]
+    def at(self, t: float | Array) -> dict[str, Array]:
+        """All observables at one time, or at one time per patient (arrays over patients)."""
+        t_p = np.broadcast_to(np.asarray(t, dtype=np.float64), (self.pat.n,))
+        out = {name: self.evaluate(t_p, k, b) for name, (k, b) in self.kernels().items()}
+        law = self.pat.primary(1)
+        vp = law.size(t_p, self.pat.vp0)
+        out["primary_cells"] = np.where(t_p <= self.pat.resection_day, vp, 0.0)
         out["p_any_metastasis"] = -np.expm1(-out["n_metastases"])
         return out
 
@@ -318,27 +339,33 @@ class Solution:
             out[:, k] = self.evaluate(t, _above_kernel(pat, a), a[:, None])
         return out
 
-    def cumulative_number(self, t: float) -> Array:
-        return self.evaluate(t, _above_kernel(self.pat, np.zeros(self.pat.n)),
-                             np.zeros((self.pat.n, 0)))
+    def cumulative_number(self, t: float | Array) -> Array:
+        """N(t) (one time, or one time per patient): cumulated cell masses plus the cut cell."""
+        h, n = self.h, self.pat.n
+        t_p = np.clip(np.broadcast_to(np.asarray(t, dtype=np.float64), (n,)), 0.0,
+                      self.n_cells * h)
+        j_full = np.minimum(np.floor(t_p / h + 1e-12).astype(np.intp), self.n_cells)
+        total = self.n_grid[np.arange(n), j_full]
+        cut = (t_p - j_full * h > 1e-12 * h) & (j_full < self.n_cells)
+        if cut.any():
+            ones = _above_kernel(self.pat, np.zeros(n))
+            total = total + np.where(cut, self._partial_cell(j_full, t_p, ones,
+                                                             np.zeros((n, 0))), 0.0)
+        return np.asarray(total, dtype=np.float64)
 
     def time_of_number(self, level: float) -> Array:
-        """First time at which N(t) reaches ``level`` (nan if never)."""
-        n_grid = np.concatenate([np.zeros((self.pat.n, 1)), np.cumsum(self.moments[:, :, 0], 1)],
-                                axis=1)
-        out = np.full(self.pat.n, np.nan)
-        for p in range(self.pat.n):
-            k = int(np.searchsorted(n_grid[p], level, side="left"))
-            if k == 0 or k > self.n_cells:
-                continue
-            lo, hi = (k - 1) * self.h, k * self.h
-            sol = self.take(p)
-
-            def f(t: float, sol: Solution = sol) -> float:
-                return float(sol.cumulative_number(t)[0] - level)
-
-            out[p] = brentq(f, lo, hi, xtol=1e-10 * max(hi, 1.0), rtol=1e-12)
-        return out
+        """First time at which N(t) reaches ``level`` (nan if never), for every patient: the
+        crossing cell from the cumulated masses, then bisection inside it (N is monotone)."""
+        k = np.sum(self.n_grid < level, axis=1)  # N is non-decreasing: index of the first >= level
+        found = (k > 0) & (k <= self.n_cells)
+        lo = np.where(found, (k - 1) * self.h, 0.0)
+        hi = np.where(found, k * self.h, 0.0)
+        for _ in range(60):  # halves the interval to below 1e-15 of a cell
+            mid = 0.5 * (lo + hi)
+            below = self.cumulative_number(mid) < level
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+        return np.where(found, 0.5 * (lo + hi), np.nan)
 
     def take(self, p: int) -> Solution:
         idx = np.array([p])
@@ -371,7 +398,8 @@ def solve(
     """Run the cohort engine for a batch of patients with autonomous metastatic growth."""
     h, m = choose_step(pat, output_step, max_step)
     n_out = int(np.floor(duration / output_step + 1e-9)) + 1
-    n_cells = (n_out - 1) * m if n_out > 1 else m
+    # the cohort grid covers the whole duration (outputs are the multiples of output_step)
+    n_cells = max((n_out - 1) * m, int(np.ceil(duration / h - 1e-9)), 1)
     t_on, t_off = pat.window(n_cells * h)
 
     def rate(s: Array) -> Array:
@@ -391,14 +419,22 @@ def solve(
                    series={}, times=np.arange(n_out, dtype=np.float64) * output_step)
     inv = 1.0 / co.norm2(h)
     scaled = b_total * inv
+    # FFT blocks span at most ~e^BLOCK_GROWTH of growth, so rounding stays relative (see _cohorts)
+    block = max(16, int(BLOCK_GROWTH / (max(pat.max_rate(), 1e-12) * h)))
     series: dict[str, Array] = {}
     n_grid = np.concatenate([np.zeros((pat.n, 1)), np.cumsum(b_total[:, :, 0], axis=1)], axis=1)
     series["n_metastases"] = n_grid[:, ::m][:, :n_out]
+    # the size X(a) at the Gauss nodes is shared by the burden and visibility kernels
+    ages = co.node_ages(h, n_cells, np.zeros(pat.n))
+    size = _size_kernel(pat)(ages, None)
+    seen = (ages >= pat.visible_age()[:, None, None]).astype(np.float64)
+    values = {"metastatic_burden_cells": size, "n_visible": seen,
+              "visible_burden_cells": size * seen}
     for name, (kern, brk) in sol.kernels().items():
         if name == "n_metastases":
             continue
-        w = co.kernel_weights(kern, h, n_cells, brk)
-        series[name] = co.causal_convolution(scaled, w)[:, ::m][:, :n_out]
+        w = co.kernel_weights(kern, h, n_cells, brk, values=values[name])
+        series[name] = co.causal_convolution(scaled, w, block)[:, ::m][:, :n_out]
     series["primary_cells"] = sol.primary_cells(sol.times)
     series["p_any_metastasis"] = -np.expm1(-series["n_metastases"])
     series["birth_rate_per_day"] = _birth_rate_on_grid(b_total, h, m, n_out)
@@ -454,14 +490,8 @@ def key_events(sol: Solution) -> list[dict[str, Any]]:
     a_vis = pat.visible_age()
     end = sol.n_cells * sol.h
     out: list[dict[str, Any]] = [{} for _ in range(pat.n)]
-    at_det: dict[str, Array] = {}
     finite = np.isfinite(det) & (det <= end)
-    if finite.any():
-        # evaluate at each patient's own detection time
-        for q in np.nonzero(finite)[0]:
-            vals = sol.take(int(q)).at(float(det[q]))
-            for k, v in vals.items():
-                at_det.setdefault(k, np.full(pat.n, np.nan))[q] = v[0]
+    at_det = sol.at(np.where(finite, det, 0.0))
     for p in range(pat.n):
         d = float(det[p]) if finite[p] else None
         f = float(first[p]) if np.isfinite(first[p]) else None
@@ -484,7 +514,7 @@ def key_events(sol: Solution) -> list[dict[str, Any]]:
                           ("visible_burden_cells", "visible_burden_at_detection_cells"),
                           ("p_any_metastasis", "p_any_metastasis_at_detection"),
                           ("primary_cells", "primary_cells_at_detection")):
-            e[name] = float(at_det[key][p]) if (d is not None and key in at_det) else None
+            e[name] = float(at_det[key][p]) if d is not None else None
         for key in ("n_metastases", "metastatic_burden_cells", "n_visible",
                     "visible_burden_cells", "p_any_metastasis", "primary_cells"):
             e[f"{key}_final"] = float(sol.series[key][p, -1])
@@ -544,12 +574,15 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
                   extra={"cohort_width_days": sol.h})
 
 
-def simulate_batch(scenarios: Sequence[Scenario]) -> tuple[xr.Dataset, pd.DataFrame]:
+def simulate_batch(scenarios: Sequence[Scenario],
+                   chunk: int = 16) -> tuple[xr.Dataset, pd.DataFrame]:
     """Simulate many patients at once (vectorised over patients; same growth laws and grid).
 
-    Returns the time series with dimensions (patient, time_days) and one row of key events per
-    patient.
+    Patients are processed ``chunk`` at a time to bound memory. Returns the time series with
+    dimensions (patient, time_days) and a table of key events (one row per patient).
     """
+    if not scenarios:
+        raise ValueError("no scenarios given")
     first = scenarios[0]
     sim = first.simulation
     for s in scenarios[1:]:
@@ -558,13 +591,24 @@ def simulate_batch(scenarios: Sequence[Scenario]) -> tuple[xr.Dataset, pd.DataFr
             raise ValueError("a batch must share simulation.duration_days and output_step_days")
         if s.dissemination.secondary != first.dissemination.secondary:
             raise ValueError("a batch must share dissemination.secondary")
-    pat = patients_from_scenarios(scenarios)
-    sol = solve(pat, sim.duration_days, sim.output_step_days, first.dissemination.secondary,
-                sim.max_internal_step_days)
+    pat_all = patients_from_scenarios(scenarios)
+    # one internal step for the whole batch, so that every chunk shares the time grid
+    h, _ = choose_step(pat_all, sim.output_step_days, sim.max_internal_step_days)
+    series: dict[str, list[Array]] = {}
+    rows: list[dict[str, Any]] = []
+    times: Array = np.zeros(0)
+    for start in range(0, pat_all.n, chunk):
+        idx = np.arange(start, min(start + chunk, pat_all.n))
+        sol = solve(pat_all.take(idx), sim.duration_days, sim.output_step_days,
+                    first.dissemination.secondary, max_step=h)
+        for k, v in sol.series.items():
+            series.setdefault(k, []).append(v)
+        rows.extend(key_events(sol))
+        times = sol.times
     ds = xr.Dataset(
-        {k: (("patient", "time_days"), v) for k, v in sol.series.items()},
-        coords={"patient": np.arange(pat.n), "time_days": sol.times},
+        {k: (("patient", "time_days"), np.concatenate(v)) for k, v in series.items()},
+        coords={"patient": np.arange(pat_all.n), "time_days": times},
     )
-    events = pd.DataFrame(key_events(sol))
-    events.insert(0, "patient", np.arange(pat.n))
+    events = pd.DataFrame(rows)
+    events.insert(0, "patient", np.arange(pat_all.n))
     return ds, events
