@@ -190,7 +190,8 @@ def run_claims(
         if executor is None and n <= 1:
             for exp in exps:
                 for v in _call(exp, ctx):
-                    results[v.id] = v
+                    if REGISTRY.get(v.id) is exp:  # a shared experiment answers for its own ids
+                        results[v.id] = v
         else:
             own = executor is None
             pool = executor if executor is not None else ProcessPoolExecutor(max_workers=n)
@@ -205,7 +206,8 @@ def run_claims(
                         got = _error_verdicts(exp.ids, f"{type(exc).__name__}: {exc}", exp.name,
                                               0.0)
                     for v in got:
-                        results[v.id] = v
+                        if REGISTRY.get(v.id) is exp:
+                            results[v.id] = v
             finally:
                 if own:
                     pool.shutdown()
