@@ -107,8 +107,11 @@ def render_claims_html(doc: dict[str, Any], figure_dir: str | Path) -> str:
         rows = [{"name": k, "measured": fmt_number(measured.get(k)),
                  "target": fmt_number(targets[k]) if k in targets else "",
                  "tolerance": tols.get(k, "")} for k in names]
+        head = "; ".join(f"{k} = {fmt_number(measured.get(k))} (target {fmt_number(t)})"
+                         for k, t in targets.items())
         claims.append({
             "id": c.get("id", "?"),
+            "headline": head,
             "status": c.get("status", "error"),
             "statement": c.get("statement", ""),
             "summary": c.get("summary", ""),
