@@ -36,6 +36,15 @@ def _half(ctx: Context) -> list[Verdict]:
                             tolerances={"x": "exact"})]
 
 
+def _no_target(ctx: Context) -> list[Verdict]:
+    return [Verdict.compare("S6", passed=True, measured={"x": 1.0})]
+
+
+def _text_number(ctx: Context) -> list[Verdict]:
+    return [Verdict.compare("S8", passed=True, measured={"x": "1.0"}, targets={"x": 1.0},
+                            tolerances={"x": "exact"})]
+
+
 def _wrong_type(ctx: Context) -> list[Verdict]:
     return ["not a verdict"]  # type: ignore[list-item]
 
@@ -48,6 +57,8 @@ def fake_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(REGISTRY, "S2", Experiment(("S2",), "half-wrong-id", _half))
     monkeypatch.setitem(REGISTRY, "S3", half)
     monkeypatch.setitem(REGISTRY, "S4", Experiment(("S4",), "garbage", _wrong_type))
+    monkeypatch.setitem(REGISTRY, "S6", Experiment(("S6",), "no target", _no_target))
+    monkeypatch.setitem(REGISTRY, "S8", Experiment(("S8",), "text", _text_number))
 
 
 @pytest.mark.parametrize("executor", [None, "threads"])
@@ -55,13 +66,13 @@ def test_experiment_errors_are_reported_never_dropped(fake_registry: None, tmp_p
                                                       executor: str | None) -> None:
     pool = ThreadPoolExecutor(2) if executor else None
     try:
-        vs = run_claims(["S1", "S2", "S3", "S4", "S5"], out_dir=tmp_path, quick=True,
+        vs = run_claims(["S1", "S2", "S3", "S4", "S5", "S6", "S8"], out_dir=tmp_path, quick=True,
                         parallel=1, executor=pool, html=False)
     finally:
         if pool:
             pool.shutdown()
     by = {v.id: v for v in vs}
-    assert [v.id for v in vs] == ["S1", "S2", "S3", "S4", "S5"]
+    assert [v.id for v in vs] == ["S1", "S2", "S3", "S4", "S5", "S6", "S8"]
     assert by["S1"].status == "error" and "RuntimeError: boom: the model diverged" in by["S1"].summary
     # an experiment that answers for a statement it was not registered for
     assert by["S2"].status == "error" and "invalid verdict" in by["S2"].summary
@@ -69,6 +80,9 @@ def test_experiment_errors_are_reported_never_dropped(fake_registry: None, tmp_p
     assert by["S3"].status == "error" and "no verdict for S3" in by["S3"].summary
     assert by["S4"].status == "error" and "invalid verdict" in by["S4"].summary
     assert by["S5"].status in STATUSES
+    # a "reproduced" without any target could not fail: it is not accepted
+    assert by["S6"].status == "error" and "no targets" in by["S6"].summary
+    assert by["S8"].status == "error" and "not numbers: x" in by["S8"].summary
     doc = json.loads((tmp_path / "claims.json").read_text())
     assert [c["status"] for c in doc["claims"][:4]] == ["error"] * 4
     assert not all_reproduced(vs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import numbers
 import os
 import re
 import shutil
@@ -84,6 +85,10 @@ def _call(exp: Experiment, ctx: Context) -> list[Verdict]:
         if not isinstance(v, Verdict) or v.id not in exp.ids or v.status not in STATUSES:
             return _error_verdicts(exp.ids, f"experiment returned an invalid verdict: {v!r}",
                                    exp.name, seconds)
+        problem = _contract_problem(v)
+        if problem:
+            return _error_verdicts(exp.ids, f"experiment broke the verdict contract for {v.id}: "
+                                   f"{problem}", exp.name, seconds)
         by_id[v.id] = v
     for i in exp.ids:
         if i in by_id:
@@ -95,6 +100,29 @@ def _call(exp: Experiment, ctx: Context) -> list[Verdict]:
             out.extend(_error_verdicts([i], f"experiment {exp.name} returned no verdict for {i}",
                                        exp.name, seconds))
     return out
+
+
+def _contract_problem(v: Verdict) -> str:
+    """Why a modelled verdict cannot count (empty when fine): a reproduction must compare at
+    least one measured number with a target and state a tolerance."""
+    for field_name in ("measured", "targets"):
+        values = getattr(v, field_name)
+        if not isinstance(values, dict):
+            return f"{field_name} is not a mapping of names to numbers"
+        bad = [k for k, x in values.items()
+               if isinstance(x, bool) or not isinstance(x, numbers.Real)]
+        if bad:
+            return f"{field_name} values that are not numbers: {', '.join(map(str, bad))}"
+    if v.status not in ("reproduced", "not reproduced"):
+        return ""
+    if not v.targets:
+        return "no targets (a modelled claim compares measured numbers with targets)"
+    missing = [k for k in v.targets if k not in v.measured]
+    if missing:
+        return f"targets without a measured value: {', '.join(missing)}"
+    if not v.tolerances:
+        return "no tolerances stated"
+    return ""
 
 
 def _run_by_name(module: str, qualname: str, ids: tuple[str, ...], title: str,
