@@ -71,10 +71,10 @@ def _env() -> jinja2.Environment:
     )
 
 
-def fmt_number(x: Any) -> str:
+def fmt_number(x: Any, missing: str = "n/a") -> str:
     """Numbers for people: 4 significant digits, scientific notation for very large or small."""
     if x is None:
-        return "n/a"
+        return missing
     if isinstance(x, bool):
         return str(x)
     if isinstance(x, int):
@@ -201,7 +201,7 @@ def render_run_html(run_dir: str | Path) -> str:
     scenario = summary.get("scenario") or {}
     toml_file = folder / "scenario.toml"
     scenario_toml = toml_file.read_text() if toml_file.is_file() else "(scenario.toml missing)"
-    rows = [{"label": label, "value": fmt_number(summary.get(key)), "unit": unit}
+    rows = [{"label": label, "value": fmt_number(summary.get(key), missing="never"), "unit": unit}
             for key, label, unit in SUMMARY_ROWS if key in summary]
     figures = [embed_figure(folder / Path(n).name) for n in _run_figures(folder)]
     provenance = [
