@@ -187,8 +187,8 @@ def run_claims(
     Parameters
     ----------
     only: statement ids (``"S13,S15"`` or a list); unknown ids raise :class:`MetacascadeError`.
-    out_dir: where figures, ``claims.json`` and ``claims.html`` are written (a temporary folder when None, then
-        nothing is kept). Files are written into a hidden temporary folder first and moved into
+    out_dir: where figures, ``claims.json`` and ``claims.html`` are written (a temporary folder
+        when None, then nothing is kept). Files are written into a hidden temporary folder first and moved into
         ``out_dir`` only when every experiment has finished, so no half-written output is left.
     quick: smaller samples (a check in seconds, used by the tests).
     seed: passed to every experiment (same seed, same verdicts).
@@ -251,7 +251,10 @@ def run_claims(
 
                 write_claims_html(doc, tmp, tmp / CLAIMS_HTML)
             for f in sorted(tmp.iterdir()):
-                os.replace(f, target / f.name)
+                dest = target / f.name
+                if f.is_dir() and dest.is_dir():  # an experiment's sub-folder from an older run
+                    shutil.rmtree(dest)
+                os.replace(f, dest)
         return verdicts
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
