@@ -9,6 +9,7 @@ Public API::
 """
 
 from metacascade._version import __version__
+from metacascade.claims.runner import run_claims
 from metacascade.engines.organism import simulate, simulate_batch, size_distribution
 from metacascade.errors import DataError, MetacascadeError, ScenarioError
 from metacascade.result import Result
@@ -30,6 +31,7 @@ __all__ = [
     "builtin_names",
     "dump_toml",
     "load_scenario",
+    "run_claims",
     "scenario_json_schema",
     "simulate",
     "simulate_batch",

@@ -7,6 +7,8 @@ import sys
 import typer
 
 from metacascade._version import __version__
+from metacascade.cli import claims as _claims
+from metacascade.cli import report as _report
 from metacascade.cli import run as _run
 from metacascade.cli import scenarios as _scenarios
 from metacascade.cli._common import console, fail
@@ -36,13 +38,17 @@ def _root(
 
 
 app.command("run")(_run.run)
+app.command("claims")(_claims.claims)
+app.command("report")(_report.report)
 app.add_typer(_scenarios.app, name="scenarios")
 
 
 def main() -> None:
     """Console entry point: user errors print one message and exit with code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(code) is returned, not raised, here
+            sys.exit(code)
     except MetacascadeError as exc:
         fail(str(exc))
     except typer.Exit as exc:

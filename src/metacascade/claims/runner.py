@@ -1,0 +1,299 @@
+"""Run the claims registry: one :class:`Verdict` per seed statement S1..S18, and ``claims.json``.
+
+Every statement gets exactly one verdict. A statement without a registered experiment is
+``not yet modelled``; an experiment that raises is reported as ``error`` with its message (never
+dropped). Independent experiments run in parallel in a process pool; each experiment receives the
+same seed whatever the pool size, and verdicts are returned in statement order, so a run is
+reproducible and does not depend on scheduling.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import numbers
+import os
+import re
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from metacascade._version import __version__
+from metacascade.claims.base import REGISTRY, STATUSES, Context, Experiment, Verdict
+from metacascade.claims.statements import STATEMENTS
+from metacascade.errors import MetacascadeError
+
+#: The ``claims.json`` schema version (bump when the contract changes).
+SCHEMA_VERSION = 1
+CLAIMS_JSON = "claims.json"
+CLAIMS_HTML = "claims.html"
+
+NOT_MODELLED_REASON = ("No mechanism in metacascade covers this statement yet, so no experiment "
+                       "is registered for it.")
+
+
+def statement_ids() -> list[str]:
+    """S1..S18 in numeric order."""
+    return sorted(STATEMENTS, key=lambda s: int(s[1:]))
+
+
+def parse_only(only: str | Iterable[str] | None) -> list[str]:
+    """Validate a selection such as ``"S13,S15"`` (case-insensitive); all statements when empty.
+
+    Raises :class:`MetacascadeError` naming the unknown ids and the allowed range.
+    """
+    if only is None:
+        return statement_ids()
+    items = only.split(",") if isinstance(only, str) else list(only)
+    ids = [i.strip().upper() for i in items if i.strip()]
+    if not ids:
+        return statement_ids()
+    bad = [i for i in ids if i not in STATEMENTS]
+    if bad:
+        raise MetacascadeError(
+            f"--only: unknown statement id(s) {', '.join(repr(b) for b in bad)}; "
+            f"allowed: S1..S{len(STATEMENTS)} (e.g. --only S13,S15)")
+    return [i for i in statement_ids() if i in set(ids)]
+
+
+def _error_verdicts(exp_ids: Sequence[str], message: str, name: str, seconds: float) -> list[Verdict]:
+    return [Verdict(id=i, status="error", summary=message, experiment=name, seconds=seconds)
+            for i in exp_ids]
+
+
+def _call(exp: Experiment, ctx: Context) -> list[Verdict]:
+    """Run one experiment and turn anything it does wrong into ``error`` verdicts."""
+    t0 = time.perf_counter()
+    try:
+        verdicts = list(exp.func(ctx))
+    except Exception as exc:  # an experiment's failure is a verdict, not a crash of the run
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+        msg = f"{type(exc).__name__}: {exc}{where}"
+        return _error_verdicts(exp.ids, msg, exp.name, time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    out: list[Verdict] = []
+    by_id = {}
+    for v in verdicts:
+        if not isinstance(v, Verdict) or v.id not in exp.ids or v.status not in STATUSES:
+            return _error_verdicts(exp.ids, f"experiment returned an invalid verdict: {v!r}",
+                                   exp.name, seconds)
+        problem = _contract_problem(v)
+        if problem:
+            return _error_verdicts(exp.ids, f"experiment broke the verdict contract for {v.id}: "
+                                   f"{problem}", exp.name, seconds)
+        by_id[v.id] = v
+    for i in exp.ids:
+        if i in by_id:
+            v = by_id[i]
+            v.experiment = v.experiment or exp.name
+            v.seconds = seconds
+            out.append(v)
+        else:
+            out.extend(_error_verdicts([i], f"experiment {exp.name} returned no verdict for {i}",
+                                       exp.name, seconds))
+    return out
+
+
+def _contract_problem(v: Verdict) -> str:
+    """Why a modelled verdict cannot count (empty when fine): a reproduction must compare at
+    least one measured number with a target and state a tolerance."""
+    for field_name in ("measured", "targets"):
+        values = getattr(v, field_name)
+        if not isinstance(values, dict):
+            return f"{field_name} is not a mapping of names to numbers"
+        bad = [k for k, x in values.items()
+               if isinstance(x, bool) or not isinstance(x, numbers.Real)]
+        if bad:
+            return f"{field_name} values that are not numbers: {', '.join(map(str, bad))}"
+    if v.status not in ("reproduced", "not reproduced"):
+        return ""
+    if not v.targets:
+        return "no targets (a modelled claim compares measured numbers with targets)"
+    missing = [k for k in v.targets if k not in v.measured]
+    if missing:
+        return f"targets without a measured value: {', '.join(missing)}"
+    if not v.tolerances:
+        return "no tolerances stated"
+    return ""
+
+
+def _run_by_name(module: str, qualname: str, ids: tuple[str, ...], title: str,
+                 ctx: Context) -> list[Verdict]:
+    """Worker entry point: import the experiment's module (registers it) and run it."""
+    func = getattr(importlib.import_module(module), qualname)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    return _call(Experiment(ids, title, func), ctx)
+
+
+def discover_tolerant() -> dict[str, str]:
+    """Import every experiment module; a module that fails to import is recorded (module name ->
+    error message) instead of aborting the run (its statements then show the error)."""
+    import pkgutil
+
+    import metacascade.claims as pkg
+
+    errors: dict[str, str] = {}
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        if mod.name.startswith("_") or mod.name in ("base", "statements", "runner"):
+            continue
+        try:
+            importlib.import_module(f"metacascade.claims.{mod.name}")
+        except Exception as exc:
+            errors[mod.name] = f"{type(exc).__name__}: {exc}"
+    return errors
+
+
+def _import_error_verdict(v: Verdict, errors: dict[str, str]) -> Verdict:
+    """A statement without an experiment while some experiment module failed to import: the
+    statement may belong to that module, so say so instead of claiming it is not modelled."""
+    if v.status != "not yet modelled":
+        return v
+    mods = [m for m in errors
+            if (hit := re.match(r"s(\d+)_", m.lower())) and int(hit.group(1)) == int(v.id[1:])]
+    if not mods:
+        return v
+    msg = "; ".join(f"module claims/{m}.py failed to import: {errors[m]}" for m in mods)
+    return Verdict(id=v.id, status="error", summary=msg, experiment=mods[0])
+
+
+def _workers(parallel: int | None, n_jobs: int) -> int:
+    if parallel is None:
+        parallel = min(os.cpu_count() or 1, 4)
+    return max(1, min(parallel, n_jobs))
+
+
+def run_claims(
+    only: str | Iterable[str] | None = None,
+    out_dir: str | Path | None = None,
+    quick: bool = False,
+    seed: int = 0,
+    *,
+    parallel: int | None = None,
+    executor: Executor | None = None,
+    html: bool = True,
+) -> list[Verdict]:
+    """Run the experiments for the selected statements (all of S1..S18 by default).
+
+    Parameters
+    ----------
+    only: statement ids (``"S13,S15"`` or a list); unknown ids raise :class:`MetacascadeError`.
+    out_dir: where figures, ``claims.json`` and ``claims.html`` are written (a temporary folder
+        when None, then nothing is kept). Files are written into a hidden temporary folder first and moved into
+        ``out_dir`` only when every experiment has finished, so no half-written output is left.
+    quick: smaller samples (a check in seconds, used by the tests).
+    seed: passed to every experiment (same seed, same verdicts).
+    parallel: number of worker processes (default: CPU count, at most 4); 1 runs in-process.
+    executor: a :class:`concurrent.futures.Executor` to use instead of a new process pool.
+    html: also write ``claims.html`` (the self-contained report) into ``out_dir``.
+
+    Returns one :class:`Verdict` per selected statement, in statement order.
+    """
+    ids = parse_only(only)
+    import_errors = discover_tolerant()
+    exps: list[Experiment] = []
+    for i in ids:
+        exp = REGISTRY.get(i)
+        if exp is not None and exp not in exps:
+            exps.append(exp)
+
+    keep = out_dir is not None
+    target = Path(out_dir) if out_dir is not None else Path(tempfile.gettempdir())
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".claims.tmp-", dir=target))
+    started = datetime.now(UTC)
+    try:
+        ctx = Context(out_dir=tmp, quick=quick, seed=seed)
+        results: dict[str, Verdict] = {}
+        n = _workers(parallel, len(exps))
+        if executor is None and n <= 1:
+            for exp in exps:
+                for v in _call(exp, ctx):
+                    if REGISTRY.get(v.id) is exp:  # a shared experiment answers for its own ids
+                        results[v.id] = v
+        else:
+            own = executor is None
+            pool = executor if executor is not None else ProcessPoolExecutor(max_workers=n)
+            try:
+                futures = [(exp, pool.submit(_run_by_name, exp.func.__module__,
+                                             exp.func.__qualname__, exp.ids, exp.title, ctx))
+                           for exp in exps]
+                for exp, fut in futures:
+                    try:
+                        got = fut.result()
+                    except Exception as exc:  # the worker itself died
+                        got = _error_verdicts(exp.ids, f"{type(exc).__name__}: {exc}", exp.name,
+                                              0.0)
+                    for v in got:
+                        if REGISTRY.get(v.id) is exp:
+                            results[v.id] = v
+            finally:
+                if own:
+                    pool.shutdown()
+        verdicts = [results.get(i) or Verdict.not_modelled(i, NOT_MODELLED_REASON) for i in ids]
+        if import_errors:
+            verdicts = [_import_error_verdict(v, import_errors) for v in verdicts]
+        if keep:
+            doc = claims_document(verdicts, seed=seed, quick=quick, created=started,
+                                  seconds=(datetime.now(UTC) - started).total_seconds())
+            (tmp / CLAIMS_JSON).write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+            if html:
+                from metacascade.report import write_claims_html
+
+                write_claims_html(doc, tmp, tmp / CLAIMS_HTML)
+            for f in sorted(tmp.iterdir()):
+                dest = target / f.name
+                if f.is_dir() and dest.is_dir():  # an experiment's sub-folder from an older run
+                    shutil.rmtree(dest)
+                os.replace(f, dest)
+        return verdicts
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _finite(x: Any) -> Any:
+    """JSON-safe numbers: non-finite floats become None (strict JSON has no NaN)."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {str(k): _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    return x
+
+
+def claims_document(verdicts: Sequence[Verdict], *, seed: int, quick: bool,
+                    created: datetime | None = None, seconds: float | None = None
+                    ) -> dict[str, Any]:
+    """The ``claims.json`` content: ``{"version", "seed", "quick", "claims": [...]}``."""
+    claims = []
+    for v in verdicts:
+        d = v.to_json()
+        d["measured"] = {k: float(x) for k, x in v.measured.items()}
+        d["targets"] = {k: float(x) for k, x in v.targets.items()}
+        claims.append(_finite(d))
+    doc: dict[str, Any] = {
+        "version": __version__,
+        "seed": seed,
+        "quick": quick,
+        "schema": SCHEMA_VERSION,
+        "created": (created or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "claims": claims,
+    }
+    if seconds is not None:
+        doc["seconds"] = round(seconds, 3)
+    return doc
+
+
+def all_reproduced(verdicts: Iterable[Verdict]) -> bool:
+    """True when every modelled claim is reproduced (``not yet modelled`` does not count)."""
+    return all(v.status in ("reproduced", "not yet modelled") for v in verdicts)

@@ -1,0 +1,322 @@
+"""S13 and S15: is metastatic seeding an early event, years before the primary is detected?
+
+Virtual patients (organism engine, Iwata 2000 / Benzekry 2016 size-structured model, science.md §1)
+with the ``breast`` and ``colorectal`` scenarios, their parameters drawn across the plausible ranges
+of science.md (log-uniform unless stated):
+
+* volume doubling time at diagnosis DT (days): the Hu et al. 2020 weighted medians (157 d breast,
+  243 d colorectal, §11.1.3) divided or multiplied by up to 2 (a spread that contains the SEER fits
+  of Szczurek, §7.3: 212 d female cancers, 255 d GI); the Gompertz rate is
+  a = ln 2 / (DT ln(K / V_det)) (day^-1), plateau K = 1e12 cells, as in the scenarios;
+* dissemination exponent gamma uniform on [0.663, 1] (Iwata 2000 fractal exponent, §1.1; Benzekry
+  gamma = 1, §1.2);
+* dissemination coefficient: mu_1 in [1e-12, 5e-11] cell^-1 day^-1 at gamma = 1 (from just below the
+  scenario calibrations, 1.8e-12 and 2.2e-12, to the mu_eff ~ 5e-11 of §4; Benzekry's defaults
+  ~1e-11, §1.4); for gamma < 1, mu = mu_1 V_det^(1 - gamma) (cell^-gamma day^-1) keeps the emission
+  rate d(V_det) = mu_1 V_det at detection size within the same range.
+
+Which patients the statements are about: patients who have metastases, i.e. (with resection at
+detection) patients in whom at least one metastasis was seeded before diagnosis. With Poisson births
+of metastases (science.md §1.2), a virtual patient is metastatic with probability
+w = 1 - exp(-N(t_det)) and, given that, the first seeding time T1 has the distribution
+P(T1 <= t | metastatic) = (1 - exp(-N(t))) / w for t <= t_det. The lead time t_det - T1 and the
+primary size V_p(T1) are sampled from that distribution and pooled over patients with weights w.
+The issue's deterministic markers are reported too: the time at which N = 1 (first metastasis
+expected) and N = ln 2 (P(at least one) = 0.5), for the patients in whom they occur before diagnosis.
+
+Targets (literature, never from the run):
+
+* Hu et al., Nat Genet 2020;52:701-708: seeding "2-4 years before diagnosis" (breast, colorectal,
+  lung; science.md §11.1.3). Checked: median lead time of first seeding in metastatic virtual
+  patients within [2, 4] years, for both cancer types (S13 and S15).
+* Hu et al., Nat Genet 2019;51:1113-1122: in colorectal cancer seeding while the carcinoma is
+  clinically undetectable, "typically < 0.01 cm^3" (§11.1.1). 0.01 cm^3 is 1e6 cells at the 1e8
+  cells/cm^3 of Hu's code and 1e7 cells at metacascade's 1e9 cells/cm^3; checked (S15, "a very early
+  event"): median primary size at first seeding in metastatic colorectal patients <= 1e7 cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from metacascade.claims.base import Context, Verdict, experiment
+
+Array = npt.NDArray[np.float64]
+YEAR = 365.25
+
+#: Hu et al. 2020 weighted median volume doubling times (days), science.md §11.1.3.
+DOUBLING_DAYS = {"breast": 157.0, "colorectal": 243.0}
+DT_FACTOR = 2.0
+MU1_RANGE = (1e-12, 5e-11)  # cell^-1 day^-1 at gamma = 1 (science.md §1.3, §1.4, §4)
+GAMMA_RANGE = (0.663, 1.0)  # Iwata 2000 (§1.1) .. Benzekry (§1.2)
+
+LEAD_TARGET_YEARS = (2.0, 4.0)  # Hu et al. 2020
+SIZE_TARGET_CELLS = 1e7  # Hu et al. 2019: < 0.01 cm^3 (1e6 cells at 1e8/cm^3; 1e7 at 1e9/cm^3)
+
+SOURCES = [
+    "Hu Z et al. Multi-cancer analysis of clonality and the timing of systemic spread in paired "
+    "primary tumors and metastases. Nat Genet 2020;52:701-708 (seeding 2-4 years before "
+    "diagnosis; doubling times 157 d breast, 243 d colorectal; science.md §11.1.3).",
+    "Hu Z et al. Quantitative evidence for early metastatic seeding in colorectal cancer. "
+    "Nat Genet 2019;51:1113-1122 (17 of 21 patients seeded early, typically < 0.01 cm^3; "
+    "science.md §11.1.1).",
+    "Iwata K, Kawasaki K, Shigesada N. J Theor Biol 2000;203:177-186 (size-structured model, "
+    "d(V) = m V^0.663; science.md §1.1).",
+    "Benzekry S et al. Cancer Res 2016;76:535-547 (d(V) = mu V^gamma; science.md §1.2-1.4).",
+    "Szczurek E et al. (EwaSzczurek/MetastaticBottleneck; SEER doubling times; science.md §7.3).",
+]
+
+
+@dataclass
+class Cohort:
+    """One cancer type's virtual patients and what was measured on them."""
+
+    name: str
+    doubling_days: Array
+    mu1: Array
+    gamma: Array
+    detection_day: Array
+    n_at_detection: Array
+    first_day: Array  # N = 1 (nan when not reached)
+    half_day: Array  # N = ln 2 (nan when not reached)
+    lead_years: Array  # samples of t_det - T1 given metastatic, (P, K)
+    seed_cells: Array  # primary size at T1, (P, K)
+    weight: Array  # P(metastatic) per patient, (P,)
+
+
+def weighted_quantile(x: Array, w: Array, q: Sequence[float]) -> Array:
+    """Quantiles of samples ``x`` with weights ``w`` (inverse of the weighted ECDF)."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    w = np.asarray(w, dtype=np.float64).ravel()
+    ok = np.isfinite(x) & (w > 0)
+    x, w = x[ok], w[ok]
+    if x.size == 0:
+        return np.full(len(q), np.nan)
+    order = np.argsort(x)
+    c = np.cumsum(w[order])
+    c /= c[-1]
+    idx = np.searchsorted(c, np.asarray(q, dtype=np.float64), side="left")
+    return np.asarray(x[order][np.minimum(idx, x.size - 1)], dtype=np.float64)
+
+
+def first_seeding_times(times: Array, n_cum: Array, detection_day: Array, u: Array
+                        ) -> tuple[Array, Array]:
+    """Sample the first seeding time given at least one seeding before detection.
+
+    ``n_cum`` (P, T) is the expected cumulative number of metastases N(t) on ``times``; ``u``
+    (P, K) are uniform draws. Inverse transform of P(T1 <= t | T1 <= t_det) =
+    (1 - exp(-N(t))) / (1 - exp(-N(t_det))), by linear interpolation of N on the grid.
+    Returns the (P, K) times and the (P,) weights w = 1 - exp(-N(t_det)).
+    """
+    p = n_cum.shape[0]
+    n_det = np.array([np.interp(detection_day[i], times, n_cum[i]) for i in range(p)])
+    w = -np.expm1(-n_det)
+    level = -np.log1p(-u * w[:, None])  # N(T1) for each draw
+    t1 = np.empty_like(u)
+    for i in range(p):  # one interpolation per patient (vectorised over draws)
+        t1[i] = np.interp(level[i], n_cum[i], times)
+    return t1, w
+
+
+def simulate_cohort(name: str, n: int, rng: np.random.Generator, output_step: float,
+                    draws: int) -> Cohort:
+    """Draw ``n`` virtual patients of the built-in scenario ``name`` and simulate them at once."""
+    from metacascade import load_scenario, simulate_batch
+
+    base = load_scenario(name)
+    k_cap = float(base.primary.carrying_capacity_cells or 1e12)
+    v_det = float(base.detection.primary_cells)
+    v0 = float(base.primary.initial_cells)
+    dt = DOUBLING_DAYS[name] * np.exp(rng.uniform(-np.log(DT_FACTOR), np.log(DT_FACTOR), n))
+    mu1 = np.exp(rng.uniform(np.log(MU1_RANGE[0]), np.log(MU1_RANGE[1]), n))
+    gamma = rng.uniform(GAMMA_RANGE[0], GAMMA_RANGE[1], n)
+    a = np.log(2.0) / (dt * np.log(k_cap / v_det))
+    t_det = np.log(np.log(k_cap / v0) / np.log(k_cap / v_det)) / a  # Gompertz closed form
+    duration = float(np.ceil((t_det.max() + 2 * output_step) / output_step) * output_step)
+    scenarios = [
+        load_scenario(name, {
+            "primary.rate_per_day": float(a[i]),
+            "dissemination.mu": float(mu1[i] * v_det ** (1.0 - gamma[i])),
+            "dissemination.gamma": float(gamma[i]),
+            "simulation.duration_days": duration,
+            "simulation.output_step_days": output_step,
+        })
+        for i in range(n)
+    ]
+    ds, events = simulate_batch(scenarios)
+    times = ds["time_days"].to_numpy()
+    n_cum = ds["n_metastases"].to_numpy()
+    det = events["detection_day"].to_numpy(dtype=np.float64)
+    u = rng.uniform(size=(n, draws))
+    t1, w = first_seeding_times(times, n_cum, det, u)
+    law_rate, law_cap = a[:, None], k_cap
+    seed_cells = law_cap * np.exp(np.log(v0 / law_cap) * np.exp(-law_rate * t1))
+    return Cohort(
+        name=name, doubling_days=dt, mu1=mu1, gamma=gamma, detection_day=det,
+        n_at_detection=events["n_metastases_at_detection"].to_numpy(dtype=np.float64),
+        first_day=events["first_metastasis_day"].to_numpy(dtype=np.float64),
+        half_day=events["half_probability_day"].to_numpy(dtype=np.float64),
+        lead_years=(det[:, None] - t1) / YEAR, seed_cells=seed_cells, weight=w,
+    )
+
+
+def measure(c: Cohort) -> dict[str, float]:
+    """The numbers reported for one cohort (names prefixed with the cancer type)."""
+    ww = np.broadcast_to(c.weight[:, None], c.lead_years.shape)
+    q = weighted_quantile(c.lead_years, ww, [0.25, 0.5, 0.75])
+    qs = weighted_quantile(np.log10(c.seed_cells), ww, [0.25, 0.5, 0.75])
+    before1 = np.isfinite(c.first_day) & (c.first_day <= c.detection_day)
+    before_half = np.isfinite(c.half_day) & (c.half_day <= c.detection_day)
+    lead1 = (c.detection_day - c.first_day)[before1] / YEAR
+    lead_half = (c.detection_day - c.half_day)[before_half] / YEAR
+    over1 = float(np.sum(ww * (c.lead_years >= 1.0)) / np.sum(ww))
+    over2 = float(np.sum(ww * (c.lead_years >= 2.0)) / np.sum(ww))
+    p = c.name
+    return {
+        f"{p}_median_lead_years": float(q[1]),
+        f"{p}_lead_q25_years": float(q[0]),
+        f"{p}_lead_q75_years": float(q[2]),
+        f"{p}_fraction_lead_over_1_year": over1,
+        f"{p}_fraction_lead_over_2_years": over2,
+        f"{p}_median_log10_cells_at_first_seeding": float(qs[1]),
+        f"{p}_median_cells_at_first_seeding": float(10 ** qs[1]),
+        f"{p}_mean_p_metastatic_at_detection": float(np.mean(c.weight)),
+        f"{p}_fraction_with_N1_before_detection": float(np.mean(before1)),
+        f"{p}_median_lead_N1_years": float(np.median(lead1)) if lead1.size else float("nan"),
+        f"{p}_median_lead_half_probability_years": float(np.median(lead_half))
+        if lead_half.size else float("nan"),
+        f"{p}_median_detection_age_years": float(np.median(c.detection_day) / YEAR),
+        f"{p}_patients": float(c.detection_day.size),
+    }
+
+
+def _figures(ctx: Context, cohorts: list[Cohort]) -> tuple[str, str]:
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    ax = axes[0]
+    ax.axvspan(*LEAD_TARGET_YEARS, color="tab:green", alpha=0.15,
+               label="Hu et al. 2020: 2-4 years")
+    for c, col in zip(cohorts, ("tab:purple", "tab:orange"), strict=False):
+        x = c.lead_years.ravel()
+        w = np.broadcast_to(c.weight[:, None], c.lead_years.shape).ravel()
+        o = np.argsort(x)
+        ax.step(x[o], np.cumsum(w[o]) / w.sum(), where="post", color=col, label=c.name)
+    ax.set_xlabel("first seeding before detection (years)")
+    ax.set_ylabel("fraction of metastatic virtual patients")
+    ax.set_title("Lead time of the first metastasis (S13, S15)")
+    ax.legend(loc="lower right", fontsize=8)
+    ax = axes[1]
+    for c, col in zip(cohorts, ("tab:purple", "tab:orange"), strict=False):
+        ok = np.isfinite(c.first_day) & (c.first_day <= c.detection_day)
+        ax.scatter(c.mu1[ok], (c.detection_day - c.first_day)[ok] / YEAR, s=8, color=col,
+                   label=f"{c.name}: N = 1", alpha=0.7)
+        okh = np.isfinite(c.half_day) & (c.half_day <= c.detection_day)
+        ax.scatter(c.mu1[okh], (c.detection_day - c.half_day)[okh] / YEAR, s=8, color=col,
+                   marker="x", alpha=0.4, label=f"{c.name}: P(any) = 0.5")
+    ax.axhspan(*LEAD_TARGET_YEARS, color="tab:green", alpha=0.15)
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("mu$_1$ = d(V$_{det}$) / V$_{det}$ (cell$^{-1}$ day$^{-1}$)")
+    ax.set_ylabel("years before detection")
+    ax.set_title("Expected first metastasis vs dissemination rate")
+    ax.legend(fontsize=7)
+    lead = ctx.save_figure(fig, "s13_lead_time")
+
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    bins = [float(b) for b in np.linspace(0, 9, 37)]
+    for c, col in zip(cohorts, ("tab:purple", "tab:orange"), strict=False):
+        w = np.broadcast_to(c.weight[:, None], c.seed_cells.shape).ravel()
+        ax.hist(np.log10(c.seed_cells.ravel()), bins=bins, weights=w / w.sum(), histtype="step",
+                color=col, label=c.name, linewidth=1.5)
+    ax.axvline(np.log10(SIZE_TARGET_CELLS), color="tab:green", linestyle="--",
+               label="Hu et al. 2019: < 0.01 cm$^3$")
+    ax.set_xlabel("log10 primary size at first seeding (cells)")
+    ax.set_ylabel("fraction of metastatic virtual patients")
+    ax.set_title("Primary size when the first metastasis is seeded")
+    ax.legend(fontsize=8)
+    size = ctx.save_figure(fig, "s15_seeding_size")
+    return lead, size
+
+
+@experiment("S13", "S15", title="Metastatic seeding years before diagnosis (organism engine)")
+def early_seeding(ctx: Context) -> list[Verdict]:
+    """Lead time of the first metastasis before detection, over plausible parameter ranges."""
+    n, step, draws = (40, 5.0, 32) if ctx.quick else (300, 2.0, 64)
+    rng = np.random.default_rng([ctx.seed, 13])
+    cohorts = [simulate_cohort(name, n, rng, step, draws) for name in ("breast", "colorectal")]
+    measured: dict[str, float] = {}
+    for c in cohorts:
+        measured.update(measure(c))
+    lead, size = _figures(ctx, cohorts)
+    lo, hi = LEAD_TARGET_YEARS
+    lead_ok = {c.name: lo <= measured[f"{c.name}_median_lead_years"] <= hi for c in cohorts}
+    size_ok = measured["colorectal_median_cells_at_first_seeding"] <= SIZE_TARGET_CELLS
+
+    targets13 = {f"{c.name}_median_lead_years": 3.0 for c in cohorts}
+    tol13 = {f"{c.name}_median_lead_years": "within [2, 4] years (Hu et al. 2020 range)"
+             for c in cohorts}
+    keys13 = [k for k in measured if "lead" in k or "p_metastatic" in k or "N1" in k
+              or "patients" in k or "detection_age" in k]
+    m13 = {k: measured[k] for k in keys13}
+    desc = (f"{n} virtual patients per cancer type (breast, colorectal; Gompertz, doubling time at "
+            f"diagnosis {DT_FACTOR:g}-fold around the Hu 2020 medians, mu_1 log-uniform on "
+            f"[{MU1_RANGE[0]:g}, {MU1_RANGE[1]:g}] /cell/day, gamma on [{GAMMA_RANGE[0]}, "
+            f"{GAMMA_RANGE[1]:g}]). The statements are about patients with metastases: each virtual "
+            "patient counts with its probability of at least one metastasis seeded before "
+            "detection, and the first seeding time is drawn from its conditional distribution.")
+    fmt = {c.name: (measured[f"{c.name}_median_lead_years"], measured[f"{c.name}_lead_q25_years"],
+                    measured[f"{c.name}_lead_q75_years"]) for c in cohorts}
+    found = "; ".join(f"{k}: median {v[0]:.2f} y (IQR {v[1]:.2f}-{v[2]:.2f}; "
+                      f"{100 * measured[f'{k}_fraction_lead_over_2_years']:.0f} % of metastatic "
+                      f"patients seeded at least 2 years before detection)"
+                      for k, v in fmt.items())
+    s13 = Verdict.compare(
+        "S13", passed=all(lead_ok.values()), measured=m13, targets=targets13, tolerances=tol13,
+        sources=SOURCES, figures=[lead],
+        summary=f"{desc} First seeding precedes detection by {found}. "
+                + ("Both medians are within Hu et al. 2020's 2-4 years." if all(lead_ok.values())
+                   else "Target: 2-4 years (Hu et al. 2020); the model's seeding is later for "
+                        + ", ".join(k for k, ok in lead_ok.items() if not ok)
+                        + ": with d(V) = mu V^gamma most seeding happens when the primary is "
+                          "largest, close to detection. The sampled cohort is more metastatic "
+                          "than real patients (mean P(metastatic) "
+                        + ", ".join(f"{c.name} {measured[f'{c.name}_mean_p_metastatic_at_detection']:.2f}"
+                                    for c in cohorts)
+                        + " vs clinical 0.30 / 0.50), which makes seeding earlier, so this "
+                          "verdict is conservative."),
+    )
+    m15 = dict(m13)
+    m15.update({k: v for k, v in measured.items() if "first_seeding" in k})
+    targets15 = dict(targets13)
+    targets15["colorectal_median_cells_at_first_seeding"] = SIZE_TARGET_CELLS
+    tol15 = dict(tol13)
+    tol15["colorectal_median_cells_at_first_seeding"] = (
+        "at most 1e7 cells (Hu et al. 2019: < 0.01 cm^3; 1e6 cells at 1e8 cells/cm^3, 1e7 at "
+        "1e9 cells/cm^3, the lenient reading)")
+    cells = measured["colorectal_median_cells_at_first_seeding"]
+    s15 = Verdict.compare(
+        "S15", passed=all(lead_ok.values()) and size_ok, measured=m15, targets=targets15,
+        tolerances=tol15, sources=SOURCES, figures=[lead, size],
+        summary=f"{desc} 'A very early event, years before detection': lead {found}; median "
+                f"primary size at first seeding in metastatic colorectal patients {cells:.3g} cells "
+                f"(target <= 1e7, Hu et al. 2019). "
+                + ("Reproduced." if all(lead_ok.values()) and size_ok else
+                   "Not reproduced: "
+                   + ("the lead time is outside 2-4 years; " if not all(lead_ok.values()) else "")
+                   + ("the first metastasis is seeded at a much larger primary than Hu et al. "
+                      "2019 infer from genomes." if not size_ok else "")),
+    )
+    return [s13, s15]
+
+
+def describe_ranges() -> dict[str, Any]:
+    """The sampled parameter ranges (for documentation and the report)."""
+    return {"doubling_days": DOUBLING_DAYS, "doubling_factor": DT_FACTOR, "mu1": MU1_RANGE,
+            "gamma": GAMMA_RANGE}

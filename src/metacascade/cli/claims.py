@@ -1,0 +1,64 @@
+"""``metacascade claims``: rerun the seed statements' experiments and report the verdicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from metacascade.claims.base import Verdict
+from metacascade.claims.runner import (
+    CLAIMS_HTML,
+    CLAIMS_JSON,
+    all_reproduced,
+    parse_only,
+    run_claims,
+)
+from metacascade.cli._common import console
+
+STYLE = {"reproduced": "bold green", "not reproduced": "bold red", "error": "bold yellow",
+         "not yet modelled": "dim"}
+
+
+def _headline(v: Verdict) -> str:
+    """The compared numbers and their targets, e.g. ``x = 1.42 (target 3)``."""
+    parts = [f"{k} = {v.measured[k]:.3g} (target {t:.3g})" for k, t in v.targets.items()
+             if k in v.measured]
+    return "; ".join(parts)
+
+
+def verdict_table(verdicts: list[Verdict]) -> Table:
+    table = Table(title="metacascade claims", show_header=True, header_style="bold",
+                  show_lines=False)
+    table.add_column("id")
+    table.add_column("status")
+    table.add_column("headline number / reason", overflow="fold")
+    for v in verdicts:
+        detail = _headline(v) if v.status in ("reproduced", "not reproduced") else v.summary
+        if v.status == "not yet modelled":
+            detail = "no mechanism yet"
+        table.add_row(v.id, f"[{STYLE[v.status]}]{v.status}[/]", detail)
+    return table
+
+
+def claims(
+    only: str | None = typer.Option(None, "--only", help="Comma-separated statement ids, "
+                                    "e.g. S13,S15 [all of S1..S18]."),
+    out: Path = typer.Option(Path("runs") / "claims", "--out",
+                             help="Output folder for claims.json, claims.html and figures."),
+    quick: bool = typer.Option(False, "--quick", help="Small samples: a check in seconds."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed passed to every experiment."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1,
+                                    help="Worker processes [CPU count, at most 4]."),
+) -> None:
+    """Run the seed statements' experiments; print the verdicts; write claims.json and claims.html.
+
+    Exit code 0 when every modelled claim is reproduced, 1 otherwise, 2 for bad input.
+    """
+    ids = parse_only(only)  # bad ids: MetacascadeError -> one message, exit code 2
+    with console.status(f"running {len(ids)} claim(s){' (quick)' if quick else ''} ..."):
+        verdicts = run_claims(ids, out_dir=out, quick=quick, seed=seed, parallel=jobs)
+    console.print(verdict_table(verdicts))
+    console.print(f"written [bold]{out / CLAIMS_JSON}[/] and [bold]{out / CLAIMS_HTML}[/]")
+    raise typer.Exit(0 if all_reproduced(verdicts) else 1)
