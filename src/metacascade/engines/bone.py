@@ -218,7 +218,7 @@ def integrate_vicious_cycle(params: LemaireParameters, t_eval: Array, *,
     if atol is None:
         scale = np.concatenate([healthy["R"], healthy["B"], healthy["C"], np.full(n, 100.0),
                                 np.maximum(t0, 1.0)])
-        atol_arr: float | Array = 1e-6 * scale
+        atol_arr: float | Array = 1e-2 * rtol * scale
     else:
         atol_arr = atol
     t_eval = np.asarray(t_eval, dtype=np.float64)
