@@ -221,3 +221,15 @@ def test_treatments_act_on_their_targets():
     assert dm.rankl.values[0, 8] < base.rankl.values[8] / 3
     og = integrate_vicious_cycle(p, t, tumour0=1e5, doses=[Dose("opg_fc", 7.0, 5.0)])
     assert og.opg.values[0, 8] > 3 * base.opg.values[8]
+
+
+def test_chunked_batches_equal_one_batch():
+    rng = np.random.default_rng(1)
+    p = PowerLawBoneParameters.ayati2010(alpha1=3.0 * rng.uniform(0.95, 1.05, 7))
+    t = np.array([0.0, 50.0, 100.0])
+    kw = dict(osteoclasts0=15.0, osteoblasts0=316.0, tumour0=1.0, rtol=1e-10, atol=1e-12)
+    one = integrate_power_law(p, t, **kw)
+    chunked = integrate_power_law(p, t, chunk_size=3, **kw)
+    assert chunked.sizes["system"] == 7
+    np.testing.assert_allclose(chunked.bone_mass_percent.values, one.bone_mass_percent.values,
+                               rtol=1e-7)

@@ -180,25 +180,26 @@ def ayati_rhs(t: float, y: Array, p: PowerLawBoneParameters, bars: tuple[Array, 
     ``y`` has shape ``(4, n)`` (or is flat of length 4 n); ``bars`` the switch references;
     ``drugs`` the drug effect levels at time ``t`` (constant over the integration segment).
     """
-    y = y.reshape(4, -1)
-    u1, u2, _z, tum = y
-    x1 = np.exp(u1)
-    x2 = np.exp(u2)
-    f = np.where(tum > 0, tum, 0.0) / p.lt
-    e11 = p.g11 * (1 + p.r11 * f)
-    e21 = p.g21 * (1 + p.r21 * f)
-    e12 = p.g12 / (1 + p.r12 * f)
-    e22 = p.g22 - p.r22 * f
-    anti = 1.0 + drugs.get("denosumab", 0.0) + drugs.get("opg_fc", 0.0)
-    bp = 1.0 + drugs.get("zoledronic_acid", 0.0) + drugs.get("bisphosphonate", 0.0)
-    out = np.empty_like(y)
-    out[0] = p.alpha1 / anti * np.exp((e11 - 1) * u1 + e21 * u2) - p.beta1 * bp
-    out[1] = p.alpha2 * np.exp(e12 * u1 + (e22 - 1) * u2) - p.beta2
-    out[2] = -p.k1 * smooth_max(x1 - bars[0], switch_eps) + p.k2 * smooth_max(x2 - bars[1],
-                                                                              switch_eps)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out[3] = np.where(tum > 0, p.gamma_t * tum * np.log(p.lt / np.where(tum > 0, tum, 1.0)),
-                          0.0)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # rejected trial steps may overflow; the step-size control discards them
+        y = y.reshape(4, -1)
+        u1, u2, _z, tum = y
+        x1 = np.exp(u1)
+        x2 = np.exp(u2)
+        f = np.where(tum > 0, tum, 0.0) / p.lt
+        e11 = p.g11 * (1 + p.r11 * f)
+        e21 = p.g21 * (1 + p.r21 * f)
+        e12 = p.g12 / (1 + p.r12 * f)
+        e22 = p.g22 - p.r22 * f
+        anti = 1.0 + drugs.get("denosumab", 0.0) + drugs.get("opg_fc", 0.0)
+        bp = 1.0 + drugs.get("zoledronic_acid", 0.0) + drugs.get("bisphosphonate", 0.0)
+        out = np.empty_like(y)
+        out[0] = p.alpha1 / anti * np.exp((e11 - 1) * u1 + e21 * u2) - p.beta1 * bp
+        out[1] = p.alpha2 * np.exp(e12 * u1 + (e22 - 1) * u2) - p.beta2
+        out[2] = -p.k1 * smooth_max(x1 - bars[0], switch_eps) + p.k2 * smooth_max(x2 - bars[1],
+                                                                                  switch_eps)
+        safe = np.where(tum > 0, tum, 1.0)
+        out[3] = np.where(tum > 0, p.gamma_t * tum * np.log(p.lt / safe), 0.0)
     return out.reshape(-1)
 
 

@@ -158,18 +158,46 @@ def _as_batch(params: Any, n: int) -> Any:
                               for f in fields(params)})
 
 
+def _slice(params: Any, sl: slice) -> Any:
+    return replace(params, **{f.name: np.asarray(getattr(params, f.name))[sl]
+                              for f in fields(params)})
+
+
+def _chunked(func: Any, params: Any, n: int, chunk_size: int, per_system: dict[str, Any],
+             kw: dict[str, Any]) -> xr.Dataset:
+    """Integrate ``n`` systems in chunks of ``chunk_size`` (systems in a batch share step-size
+    control, so one hard system slows its whole chunk; ecosystem.md §2a)."""
+    p = _as_batch(params, n)
+    arrays = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), (n,))
+              for k, v in per_system.items()}
+    parts = []
+    for start in range(0, n, chunk_size):
+        sl = slice(start, min(start + chunk_size, n))
+        parts.append(func(_slice(p, sl), **{k: v[sl] for k, v in arrays.items()}, **kw,
+                          chunk_size=chunk_size))
+    out = xr.concat(parts, dim="system")
+    return out.assign_coords(system=np.arange(n))
+
+
 def integrate_power_law(params: PowerLawBoneParameters, t_eval: Array, *,
                         osteoclasts0: float | Array, osteoblasts0: float | Array,
                         bone0: float | Array = 100.0, tumour0: float | Array = 0.0,
                         doses: Sequence[Dose] = (), switch_eps: float = 0.0,
                         rtol: float = 1e-8, atol: float = 1e-10,
-                        method: str = "RK45") -> xr.Dataset:
+                        method: str = "RK45", chunk_size: int = 2000) -> xr.Dataset:
     """Komarova 2003 / Ayati 2010 for a batch of parameter sets: Dataset (system, time_days).
 
     Cells are integrated as logarithms (positivity); ``switch_eps`` > 0 smooths the bone-mass
-    switch (error at most (k1 + k2) eps / 2 % per day).
+    switch (error at most (k1 + k2) eps / 2 % per day). Batches larger than ``chunk_size`` are
+    integrated chunk by chunk (one vectorised solve_ivp call per chunk).
     """
     n = max(_size(params), *(np.size(v) for v in (osteoclasts0, osteoblasts0, bone0, tumour0)))
+    if n > chunk_size:
+        return _chunked(integrate_power_law, params, n, chunk_size,
+                        dict(osteoclasts0=osteoclasts0, osteoblasts0=osteoblasts0, bone0=bone0,
+                             tumour0=tumour0),
+                        dict(t_eval=t_eval, doses=doses, switch_eps=switch_eps, rtol=rtol,
+                             atol=atol, method=method))
     p = _as_batch(params, n)
     bars = tuple(np.asarray(b, dtype=np.float64) for b in p.steady_state())
     y0 = np.stack([np.log(np.broadcast_to(osteoclasts0, (n,))),
@@ -202,7 +230,8 @@ def integrate_power_law(params: PowerLawBoneParameters, t_eval: Array, *,
 def integrate_vicious_cycle(params: LemaireParameters, t_eval: Array, *,
                             tumour0: float | Array, bone0: float | Array = 100.0,
                             doses: Sequence[Dose] = (), rtol: float = 1e-7,
-                            atol: float | None = None, method: str | None = None) -> xr.Dataset:
+                            atol: float | None = None, method: str | None = None,
+                            chunk_size: int = 2000) -> xr.Dataset:
     """Lemaire 2004 + tumour (vicious cycle) for a batch: Dataset (system, time_days).
 
     Starts from the healthy steady state of each parameter set with ``tumour0`` cells. The system
@@ -210,6 +239,10 @@ def integrate_vicious_cycle(params: LemaireParameters, t_eval: Array, *,
     Jacobian sparsity of the batch (ecosystem.md §2a, "the stiff path").
     """
     n = max(_size(params), int(np.size(tumour0)), int(np.size(bone0)))
+    if n > chunk_size:
+        return _chunked(integrate_vicious_cycle, params, n, chunk_size,
+                        dict(tumour0=tumour0, bone0=bone0),
+                        dict(t_eval=t_eval, doses=doses, rtol=rtol, atol=atol, method=method))
     p = _as_batch(params, n)
     healthy = lemaire_healthy_state(p)
     t0 = np.broadcast_to(np.asarray(tumour0, dtype=np.float64), (n,))
