@@ -233,3 +233,23 @@ def test_chunked_batches_equal_one_batch():
     assert chunked.sizes["system"] == 7
     np.testing.assert_allclose(chunked.bone_mass_percent.values, one.bone_mass_percent.values,
                                rtol=1e-7)
+
+
+def test_ayati_treatment_biomd403():
+    """BIOMD0000000403: treatment from day 600 (v1 = 0.001, v2 = 0.008 > gammaT): the tumour
+    shrinks (Gompertz with a negative rate) and bone is no longer lost."""
+    p = PowerLawBoneParameters.ayati2010()
+    t = np.arange(0.0, 1200.0 + 1e-9, 1.0)
+    kw = dict(osteoclasts0=13.0, osteoblasts0=300.0, tumour0=1.0, rtol=1e-9, atol=1e-10)
+    untreated = integrate_power_law(p, t, **kw).isel(system=0)
+    treated = integrate_power_law(p, t, doses=[Dose("proteasome_inhibitor", 600.0, 1.0)],
+                                  **kw).isel(system=0)
+    np.testing.assert_allclose(treated.bone_mass_percent.values[:601],
+                               untreated.bone_mass_percent.values[:601], rtol=1e-9)
+    tum = treated.bone_tumour_cells.values
+    assert tum[-1] < tum[600] and np.all(np.diff(tum[601:]) < 0)
+    # analytic Gompertz with rate gammaT - v2 after day 600
+    rate = p.gamma_t - p.v2
+    expected = p.lt * (tum[600] / p.lt) ** np.exp(-rate * (t[600:] - 600.0))
+    np.testing.assert_allclose(tum[600:], expected, rtol=1e-6)
+    assert treated.bone_mass_percent.values[-1] > untreated.bone_mass_percent.values[-1] + 50

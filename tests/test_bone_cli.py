@@ -135,3 +135,11 @@ def test_s12_claim_quick(tmp_path):
     for arm in ("no_tgf_feedback", "denosumab", "zoledronic"):
         assert m[f"tumour_day28_{arm}_over_cycle"] < 1
     assert (tmp_path / v.figures[0]).stat().st_size > 10_000
+
+
+def test_proteasome_inhibitor_only_in_power_law_models():
+    ev = 'treatment.events=[{drug = "proteasome_inhibitor", start_day = 5.0}]'
+    with pytest.raises(mc.ScenarioError, match="proteasome_inhibitor"):
+        mc.simulate(mc.load_scenario("prostate-bone", [ev]))
+    r = mc.simulate(mc.load_scenario("ayati-tumour", [ev, "simulation.duration_days=50"]))
+    assert r.timeseries["bone_tumour_cells"].values[-1] < 1.0  # shrinks from T(0) = 1

@@ -348,6 +348,14 @@ class BonePowerLaw(Strict):
                        source="Ayati 2010")
     r22: float = param(0.0, unit="1", ge=0, le=10, description="Tumour effect on g22.",
                        source="Ayati 2010")
+    treatment_v1: float = param(0.001, unit="day^-1", ge=0, le=10,
+                                description="Drop of osteoblast removal beta2 per unit level of "
+                                            "the drug proteasome_inhibitor.",
+                                source="Ayati 2010, BIOMD0000000403 (v1)")
+    treatment_v2: float = param(0.008, unit="day^-1", ge=0, le=10,
+                                description="Drop of the tumour rate gammaT per unit level of the "
+                                            "drug proteasome_inhibitor.",
+                                source="Ayati 2010, BIOMD0000000403 (v2)")
     switch_eps: float = param(0.0, unit="cells", ge=0, le=1e3,
                               description="Width of the smoothed max(., 0) switch (0: exact); "
                                           "bone-mass error <= (k1 + k2) eps/2 % per day.")

@@ -20,6 +20,9 @@ lesions (ecosystem.md §2a):
        g11 -> g11 (1 + r11 T/LT),  g21 -> g21 (1 + r21 T/LT),
        g12 -> g12 / (1 + r12 T/LT), g22 -> g22 - r22 T/LT,   dT/dt = gammaT T ln(LT/T)
 
+   and the treatment of BIOMD0000000403 (drug ``proteasome_inhibitor``, level c; c = 1 gives the
+   SBML values v1 = 0.001, v2 = 0.008 day^-1): beta2 -> beta2 - v1 c, gammaT -> gammaT - v2 c.
+
    The reference values x1_bar, x2_bar of the bone-mass switch are the constants of the SBML
    (computed once with the r's, i.e. at T = LT), exactly as in BIOMD0000000402.
 
@@ -93,6 +96,8 @@ DRUGS: dict[str, str] = {
     "opg_fc": "recombinant OPG-Fc: OPG raised by c times its healthy level",
     "zoledronic_acid": "bisphosphonate: osteoclast removal multiplied by 1 + c",
     "bisphosphonate": "bisphosphonate: osteoclast removal multiplied by 1 + c",
+    "proteasome_inhibitor": "Ayati 2010 / BIOMD0000000403 treatment (Komarova/Ayati models only): "
+                            "osteoblast removal beta2 - v1 c, tumour rate gammaT - v2 c",
 }
 
 
@@ -119,7 +124,8 @@ class PowerLawBoneParameters:
     """Komarova 2003 (tumour-free, ``r* = 0``) and Ayati 2010 (tumour) parameters.
 
     Units: alpha1, alpha2 in cells^(1-g) day^-1; beta1, beta2 in day^-1; g* and r* dimensionless;
-    k1, k2 in % cell^-1 day^-1; gamma_t in day^-1; lt (tumour capacity) in % (Ayati: 100).
+    k1, k2 in % cell^-1 day^-1; gamma_t in day^-1; lt (tumour capacity) in % (Ayati: 100);
+    v1, v2 (day^-1): effects of the BIOMD0000000403 treatment per unit level (0.001, 0.008).
     """
 
     alpha1: Num = 3.0
@@ -138,6 +144,8 @@ class PowerLawBoneParameters:
     r21: Num = 0.0
     r12: Num = 0.0
     r22: Num = 0.0
+    v1: Num = 0.001
+    v2: Num = 0.008
 
     @classmethod
     def komarova2003(cls, **kw: Any) -> PowerLawBoneParameters:
@@ -195,11 +203,12 @@ def ayati_rhs(t: float, y: Array, p: PowerLawBoneParameters, bars: tuple[Array, 
         bp = 1.0 + drugs.get("zoledronic_acid", 0.0) + drugs.get("bisphosphonate", 0.0)
         out = np.empty_like(y)
         out[0] = p.alpha1 / anti * np.exp((e11 - 1) * u1 + e21 * u2) - p.beta1 * bp
-        out[1] = p.alpha2 * np.exp(e12 * u1 + (e22 - 1) * u2) - p.beta2
+        pi = drugs.get("proteasome_inhibitor", 0.0)
+        out[1] = p.alpha2 * np.exp(e12 * u1 + (e22 - 1) * u2) - (p.beta2 - p.v1 * pi)
         out[2] = -p.k1 * smooth_max(x1 - bars[0], switch_eps) + p.k2 * smooth_max(x2 - bars[1],
                                                                                   switch_eps)
         safe = np.where(tum > 0, tum, 1.0)
-        out[3] = np.where(tum > 0, p.gamma_t * tum * np.log(p.lt / safe), 0.0)
+        out[3] = np.where(tum > 0, (p.gamma_t - p.v2 * pi) * tum * np.log(p.lt / safe), 0.0)
     return out.reshape(-1)
 
 

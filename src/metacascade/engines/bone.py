@@ -16,6 +16,8 @@ denosumab          free RANKL / (1 + c)                                  26 days
 opg_fc             OPG + c x healthy OPG                                 5 days (assumption)
 zoledronic_acid,   osteoclast removal x (1 + c)                          365 days (assumption:
 bisphosphonate                                                           bone-bound drug)
+proteasome_        Komarova/Ayati only: beta2 - v1 c, gammaT - v2 c      none: constant from the
+inhibitor          (Ayati 2010, BIOMD0000000403)                         dose on (as the SBML)
 =================  ====================================================  =====================
 """
 
@@ -51,6 +53,7 @@ HALF_LIFE_DAYS: dict[str, float] = {
     "opg_fc": 5.0,
     "zoledronic_acid": 365.0,
     "bisphosphonate": 365.0,
+    "proteasome_inhibitor": float("inf"),  # BIOMD0000000403: constant from the start day
 }
 
 
@@ -300,7 +303,8 @@ def power_law_parameters(section: Any) -> PowerLawBoneParameters:
     return PowerLawBoneParameters(
         alpha1=pl.alpha1, alpha2=pl.alpha2, beta1=pl.beta1, beta2=pl.beta2, g11=pl.g11,
         g12=pl.g12, g21=pl.g21, g22=pl.g22, k1=pl.k1, k2=pl.k2, gamma_t=pl.tumour_rate_per_day,
-        lt=pl.tumour_capacity, r11=pl.r11, r21=pl.r21, r12=pl.r12, r22=pl.r22)
+        lt=pl.tumour_capacity, r11=pl.r11, r21=pl.r21, r12=pl.r12, r22=pl.r22,
+        v1=pl.treatment_v1, v2=pl.treatment_v2)
 
 
 def lemaire_parameters(section: Any) -> LemaireParameters:
@@ -342,6 +346,10 @@ def simulate_bone(scenario: Any, times: Array | None = None) -> xr.Dataset:
         ds.attrs["bone_model"] = ("Komarova et al. 2003 (BIOMD0000000148)" if bone.model ==
                                   "komarova" else "Ayati et al. 2010 (BIOMD0000000402)")
     else:
+        if any(d.drug == "proteasome_inhibitor" for d in doses):
+            raise ScenarioError("treatment.events: drug 'proteasome_inhibitor' (Ayati 2010) acts "
+                                "only in the bone models 'komarova' and 'ayati', not in "
+                                "bone.model = 'vicious_cycle'")
         vc = bone.vicious_cycle
         ds = integrate_vicious_cycle(lemaire_parameters(vc), times,
                                      tumour0=vc.tumour_initial_cells,
