@@ -253,3 +253,28 @@ def test_ayati_treatment_biomd403():
     expected = p.lt * (tum[600] / p.lt) ** np.exp(-rate * (t[600:] - 600.0))
     np.testing.assert_allclose(tum[600:], expected, rtol=1e-6)
     assert treated.bone_mass_percent.values[-1] > untreated.bone_mass_percent.values[-1] + 50
+
+
+def test_ayati_log_variables_agree_with_linear_variables(ayati):
+    """Second algorithm: the SBML equations in linear variables, LSODA, scalar right-hand side."""
+    p, ds = ayati
+    c_bar, b_bar = p.steady_state()
+
+    def f(t, y):
+        c, b, _z, tum = y
+        f_t = tum / p.lt
+        dc = p.alpha1 * c ** (p.g11 * (1 + p.r11 * f_t)) * b ** (p.g21 * (1 + p.r21 * f_t)) \
+            - p.beta1 * c
+        db = p.alpha2 * c ** (p.g12 / (1 + p.r12 * f_t)) * b ** (p.g22 - p.r22 * f_t) \
+            - p.beta2 * b
+        dz = -p.k1 * max(c - c_bar, 0.0) + p.k2 * max(b - b_bar, 0.0)
+        dt = p.gamma_t * tum * np.log(p.lt / tum) if tum > 0 else 0.0
+        return [dc, db, dz, dt]
+
+    t_chk = np.array([300.0, 600.0, 900.0, 1200.0])
+    for k, t0 in enumerate((0.0, 1.0)):
+        ref = solve_ivp(f, (0, 1200), [15.0, 316.0, 100.0, t0], method="LSODA", rtol=1e-10,
+                        atol=1e-14, t_eval=t_chk)
+        got = ds.isel(system=k).sel(time_days=t_chk)
+        np.testing.assert_allclose(got.bone_mass_percent.values, ref.y[2], atol=1e-3)
+        np.testing.assert_allclose(got.osteoblasts.values, ref.y[1], rtol=1e-4)
