@@ -126,7 +126,8 @@ def plot_bone(result: Result, ax: Axes | None = None) -> Axes:
         if name in ts:
             v = ts[name].values
             ref = v[0] if v[0] > 0 else (np.max(v) if np.max(v) > 0 else 1.0)
-            ax2.plot(t, v / ref, color=color, lw=1.2, label=f"{name} / day 0")
+            ax2.plot(t, v / ref, color=color, lw=1.2, ls="--" if name == "tgf_beta" else "-",
+                     label=f"{name} / day 0")
     ax2.set_yscale("log")
     ax2.set_ylabel("relative to day 0")
     lines, labels = ax.get_legend_handles_labels()
