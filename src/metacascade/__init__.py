@@ -10,6 +10,7 @@ Public API::
 
 from metacascade._version import __version__
 from metacascade.claims.runner import run_claims
+from metacascade.engines.bone import simulate_bone
 from metacascade.engines.organism import simulate, simulate_batch, size_distribution
 from metacascade.errors import DataError, MetacascadeError, ScenarioError
 from metacascade.result import Result
@@ -35,5 +36,6 @@ __all__ = [
     "scenario_json_schema",
     "simulate",
     "simulate_batch",
+    "simulate_bone",
     "size_distribution",
 ]

@@ -112,11 +112,47 @@ def plot_size_distribution(result: Result, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def plot_bone(result: Result, ax: Axes | None = None) -> Axes:
+    """Bone lesion: bone mass (%), osteoclasts and osteoblasts (relative to day 0) and tumour."""
+    ax = _axes(ax)
+    ts = result.timeseries
+    t = ts["time_days"].values
+    ax.plot(t, ts["bone_mass_percent"], color="k", lw=2, label="bone mass (%)")
+    ax.set_xlabel("time (days)")
+    ax.set_ylabel("bone mass (% of day 0)")
+    ax2 = ax.twinx()
+    for name, color in (("osteoclasts", "C3"), ("osteoblasts", "C0"), ("rankl", "C4"),
+                        ("opg", "C2"), ("tgf_beta", "C1"), ("bone_tumour_cells", "C5")):
+        if name in ts:
+            v = ts[name].values
+            ref = v[0] if v[0] > 0 else (np.max(v) if np.max(v) > 0 else 1.0)
+            ax2.plot(t, v / ref, color=color, lw=1.2, ls="--" if name == "tgf_beta" else "-",
+                     label=f"{name} / day 0")
+    ax2.set_yscale("log")
+    ax2.set_ylabel("relative to day 0")
+    lines, labels = ax.get_legend_handles_labels()
+    l2, lab2 = ax2.get_legend_handles_labels()
+    ax.legend(lines + l2, labels + lab2, fontsize=8, loc="best")
+    ax.set_title(f"{result.scenario.name}: bone lesion ({ts.attrs.get('bone_model', '')})",
+                 fontsize=9)
+    ax.grid(alpha=0.3)
+    return ax
+
+
 def save_run_figures(result: Result, folder: Path) -> list[str]:
     """Write the standard figures of a run as PNG files; returns their file names."""
     names = []
-    for fn, name in ((plot_burden, "burden.png"), (plot_counts, "metastases.png"),
-                     (plot_size_distribution, "size_distribution.png")):
+    if "bone_mass_percent" in result.timeseries:
+        fig = plot_bone(result).get_figure(root=True)
+        assert fig is not None
+        fig.savefig(folder / "bone.png", dpi=110)
+        plt.close(fig)
+        names.append("bone.png")
+    figs: list[tuple[Any, str]] = [(plot_burden, "burden.png")]
+    if float(result.timeseries["n_metastases"].max()) > 0:  # nothing to show without metastases
+        figs += [(plot_counts, "metastases.png"),
+                 (plot_size_distribution, "size_distribution.png")]
+    for fn, name in figs:
         fig = fn(result).get_figure(root=True)
         assert fig is not None
         fig.savefig(folder / name, dpi=110)

@@ -295,6 +295,127 @@ class Simulation(Strict):
         return self
 
 
+BoneModelName = Literal["komarova", "ayati", "vicious_cycle"]
+
+
+class BonePowerLaw(Strict):
+    """Komarova 2003 / Ayati 2010 power-law parameters (models 'komarova' and 'ayati')."""
+
+    alpha1: float = param(3.0, unit="cells^(1-g) day^-1", gt=0, le=1e3,
+                          description="Osteoclast production.", source="Komarova 2003")
+    alpha2: float = param(4.0, unit="cells^(1-g) day^-1", gt=0, le=1e3,
+                          description="Osteoblast production.", source="Komarova 2003")
+    beta1: float = param(0.2, unit="day^-1", gt=0, le=100, description="Osteoclast removal.",
+                         source="Komarova 2003")
+    beta2: float = param(0.02, unit="day^-1", gt=0, le=100, description="Osteoblast removal.",
+                         source="Komarova 2003")
+    g11: float = param(0.5, unit="1", ge=-5, le=5, description="Osteoclast autocrine exponent.",
+                       source="Komarova 2003")
+    g12: float = param(1.0, unit="1", ge=-5, le=5,
+                       description="Osteoclast -> osteoblast paracrine exponent.",
+                       source="Komarova 2003")
+    g21: float = param(-0.5, unit="1", ge=-5, le=5,
+                       description="Osteoblast -> osteoclast paracrine exponent.",
+                       source="Komarova 2003")
+    g22: float = param(0.0, unit="1", ge=-5, le=5, description="Osteoblast autocrine exponent.",
+                       source="Komarova 2003")
+    k1: float = param(0.24, unit="% cell^-1 day^-1", ge=0, le=100,
+                      description="Resorption per osteoclast above steady state.",
+                      source="Komarova 2003")
+    k2: float = param(0.0017, unit="% cell^-1 day^-1", ge=0, le=100,
+                      description="Formation per osteoblast above steady state.",
+                      source="Komarova 2003")
+    osteoclasts_initial: float = param(11.0, unit="cells", gt=0, le=1e9,
+                                       description="Osteoclasts at day 0.",
+                                       source="BIOMD0000000148 (remodelling event)")
+    osteoblasts_initial: float = param(212.0, unit="cells", gt=0, le=1e9,
+                                       description="Osteoblasts at day 0.",
+                                       source="BIOMD0000000148")
+    tumour_initial: float = param(0.0, unit="% of tumour capacity", ge=0, le=1e3,
+                                  description="Tumour at day 0 (0: no tumour).",
+                                  source="Ayati 2010 uses 1")
+    tumour_capacity: float = param(100.0, unit="%", gt=0, le=1e3,
+                                   description="Tumour capacity LT (Gompertz).",
+                                   source="Ayati 2010")
+    tumour_rate_per_day: float = param(0.005, unit="day^-1", ge=0, le=10,
+                                       description="Gompertz rate gammaT of the tumour.",
+                                       source="Ayati 2010")
+    r11: float = param(0.0, unit="1", ge=0, le=10, description="Tumour effect on g11.",
+                       source="Ayati 2010")
+    r21: float = param(0.0, unit="1", ge=0, le=10, description="Tumour effect on g21.",
+                       source="Ayati 2010")
+    r12: float = param(0.0, unit="1", ge=0, le=10, description="Tumour effect on g12.",
+                       source="Ayati 2010")
+    r22: float = param(0.0, unit="1", ge=0, le=10, description="Tumour effect on g22.",
+                       source="Ayati 2010")
+    treatment_v1: float = param(0.001, unit="day^-1", ge=0, le=10,
+                                description="Drop of osteoblast removal beta2 per unit level of "
+                                            "the drug proteasome_inhibitor.",
+                                source="Ayati 2010, BIOMD0000000403 (v1)")
+    treatment_v2: float = param(0.008, unit="day^-1", ge=0, le=10,
+                                description="Drop of the tumour rate gammaT per unit level of the "
+                                            "drug proteasome_inhibitor.",
+                                source="Ayati 2010, BIOMD0000000403 (v2)")
+    switch_eps: float = param(0.0, unit="cells", ge=0, le=1e3,
+                              description="Width of the smoothed max(., 0) switch (0: exact); "
+                                          "bone-mass error <= (k1 + k2) eps/2 % per day.")
+
+
+class BoneViciousCycle(Strict):
+    """Lemaire 2004 RANKL/RANK/OPG model with the tumour (model 'vicious_cycle').
+
+    Lemaire's cell-level constants not listed here keep their published values (Lemaire 2004
+    Table 1; see metacascade.biology.bone.LemaireParameters).
+    """
+
+    tumour_initial_cells: float = param(1e5, unit="cells", ge=0, le=1e12,
+                                        description="Tumour cells in the lesion at day 0.")
+    tumour_rate_per_day: float = param(0.0648, unit="day^-1", ge=0, le=10,
+                                       description="Logistic growth rate r_T in healthy bone.")
+    tumour_capacity_cells: float = param(1e9, unit="cells", gt=0, le=1e13,
+                                         description="Logistic capacity K_T of the lesion.")
+    pthrp_per_cell: float = param(1.42e-3, unit="pM day^-1 cell^-1", ge=0, le=1e3,
+                                  description="Tumour PTHrP added to the PTH input "
+                                              "(raises RANKL, lowers OPG).")
+    tgf_growth_gain: float = param(1.0, unit="1", ge=0, le=100,
+                                   description="eps_tgf: r_T (1 + eps (phi(tgf) - 1/2)), "
+                                               "phi(x) = x/(1+x).")
+    tgf_feedback: bool = param(True, unit="-",
+                               description="Resorption-released TGF-beta feeds the tumour "
+                                           "(false: the tumour sees healthy-bone TGF-beta).")
+    bone_turnover_percent_per_day: float = param(
+        0.895, unit="% day^-1", gt=0, le=100,
+        description="kappa in dz/dt = kappa (B/B_ss - (C/C_ss) z/100).")
+    osteoclast_apoptosis_per_day: float = param(0.7, unit="day^-1", gt=0, le=100,
+                                                description="D_A.", source="Lemaire 2004")
+    osteoblast_apoptosis_per_day: float = param(0.189, unit="day^-1", gt=0, le=100,
+                                                description="k_B.", source="Lemaire 2004")
+    opg_production: float = param(2e5, unit="pmol OPG per pmol cells per day", gt=0, le=1e9,
+                                  description="K_O^P.", source="Lemaire 2004")
+    rankl_per_cell: float = param(3e6, unit="pmol/pmol cells", gt=0, le=1e10,
+                                  description="K_L^P.", source="Lemaire 2004")
+
+
+class Bone(Strict):
+    """A representative bone lesion: bone remodelling coupled to the tumour (science.md §5).
+
+    Drug schedules are ``treatment.events`` with drug denosumab, opg_fc, zoledronic_acid or
+    bisphosphonate (dimensionless effect level per dose; see metacascade.engines.bone).
+    """
+
+    model: BoneModelName = param("vicious_cycle", unit="-",
+                                 description="komarova (Komarova 2003), ayati (Ayati 2010) or "
+                                             "vicious_cycle (Lemaire 2004 + tumour).")
+    bone_mass_initial_percent: float = param(100.0, unit="%", gt=0, le=1e3,
+                                             description="Bone mass at day 0.")
+    rtol: float = param(1e-8, unit="1", gt=0, le=1e-2,
+                        description="Relative tolerance of solve_ivp.")
+    power_law: BonePowerLaw = Field(default_factory=BonePowerLaw,
+                                    description="Komarova/Ayati parameters.")
+    vicious_cycle: BoneViciousCycle = Field(default_factory=BoneViciousCycle,
+                                            description="Lemaire + tumour parameters.")
+
+
 def _default_organs() -> dict[str, Organ]:
     return {"distant": Organ(seeding_fraction=1.0, description="All distant sites together.")}
 
@@ -317,6 +438,8 @@ class Scenario(Strict):
     detection: Detection = Field(default_factory=Detection,
                                  description="Detection thresholds of primary and metastases.")
     treatment: Treatment = Field(default_factory=Treatment, description="Treatment events.")
+    bone: Bone | None = Field(None, description="A representative bone lesion (None: no bone "
+                                                "model).")
     simulation: Simulation = Field(default_factory=Simulation,
                                    description="Numerical settings and seed.")
 

@@ -30,6 +30,13 @@ SUMMARY_ROWS = [
     ("metastatic_burden_cells_final", "metastatic burden at the end", "cells"),
 ]
 
+BONE_ROWS = [
+    ("bone_mass_min_percent", "bone mass, minimum", "%"),
+    ("bone_mass_min_day", "bone mass minimum on day", "day"),
+    ("bone_mass_final_percent", "bone mass at the end", "%"),
+    ("bone_tumour_cells_final", "tumour in the bone lesion at the end", "cells"),
+]
+
 
 def _fmt(v: Any) -> str:
     if v is None:
@@ -46,6 +53,9 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
     table.add_column("unit")
     for key, label, unit in SUMMARY_ROWS:
         table.add_row(label or key, _fmt(summary.get(key)), unit)
+    for key, label, unit in BONE_ROWS:
+        if key in summary:
+            table.add_row(label, _fmt(summary.get(key)), unit)
     return table
 
 

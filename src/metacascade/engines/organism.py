@@ -568,6 +568,14 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
     ts = timeseries_dataset(sol, 0, organs)
     ts.attrs["engine"] = "organism (birth cohorts, Legendre moments)"
     ts.attrs["cohort_width_days"] = sol.h
+    if scenario.bone is not None:  # a representative bone lesion on the same time grid
+        from metacascade.engines.bone import bone_summary, simulate_bone
+
+        bone = simulate_bone(scenario, sol.times)
+        events = {**events, **bone_summary(bone)}
+        ts = xr.merge([ts, bone.drop_attrs() if hasattr(bone, "drop_attrs") else bone],
+                      combine_attrs="override")
+        ts.attrs["bone_model"] = bone.attrs.get("bone_model", "")
     return Result(timeseries=ts, summary=events, scenario=scenario, version=__version__,
                   seed=scenario.simulation.seed,
                   created=datetime.now(UTC).isoformat(timespec="seconds"), sizes=sizes,

@@ -1,0 +1,91 @@
+"""Fit the vicious-cycle bone model to mouse tumour-induced bone disease data (Johnson 2011).
+
+The data are the group means and standard errors of Johnson et al. 2011 as listed in science.md §8
+(and curated in ``SysBioCollab-UArk/TIBD_microenvironment``, ``DATA/TIBD_Johnson2011.csv``); the
+raw per-mouse values are not available offline, so the fit uses these means. Three parameters are
+fitted by weighted least squares (``scipy.optimize.least_squares``, residuals divided by the
+standard errors) to the PBS + tumour arm: the tumour growth rate ``r_T``, the tumour PTHrP
+production per cell and the bone turnover rate ``kappa``; the other parameters keep their
+Lemaire 2004 values, the inoculum is 1e5 cells and eps_tgf = 1 (assumptions). The zoledronic-acid
+arms are kept back as an independent check of treatment predictions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import least_squares
+
+from metacascade.biology.bone import LemaireParameters
+from metacascade.engines.bone import Dose, integrate_vicious_cycle
+
+Array = npt.NDArray[np.float64]
+
+#: Johnson 2011, PBS + tumour arm: bone volume (% of day 0), mean and standard error.
+JOHNSON2011_BONE_DAYS = np.array([0.0, 7.0, 14.0, 21.0, 28.0])
+JOHNSON2011_BONE = np.array([100.0, 103.3, 96.0, 86.6, 75.9])
+JOHNSON2011_BONE_SE = np.array([14.2, 17.7, 13.6, 13.6, 18.7])
+#: Tumour burden relative to day 14 (days 14, 21, 28), mean and standard error.
+JOHNSON2011_TUMOUR_DAYS = np.array([14.0, 21.0, 28.0])
+JOHNSON2011_TUMOUR = np.array([1.0, 1.287, 3.965])
+JOHNSON2011_TUMOUR_SE = np.array([0.329, 0.266, 0.756])
+#: Zoledronic acid arms (held back): bone at day 28 with and without tumour, tumour at day 28.
+JOHNSON2011_ZA_TUMOUR_BONE_D28 = 128.0
+JOHNSON2011_ZA_NO_TUMOUR_BONE_D28 = 126.5
+JOHNSON2011_ZA_TUMOUR_TUMOUR_D28 = 1.675
+
+INOCULUM_CELLS = 1e5
+FIT_NAMES = ("tumour_rate_per_day", "pthrp_per_cell", "bone_turnover_percent_per_day")
+
+
+@dataclass
+class TIBDFit:
+    """Result of :func:`fit_johnson2011`."""
+
+    values: dict[str, float]
+    bone_model: Array
+    tumour_model: Array
+    bone_residuals_se: Array
+    tumour_residuals_se: Array
+    cost: float
+    n_evaluations: int
+
+
+def tibd_parameters(r_t: float, s_pthrp: float, kappa: float, **kw: Any) -> LemaireParameters:
+    """The vicious-cycle parameters used for the TIBD fit (other values: Lemaire 2004)."""
+    base = LemaireParameters(r_t=r_t, k_t=1e9, s_pthrp=s_pthrp, eps_tgf=1.0, kappa=kappa)
+    return replace(base, **kw)
+
+
+def simulate_tibd(params: LemaireParameters, doses: list[Dose] | None = None,
+                  days: Array | None = None) -> tuple[Array, Array]:
+    """Bone (% of day 0) and tumour (cells) at ``days`` (default 0, 7, 14, 21, 28)."""
+    t = JOHNSON2011_BONE_DAYS if days is None else days
+    ds = integrate_vicious_cycle(params, t, tumour0=INOCULUM_CELLS, doses=doses or [])
+    d = ds.isel(system=0)
+    return d["bone_mass_percent"].values, d["bone_tumour_cells"].values
+
+
+def _residuals(theta: Array) -> Array:
+    r_t, s_p, kappa = np.exp(theta)
+    bone, tum = simulate_tibd(tibd_parameters(r_t, s_p, kappa))
+    rel = tum[2:] / tum[2]  # days 14, 21, 28 relative to day 14
+    return np.concatenate([(bone[1:] - JOHNSON2011_BONE[1:]) / JOHNSON2011_BONE_SE[1:],
+                           (rel[1:] - JOHNSON2011_TUMOUR[1:]) / JOHNSON2011_TUMOUR_SE[1:]])
+
+
+def fit_johnson2011(start: tuple[float, float, float] = (0.1, 1e-3, 1.0)) -> TIBDFit:
+    """Weighted least-squares fit of (r_T, PTHrP per cell, kappa) to the PBS + tumour arm."""
+    sol = least_squares(_residuals, np.log(np.asarray(start, dtype=np.float64)),
+                        x_scale=1.0, xtol=1e-8)
+    r_t, s_p, kappa = np.exp(sol.x)
+    bone, tum = simulate_tibd(tibd_parameters(r_t, s_p, kappa))
+    res = _residuals(sol.x)
+    return TIBDFit(values=dict(zip(FIT_NAMES, (float(r_t), float(s_p), float(kappa)),
+                                   strict=True)),
+                   bone_model=bone, tumour_model=tum[2:] / tum[2],
+                   bone_residuals_se=res[:4], tumour_residuals_se=res[4:],
+                   cost=float(sol.cost), n_evaluations=int(sol.nfev))
