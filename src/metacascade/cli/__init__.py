@@ -7,6 +7,7 @@ import sys
 import typer
 
 from metacascade._version import __version__
+from metacascade.cli import fit as _fit
 from metacascade.cli import run as _run
 from metacascade.cli import scenarios as _scenarios
 from metacascade.cli._common import console, fail
@@ -36,6 +37,8 @@ def _root(
 
 
 app.command("run")(_run.run)
+app.command("fit")(_fit.fit)
+app.command("predict")(_fit.predict)
 app.add_typer(_scenarios.app, name="scenarios")
 
 

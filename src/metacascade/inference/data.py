@@ -237,7 +237,8 @@ def load_observations(path: str | Path) -> ObservationData:
     if not p.is_file():
         raise DataError(f"data file {str(p)!r} not found")
     try:
-        df = pd.read_csv(p, dtype={"id": str, "time": str, "observable": str}, skipinitialspace=True)
+        df = pd.read_csv(p, dtype={"id": str, "time": str, "observable": str},
+                         skipinitialspace=True, float_precision="round_trip")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(f"{p}: cannot be read as CSV ({exc})") from None
     return from_frame(df, source=str(p))

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import brentq, minimize
+from scipy.optimize import minimize
 from scipy.stats import chi2, qmc
 from threadpoolctl import ThreadpoolController
 
@@ -294,6 +294,7 @@ def _profile_side(obj: Objective, phi_hat: Array, ll_hat: float, k: int, directi
         return ll_hat - (-val) - thr
 
     prev = float(phi_hat[k])
+    g_prev = -thr
     step = 0.05
     while True:
         v = prev + direction * step
@@ -301,15 +302,36 @@ def _profile_side(obj: Objective, phi_hat: Array, ll_hat: float, k: int, directi
             v = float(bound)
         g = prof(v)
         if g > 0:
-            lo, hi = sorted((prev, v))
-            warm_save = warm.copy()
-            r = brentq(lambda x: prof(x), lo, hi, xtol=1e-4)
-            warm = warm_save
-            return float(r), True
+            return _bracketed_root(prof, prev, g_prev, v, g), True
         if v == bound:
             return float(bound), False
-        prev = v
+        prev, g_prev = v, g
         step = min(step * 2.0, 2.0)
+
+
+def _bracketed_root(fun: Callable[[float], float], a: float, fa: float, b: float, fb: float,
+                    xtol: float = 1e-4, maxiter: int = 40) -> float:
+    """Illinois (modified regula falsi) root of ``fun`` with fa <= 0 < fb; it keeps a bracket
+    even if re-evaluations of a profile are slightly inconsistent."""
+    side = 0
+    for _ in range(maxiter):
+        c = b - fb * (b - a) / (fb - fa) if fb != fa else 0.5 * (a + b)
+        if not (min(a, b) < c < max(a, b)):
+            c = 0.5 * (a + b)
+        fc = fun(c)
+        if fc > 0:
+            b, fb = c, fc
+            if side == 1:
+                fa *= 0.5
+            side = 1
+        else:
+            a, fa = c, fc
+            if side == -1:
+                fb *= 0.5
+            side = -1
+        if abs(b - a) < xtol or fc == 0:
+            break
+    return float(b - fb * (b - a) / (fb - fa)) if fb != fa else 0.5 * (a + b)
 
 
 def profile_intervals(obj: Objective, phi_hat: Array, ll_hat: float, level: float,

@@ -66,7 +66,12 @@ def get_value(scenario: Scenario, key: str, obs_params: dict[str, float] | None 
 
 def subject_scenario(base: Scenario, subject: SubjectData) -> Scenario:
     """The base scenario with the per-id values implied by the data (diagnosis size, resection)."""
-    ov = subject.scenario_overrides()
+    return scenario_with_overrides(base, subject.scenario_overrides(), f"id {subject.id!r}")
+
+
+def scenario_with_overrides(base: Scenario, ov: dict[str, Any], label: str = "scenario",
+                            ) -> Scenario:
+    """``base`` with ``section.name`` values set (``None`` removes an optional value)."""
     if not ov:
         return base
     data = base.model_dump(exclude_none=True)
@@ -76,7 +81,7 @@ def subject_scenario(base: Scenario, subject: SubjectData) -> Scenario:
             data[sec].pop(name, None)
         else:
             data[sec][name] = v
-    return scenario_from_dict(data, f"scenario for id {subject.id!r}")
+    return scenario_from_dict(data, f"scenario for {label}")
 
 
 def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
