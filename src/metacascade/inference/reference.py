@@ -55,7 +55,7 @@ def fit_published(vp_cells: float, siopen: float, ldh: float,
                   start: tuple[float, float] = (1e-2, 10.0)) -> tuple[float, float, float]:
     """Nelder-Mead on (log mu, log diameter), as the published code (which starts Nelder-Mead
     from fixed values); returns (mu, diameter_mm, loglik)."""
-    def nll(x: np.ndarray) -> float:  # type: ignore[type-arg]
+    def nll(x: np.ndarray) -> float:
         return -loglik_published(math.exp(x[0]), math.exp(x[1]), vp_cells, siopen, ldh)
 
     res = minimize(nll, np.log(start), method="Nelder-Mead",
