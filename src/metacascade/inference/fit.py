@@ -405,6 +405,14 @@ def fit_subject(scenario: Scenario, subject: SubjectData, settings: FitSettings)
     elif settings.interval == "bootstrap":
         lower, upper, boot = bootstrap_intervals(obj, phi, settings.level,
                                                  settings.n_bootstrap, settings.seed + 1)
+    zero = [int(r) for r, v, a, c in zip(subject.row, subject.value, obj.a, obj.cens,
+                                         strict=True) if v == 0 and a == 0 and not c]
+    if zero:
+        ok = False
+        msgs.append(f"observation(s) equal to 0 (rows {', '.join(map(str, zero))}) under a purely "
+                    "proportional error model: the likelihood is unbounded as the prediction "
+                    "goes to 0, so no maximum exists; mark them censored (below a detection "
+                    "limit) or use a combined error model")
     at_bound = [k for j, k in enumerate(settings.keys)
                 if min(phi[j] - obj.lo[j], obj.hi[j] - phi[j]) < 1e-6]
     for k in at_bound:
