@@ -281,7 +281,8 @@ def hessian_log(obj: Objective, phi: Array, step: float = 1e-3) -> Array:
 
 
 def _profile_side(obj: Objective, phi_hat: Array, ll_hat: float, k: int, direction: int,
-                  thr: float, pts: list[tuple[float, float]]) -> tuple[float, bool]:
+                  thr: float, pts: list[tuple[float, float]], best: list[Any],
+                  ) -> tuple[float, bool]:
     """Where the profile of parameter k crosses ll_hat - thr on one side (log scale)."""
     bound = obj.hi[k] if direction > 0 else obj.lo[k]
     warm = phi_hat.copy()
@@ -291,6 +292,8 @@ def _profile_side(obj: Objective, phi_hat: Array, ll_hat: float, k: int, directi
         phi, val, _, _ = _local(obj, warm, {k: v})
         warm = phi
         pts.append((float(v), -val))
+        if -val > best[0]:
+            best[0], best[1] = -val, phi.copy()
         return ll_hat - (-val) - thr
 
     prev = float(phi_hat[k])
@@ -335,7 +338,11 @@ def _bracketed_root(fun: Callable[[float], float], a: float, fa: float, b: float
 
 
 def profile_intervals(obj: Objective, phi_hat: Array, ll_hat: float, level: float,
+                      best: list[Any] | None = None,
                       ) -> tuple[Array, Array, list[str], dict[str, tuple[list[float], list[float]]]]:
+    """Profile-likelihood interval of every parameter; ``best`` = [ll, phi] collects the highest
+    point met on the way (a better optimum than the point fit, if any)."""
+    best = best if best is not None else [ll_hat, phi_hat.copy()]
     thr = float(chi2.ppf(level, 1)) / 2.0
     p = obj.p
     lower = np.full(p, np.nan)
@@ -345,7 +352,7 @@ def profile_intervals(obj: Objective, phi_hat: Array, ll_hat: float, level: floa
     for k, key in enumerate(obj.settings.keys):
         pts: list[tuple[float, float]] = [(float(phi_hat[k]), ll_hat)]
         for d in (-1, 1):
-            x, crossed = _profile_side(obj, phi_hat, ll_hat, k, d, thr, pts)
+            x, crossed = _profile_side(obj, phi_hat, ll_hat, k, d, thr, pts, best)
             if crossed:
                 (upper if d > 0 else lower)[k] = math.exp(x)
             else:
@@ -377,18 +384,24 @@ def bootstrap_intervals(obj: Objective, phi_hat: Array, level: float, n: int, se
     return lo, hi, est
 
 
+def _inverse(h: Array) -> Array:
+    """Inverse observed information (nan if singular or not positive)."""
+    try:
+        cov = np.linalg.inv(h)
+    except np.linalg.LinAlgError:
+        return np.full_like(h, np.nan)
+    if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
+        return np.full_like(h, np.nan)
+    return np.asarray(cov, dtype=np.float64)
+
+
 def fit_subject(scenario: Scenario, subject: SubjectData, settings: FitSettings) -> SubjectFit:
     """Maximum-likelihood fit of one id with intervals (see the module docstring)."""
     obj = Objective(scenario, subject, settings)
     phi, ll, ok, nfev = point_fit(obj, settings.seed)
     theta = np.exp(phi)
     h = hessian_log(obj, phi)
-    try:
-        cov = np.linalg.inv(h)
-        if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
-            cov = np.full_like(h, np.nan)
-    except np.linalg.LinAlgError:
-        cov = np.full_like(h, np.nan)
+    cov = _inverse(h)
     p = obj.p
     lower = np.full(p, np.nan)
     upper = np.full(p, np.nan)
@@ -396,12 +409,23 @@ def fit_subject(scenario: Scenario, subject: SubjectData, settings: FitSettings)
     profiles: dict[str, tuple[list[float], list[float]]] = {}
     boot = None
     if settings.interval == "profile":
-        lower, upper, msgs, profiles = profile_intervals(obj, phi, ll, settings.level)
-        # a profile may find a better optimum: keep it (and say so)
-        for key, (_, lls) in profiles.items():
-            if max(lls) > ll + 1e-6:
-                msgs.append(f"{key}: profile found a higher likelihood than the point fit "
-                            f"({max(lls):.6g} > {ll:.6g}); optimum may be local")
+        best: list[Any] = [ll, phi.copy()]
+        lower, upper, msgs, profiles = profile_intervals(obj, phi, ll, settings.level, best)
+        if best[0] > ll + 1e-6:
+            # a profile met a better optimum: restart from it and profile again (once)
+            phi2, ll2, ok2, n2 = _local(obj, best[1])
+            nfev += n2
+            if ll2 < best[0]:
+                phi2, ll2 = best[1], best[0]
+            phi, ll, ok = phi2, ll2, ok2
+            theta = np.exp(phi)
+            h = hessian_log(obj, phi)
+            cov = _inverse(h)
+            best = [ll, phi.copy()]
+            lower, upper, msgs, profiles = profile_intervals(obj, phi, ll, settings.level, best)
+            if best[0] > ll + 1e-6:
+                msgs.append(f"profile found a higher likelihood than the optimum ({best[0]:.6g}"
+                            f" > {ll:.6g}): the likelihood may be multimodal")
     elif settings.interval == "bootstrap":
         lower, upper, boot = bootstrap_intervals(obj, phi, settings.level,
                                                  settings.n_bootstrap, settings.seed + 1)
