@@ -59,6 +59,9 @@ def plot_curves(res: FitResult, path: Path, n_draws: int = 100, seed: int = 0) -
             m = np.array([x == o for x in s.observable])
             ax.plot(t_obs[m], np.maximum(s.value[m], 1e-12), "o", color="C3", label="data")
             ax.set_yscale("log")
+            pos = s.value[m][s.value[m] > 0]
+            if pos.size:
+                ax.set_ylim(bottom=max(1e-12, float(pos.min()) * 1e-4))
             if r == 0:
                 ax.set_title(o, fontsize=9)
             if c == 0:
