@@ -40,6 +40,7 @@ from metacascade.inference.model import (
     OBS_KEYS,
     EnginePredictor,
     ExponentialPredictor,
+    field_limits,
     get_value,
     make_predictor,
 )
@@ -96,12 +97,16 @@ class FitSettings:
                 raise ScenarioError(f"bounds of {k}: {lo}..{hi}; need 0 < lower < upper")
 
     def bounds_for(self, key: str, value: float) -> tuple[float, float]:
+        """User bounds, else defaults clipped to the range the scenario field allows."""
         if key in self.bounds:
             return self.bounds[key]
         if key in DEFAULT_BOUNDS:
-            return DEFAULT_BOUNDS[key]
-        v = abs(value) if value else 1.0
-        return (v * 1e-3, v * 1e3)
+            lo, hi = DEFAULT_BOUNDS[key]
+        else:
+            v = abs(value) if value else 1.0
+            lo, hi = v * 1e-3, v * 1e3
+        flo, fhi = field_limits(key)
+        return (max(lo, flo * (1 + 1e-9) if flo > 0 else lo), min(hi, fhi))
 
     def error_for(self, observable: str) -> ErrorModel:
         return self.error.get(observable, self.default_error)
@@ -173,11 +178,12 @@ class Objective:
         idx = list(range(self.p)) if free is None else list(free)
         k = len(idx)
         pts = np.repeat(phi[None, :], 2 * k + 1, axis=0)
-        for n, j in enumerate(idx):
-            pts[1 + n, j] += _FD
-            pts[1 + k + n, j] -= _FD
+        for n, j in enumerate(idx):  # steps stay inside the bounds (one-sided at a bound)
+            pts[1 + n, j] = min(phi[j] + _FD, self.hi[j])
+            pts[1 + k + n, j] = max(phi[j] - _FD, self.lo[j])
         v = -self.loglik(np.exp(pts))
-        return float(v[0]), (v[1:k + 1] - v[k + 1:]) / (2.0 * _FD)
+        dx = np.array([pts[1 + n, j] - pts[1 + k + n, j] for n, j in enumerate(idx)])
+        return float(v[0]), (v[1:k + 1] - v[k + 1:]) / np.where(dx > 0, dx, 1.0)
 
     def predict(self, theta: Array) -> Array:
         return self.predictor.predict(np.atleast_2d(theta))

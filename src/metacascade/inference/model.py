@@ -64,6 +64,31 @@ def get_value(scenario: Scenario, key: str, obs_params: dict[str, float] | None 
     return float(obj)
 
 
+def field_limits(key: str) -> tuple[float, float]:
+    """The open/closed range a scenario key allows (from its pydantic constraints)."""
+    import annotated_types as at
+
+    lo, hi = 0.0, math.inf
+    if key in OBS_KEYS:
+        return lo, hi
+    model: Any = Scenario
+    info = None
+    for part in key.split("."):
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            return lo, hi
+        info = fields[part]
+        model = info.annotation
+        if hasattr(model, "__args__"):
+            model = next((a for a in model.__args__ if hasattr(a, "model_fields")), model)
+    for m in (info.metadata if info is not None else []):
+        if isinstance(m, at.Gt | at.Ge):
+            lo = max(lo, float(m.gt if isinstance(m, at.Gt) else m.ge))  # type: ignore[arg-type]
+        if isinstance(m, at.Lt | at.Le):
+            hi = min(hi, float(m.lt if isinstance(m, at.Lt) else m.le))  # type: ignore[arg-type]
+    return lo, hi
+
+
 def subject_scenario(base: Scenario, subject: SubjectData) -> Scenario:
     """The base scenario with the per-id values implied by the data (diagnosis size, resection)."""
     return scenario_with_overrides(base, subject.scenario_overrides(), f"id {subject.id!r}")
