@@ -119,3 +119,23 @@ def test_bad_data_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert code == 2
     assert "row 3: column 'time' = '-1'" in " ".join(err.split())
     assert not out.exists()
+
+
+def test_load_fit_roundtrip(fitted: Path) -> None:
+    from metacascade.inference.api import load_fit
+
+    res = load_fit(fitted)
+    df = pd.read_csv(fitted / "estimates.csv", dtype={"id": str})
+    again = res.estimates()
+    for c in df.columns:
+        if c in ("warnings",):
+            continue
+        a, b = df[c].to_numpy(), again[c].to_numpy()
+        if c == "id":
+            assert list(a) == list(b)
+        else:
+            np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=1e-12)
+    # strict JSON (no NaN tokens): open interval ends are null
+    text = (fitted / "estimates.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    json.loads(text)

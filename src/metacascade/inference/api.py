@@ -113,7 +113,8 @@ class FitResult:
         if self.population is not None:
             self.estimates(individual=True).to_csv(folder / "individual_estimates.csv",
                                                    index=False)
-        (folder / "estimates.json").write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        (folder / "estimates.json").write_text(
+            json.dumps(_strict_json(self.to_dict()), indent=1, allow_nan=False) + "\n")
         (folder / "scenario.toml").write_text(dump_toml(self.scenario))
         names: list[str] = []
         if figures and self.data is not None:
@@ -130,6 +131,21 @@ class FitResult:
         with atomic_directory(t) as tmp:
             self.write_into(tmp, figures)
         return t
+
+
+def _strict_json(x: Any) -> Any:
+    """Replace non-finite floats (anywhere) by None so the file is valid JSON."""
+    if isinstance(x, dict):
+        return {k: _strict_json(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_strict_json(v) for v in x]
+    if isinstance(x, float | np.floating):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
 
 
 def _nan_none(x: Any) -> Any:
