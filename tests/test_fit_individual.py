@@ -163,6 +163,15 @@ def test_error_models_and_compiled_likelihood() -> None:
     ref = np.where(cens, norm.logcdf(y, f, sd), norm.logpdf(y, f, sd))
     np.testing.assert_allclose(loglik_terms(y, f, a, b, cens), ref, rtol=1e-12)
     np.testing.assert_allclose(loglik_rows(y, f, a, b, cens), ref.sum(1), rtol=1e-10)
+    # a zero prediction under a proportional error: certain if censored above it, else impossible
+    f0 = np.zeros((1, 2))
+    one = np.ones(2)
+    z2 = np.zeros(2)
+    both = np.array([True, False])
+    assert loglik_terms(one, f0, z2, one * 0.1, both)[0, 0] == 0.0
+    assert loglik_terms(one, f0, z2, one * 0.1, both)[0, 1] < -1e11
+    assert loglik_rows(one, f0, z2, one * 0.1, both)[0] < -1e11
+    assert loglik_rows(one, f0, z2, one * 0.1, np.array([True, True]))[0] == 0.0
     assert ErrorModel.parse("combined:2,0.1") == ErrorModel("combined", 2.0, 0.1)
     assert ErrorModel.parse("additive:3").a == 3.0
     with pytest.raises(ScenarioError, match="allowed"):

@@ -77,3 +77,28 @@ def test_survival_association(result, tmp_path: Path) -> None:  # type: ignore[n
     assert res["logrank_p"] == pytest.approx(ref.pvalue, rel=1e-6)
     plot_survival(est, cov, tmp_path / "s.png")
     assert (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_siopen_zero_as_censored() -> None:
+    """SIOPEN = 0 read as 'fewer than 0.5 visible' (censored): the censored term is not binding
+    at the optimum, so mu is set by LDH alone (mu T Vp = LDH/u - Vp, u as in analytic_mle);
+    the threshold is bounded below and open above (warning)."""
+    import pandas as pd
+
+    df = pd.read_csv(EXAMPLE, dtype={"id": str, "time": str})
+    df = df[df["id"] == "12"].copy()
+    z = df["observable"] == "n_visible"
+    df["censored"] = z.astype(int)
+    df.loc[z, "value"] = 0.5
+    res = fit(df, "neuroblastoma", KEYS)
+    f = res.fits[0]
+    assert f.converged
+    s = res.data["12"]
+    vp, ldh = s.diagnosis_primary_cells, s.value[1]
+    u = (1 + math.sqrt(1.04)) / 2
+    t = math.log(vp) / (math.log(2) / 2)
+    mu_ldh = (ldh / u / 1e-9 - vp) / (t * vp)  # LDH optimum when SIOPEN is not binding
+    assert f.estimate[0] == pytest.approx(mu_ldh, rel=1e-4)
+    assert f.lower[0] < f.estimate[0] < f.upper[0]
+    assert f.lower[1] > 10 and math.isnan(f.upper[1])
+    assert any("upper bound" in w for w in f.warnings)

@@ -81,7 +81,9 @@ def loglik_terms(y: Array, f: Array, a: Array, b: Array, censored: npt.NDArray[n
     sd_s = np.where(ok, sd, 1.0)
     z = (y - np.where(ok, f, 0.0)) / sd_s
     ll = np.where(censored, log_ndtr(z), -0.5 * z * z - np.log(sd_s) - 0.5 * LOG_2PI)
-    return np.where(ok, np.maximum(ll, FLOOR), FLOOR)
+    # sd = 0 (f = 0 under a proportional error): a censored y >= f is certain (log 1 = 0)
+    exact = censored & np.isfinite(f) & (sd == 0) & (f <= y)
+    return np.where(ok, np.maximum(ll, FLOOR), np.where(exact, 0.0, FLOOR))
 
 
 def standardized_residuals(y: Array, f: Array, a: Array, b: Array) -> Array:
@@ -101,7 +103,8 @@ def loglik_rows(y: Array, f: Array, a: Array, b: Array, censored: npt.NDArray[np
             fi = f[s, i]
             sd = math.sqrt(a[i] * a[i] + (b[i] * fi) ** 2)
             if not (math.isfinite(fi) and sd > 0.0):
-                tot += FLOOR
+                # f = 0 under a proportional error: a censored y >= f is certain
+                tot += 0.0 if (censored[i] and math.isfinite(fi) and fi <= y[i]) else FLOOR
                 continue
             z = (y[i] - fi) / sd
             if censored[i]:
