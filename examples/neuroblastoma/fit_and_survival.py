@@ -28,7 +28,8 @@ def main(out: Path) -> None:
     est = res.estimates()
     cov = res.data.covariates if res.data is not None else None
     assert cov is not None
-    summary = {"all_ids": survival_association(est, cov)}
+    summary = {"all_ids": survival_association(est, cov),
+               "converged_ids": survival_association(est[est["converged"]], cov)}
     # ids whose fitted curves pass through both data points (within 2 %; the ML optimum of
     # proportional errors sits 1 % below the data)
     assert res.data is not None
