@@ -86,6 +86,9 @@ def test_predict_command(fitted: Path, tmp_path: Path) -> None:
         (["--fit", KEYS, "--ids", "999"], "id '999' is not in the data"),
         (["--fit", KEYS, "--interval", "jackknife"], "allowed profile, bootstrap, none"),
         (["--fit", KEYS, "--bounds", "dissemination.mu=3"], "expected lower:upper"),
+        (["--fit", KEYS, "--bounds", "dissemination.gamma=0.1:1"], "is not fitted"),
+        (["--fit", KEYS, "--error", "siopen=proportional:0.1"], "unknown observable"),
+        (["--fit", KEYS, "--default-error", "poisson"], "allowed proportional"),
     ],
 )
 def test_bad_options_exit_2(tmp_path: Path, args: list[str], fragment: str,

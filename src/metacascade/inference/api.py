@@ -15,8 +15,13 @@ import numpy as np
 import pandas as pd
 
 from metacascade._version import __version__
-from metacascade.errors import DataError, MetacascadeError
-from metacascade.inference.data import ObservationData, from_frame, load_observations
+from metacascade.errors import DataError, MetacascadeError, ScenarioError
+from metacascade.inference.data import (
+    OBSERVABLES,
+    ObservationData,
+    from_frame,
+    load_observations,
+)
 from metacascade.inference.fit import (
     FitSettings,
     IdentifiabilityWarning,
@@ -210,6 +215,13 @@ def fit(
                            engine=engine, n_starts=n_starts)
     for k in ks:
         get_value(sc, k, settings.obs_params)  # clear error for unknown keys
+    for o in errs:
+        if o not in OBSERVABLES:
+            raise ScenarioError(f"--error {o}=...: unknown observable; allowed: "
+                                f"{', '.join(OBSERVABLES)}")
+    for k in settings.bounds:
+        if k not in ks:
+            raise ScenarioError(f"--bounds {k}=...: {k!r} is not fitted (--fit {','.join(ks)})")
     chosen = [str(i) for i in ids] if ids is not None else obs.ids
     for i in chosen:
         obs[i]  # noqa: B018 - raises DataError for unknown ids
