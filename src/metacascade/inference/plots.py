@@ -148,19 +148,28 @@ def plot_prediction(ds: object, path: Path) -> None:
 
     assert isinstance(ds, xr.Dataset)
     obs = [str(o) for o in ds["observable"].values]
-    fig, axes = plt.subplots(1, len(obs), figsize=(4.2 * len(obs), 3.4), squeeze=False)
+    fig, axes = plt.subplots(2, len(obs), figsize=(4.2 * len(obs), 5.6), squeeze=False,
+                             sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     t = ds["time_days"].values
     for j, o in enumerate(obs):
         ax = axes[0, j]
         sel = ds.sel(observable=o)
+        med = sel["median"].values
         ax.fill_between(t, np.maximum(sel["lower"].values, 1e-12),
                         np.maximum(sel["upper"].values, 1e-12), alpha=0.25, lw=0,
                         label=f"{int(ds.attrs.get('level', 0.95) * 100)} % band")
-        ax.plot(t, np.maximum(sel["median"].values, 1e-12), label="median")
+        ax.plot(t, np.maximum(med, 1e-12), label="median")
         ax.plot(t, np.maximum(sel["estimate"].values, 1e-12), "--", label="point estimate")
         ax.set_yscale("log")
-        ax.set_xlabel("day")
         ax.set_title(o, fontsize=9)
+        # the band relative to the median (invisible on many decades otherwise)
+        ok = med > 0
+        rel = axes[1, j]
+        rel.fill_between(t[ok], sel["lower"].values[ok] / med[ok],
+                         sel["upper"].values[ok] / med[ok], alpha=0.25, lw=0)
+        rel.axhline(1.0, color="C0", lw=1)
+        rel.set_ylabel("band / median")
+        rel.set_xlabel("day")
     axes[0, 0].legend(fontsize=7)
     fig.suptitle(f"id {ds.attrs.get('id')}: {', '.join(ds.attrs.get('overrides', [])) or ''}",
                  fontsize=9)
