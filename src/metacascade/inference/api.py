@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
+import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -130,11 +132,17 @@ class FitResult:
 
     def save(self, target: str | Path, figures: bool = True) -> Path:
         """Write the folder atomically (a temporary folder renamed at the end)."""
-        from metacascade.cli._common import atomic_directory
-
         t = Path(target)
-        with atomic_directory(t) as tmp:
+        t.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{t.name}.tmp-", dir=t.parent))
+        try:
             self.write_into(tmp, figures)
+            if t.exists():
+                shutil.rmtree(t)
+            tmp.rename(t)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return t
 
 
