@@ -86,6 +86,16 @@ def fit(
         table.add_row(f.id, *[f"{_fmt(f.estimate[j])} [{_fmt(f.lower[j])}, {_fmt(f.upper[j])}]"
                               for j in range(len(res.keys))], f"{f.loglik:.3f}")
     console.print(table)
+    gof = res.goodness_of_fit()
+    console.print(f"{gof['n_converged']}/{gof['n_ids']} fits converged; total log-likelihood "
+                  f"{gof['total_loglik']:.4g}, AIC {gof['aic']:.4g}")
+    if res.population is not None:
+        pop = res.population.to_dict()
+        for k, v in pop["parameters"].items():
+            console.print(f"population ({pop['method']}): {k} typical value "
+                          f"{v['typical_value']:.4g}, omega (log sd) {v['omega_log_sd']:.3g} "
+                          f"[two-stage {v['two_stage_typical_value']:.4g}, "
+                          f"{v['two_stage_omega_log_sd']:.3g}]")
     nwarn = sum(bool(f.warnings) for f in res.reported)
     if nwarn:
         console.print(f"[yellow]{nwarn} id(s) with identifiability warnings (see the 'warnings' "
