@@ -13,6 +13,10 @@ from metacascade.claims.runner import run_claims
 from metacascade.engines.bone import simulate_bone
 from metacascade.engines.organism import simulate, simulate_batch, size_distribution
 from metacascade.errors import DataError, MetacascadeError, ScenarioError
+from metacascade.inference.api import FitResult, fit, load_fit
+from metacascade.inference.data import ObservationData, load_observations
+from metacascade.inference.fit import IdentifiabilityWarning
+from metacascade.inference.predict import predict
 from metacascade.result import Result
 from metacascade.scenario import (
     Scenario,
@@ -24,15 +28,22 @@ from metacascade.scenario import (
 
 __all__ = [
     "DataError",
+    "FitResult",
+    "IdentifiabilityWarning",
     "MetacascadeError",
+    "ObservationData",
     "Result",
     "Scenario",
     "ScenarioError",
     "__version__",
     "builtin_names",
     "dump_toml",
+    "fit",
+    "load_fit",
+    "load_observations",
     "load_scenario",
     "run_claims",
+    "predict",
     "scenario_json_schema",
     "simulate",
     "simulate_batch",

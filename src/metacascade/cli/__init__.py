@@ -8,6 +8,7 @@ import typer
 
 from metacascade._version import __version__
 from metacascade.cli import claims as _claims
+from metacascade.cli import fit as _fit
 from metacascade.cli import report as _report
 from metacascade.cli import run as _run
 from metacascade.cli import scenarios as _scenarios
@@ -40,6 +41,8 @@ def _root(
 app.command("run")(_run.run)
 app.command("claims")(_claims.claims)
 app.command("report")(_report.report)
+app.command("fit")(_fit.fit)
+app.command("predict")(_fit.predict)
 app.add_typer(_scenarios.app, name="scenarios")
 
 

@@ -1,0 +1,135 @@
+"""``metacascade fit`` and ``metacascade predict``: thin shells over :mod:`metacascade.inference`."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from metacascade.cli._common import atomic_directory, console
+from metacascade.errors import ScenarioError
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for it in items:
+        k, sep, v = it.partition("=")
+        if not sep or not k.strip() or not v.strip():
+            raise ScenarioError(f"{what} {it!r}: expected name=value")
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _bounds(items: list[str]) -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
+    for k, v in _pairs(items, "--bounds").items():
+        try:
+            lo, hi = (float(x) for x in v.split(":"))
+        except ValueError:
+            raise ScenarioError(f"--bounds {k}={v!r}: expected lower:upper, e.g. "
+                                "dissemination.mu=1e-12:10") from None
+        out[k] = (lo, hi)
+    return out
+
+
+def _fmt(x: float) -> str:
+    return "open" if not math.isfinite(x) else f"{x:.4g}"
+
+
+def fit(
+    data: Path = typer.Argument(..., help="Long-format CSV: id,time,observable,value[,censored,"
+                                "covariates...]; see docs/fitting.md."),
+    scenario: str = typer.Option("neuroblastoma", "--scenario", help="Built-in name or TOML."),
+    fit_keys: str = typer.Option(..., "--fit", help="Comma-separated keys to fit, e.g. "
+                                 "dissemination.mu,detection.visible_diameter_mm."),
+    out: Path = typer.Option(..., "--out", help="Output folder (written atomically)."),
+    population: bool = typer.Option(False, "--population", help="Also fit a population model "
+                                    "(SAEM, log-normal random effects); estimates.csv then holds "
+                                    "the empirical Bayes estimates."),
+    set_: list[str] = typer.Option([], "--set", help="Scenario override dotted.key=value."),
+    error: list[str] = typer.Option([], "--error", help="Error model per observable, e.g. "
+                                    "n_visible=proportional:0.1, primary_cells=combined:1e6,0.1."),
+    default_error: str = typer.Option("proportional:0.1", "--default-error",
+                                      help="Error model of the other observables."),
+    bounds: list[str] = typer.Option([], "--bounds", help="Search bounds key=lower:upper."),
+    phi: float | None = typer.Option(None, "--phi", help="Marker units per cell of "
+                                     "burden_marker [1e-9, Benzekry 2021 LDH]."),
+    interval: str = typer.Option("profile", "--interval", help="profile | bootstrap | none."),
+    level: float = typer.Option(0.95, "--level", help="Interval level."),
+    n_bootstrap: int = typer.Option(200, "--n-bootstrap", help="Bootstrap replicates."),
+    ids: str | None = typer.Option(None, "--ids", help="Only these ids (comma-separated)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the Sobol design, bootstrap and SAEM."),
+    workers: int = typer.Option(1, "--workers", help="Processes for the per-id fits."),
+    engine: str = typer.Option("auto", "--engine", help="auto | exact | organism."),
+    figures: bool = typer.Option(True, "--figures/--no-figures", help="Write PNG figures."),
+) -> None:
+    """Fit scenario parameters to measurements by maximum likelihood, per id (and population)."""
+    from metacascade.inference.api import fit as run_fit
+
+    res = run_fit(data, scenario, fit_keys, overrides=set_, error=dict(_pairs(error, "--error")),
+                  default_error=default_error, bounds=_bounds(bounds), phi=phi,
+                  interval=interval, level=level, n_bootstrap=n_bootstrap,
+                  population=population,
+                  ids=[i.strip() for i in ids.split(",")] if ids else None, seed=seed,
+                  workers=workers, engine=engine)
+    with atomic_directory(out) as tmp:
+        names = res.write_into(tmp, figures)
+    table = Table(title=f"metacascade fit: {res.scenario.name} ({len(res.fits)} ids)")
+    table.add_column("id")
+    for k in res.keys:
+        table.add_column(f"{k} [{int(level * 100)} % CI]", justify="right")
+    table.add_column("loglik", justify="right")
+    for f in res.reported[:20]:
+        table.add_row(f.id, *[f"{_fmt(f.estimate[j])} [{_fmt(f.lower[j])}, {_fmt(f.upper[j])}]"
+                              for j in range(len(res.keys))], f"{f.loglik:.3f}")
+    console.print(table)
+    gof = res.goodness_of_fit()
+    console.print(f"{gof['n_converged']}/{gof['n_ids']} fits converged; total log-likelihood "
+                  f"{gof['total_loglik']:.4g}, AIC {gof['aic']:.4g}")
+    if res.population is not None:
+        pop = res.population.to_dict()
+        for k, v in pop["parameters"].items():
+            console.print(f"population ({pop['method']}): {k} typical value "
+                          f"{v['typical_value']:.4g}, omega (log sd) {v['omega_log_sd']:.3g} "
+                          f"[two-stage {v['two_stage_typical_value']:.4g}, "
+                          f"{v['two_stage_omega_log_sd']:.3g}]")
+    nwarn = sum(bool(f.warnings) for f in res.reported)
+    if nwarn:
+        console.print(f"[yellow]{nwarn} id(s) with identifiability warnings (see the 'warnings' "
+                      "column of estimates.csv)[/]")
+    console.print(f"results written to [bold]{out}[/] (estimates.csv, estimates.json, "
+                  f"scenario.toml{''.join(', ' + n for n in names)})")
+
+
+def predict(
+    fit_dir: Path = typer.Argument(..., help="Folder written by 'metacascade fit'."),
+    id_: str = typer.Option(..., "--id", help="Which id to predict."),
+    times: str = typer.Option("0:365:5", "--times", help="start:stop:step or a list of days."),
+    observable: list[str] = typer.Option(["metastatic_burden_cells", "n_visible"],
+                                         "--observable", help="Observable(s) to predict."),
+    set_: list[str] = typer.Option([], "--set", help="Scenario change, e.g. "
+                                   "treatment.resection_day=120."),
+    n_samples: int = typer.Option(200, "--n-samples", help="Parameter draws."),
+    level: float = typer.Option(0.95, "--level", help="Band level."),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(..., "--out", help="Output folder (written atomically)."),
+) -> None:
+    """Predict what comes next for a fitted id, with uncertainty bands (organism engine)."""
+    from metacascade.inference.predict import parse_times
+    from metacascade.inference.predict import predict as run_predict
+
+    ds = run_predict(fit_dir, id_, parse_times(times), observable, set_, n_samples, level, seed)
+    with atomic_directory(out) as tmp:
+        df = ds.to_dataframe().reset_index()
+        df.to_csv(tmp / "prediction.csv", index=False)
+        (tmp / "prediction.json").write_text(json.dumps(
+            {"attrs": ds.attrs, "fit": str(fit_dir),
+             "data": json.loads(df.to_json(orient="records"))}, indent=1) + "\n")
+        from metacascade.inference.plots import plot_prediction
+
+        plot_prediction(ds, tmp / "prediction.png")
+    console.print(f"prediction for id {id_} written to [bold]{out}[/] (prediction.csv, "
+                  "prediction.json, prediction.png)")
