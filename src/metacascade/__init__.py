@@ -9,7 +9,9 @@ Public API::
 """
 
 from metacascade._version import __version__
+from metacascade.engines.injection import inject
 from metacascade.engines.organism import simulate, simulate_batch, size_distribution
+from metacascade.engines.spread import solve_cascade
 from metacascade.errors import DataError, MetacascadeError, ScenarioError
 from metacascade.result import Result
 from metacascade.scenario import (
@@ -29,9 +31,11 @@ __all__ = [
     "__version__",
     "builtin_names",
     "dump_toml",
+    "inject",
     "load_scenario",
     "scenario_json_schema",
     "simulate",
     "simulate_batch",
     "size_distribution",
+    "solve_cascade",
 ]

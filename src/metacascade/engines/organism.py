@@ -526,6 +526,10 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
     ``size_times``: days at which to store the size distribution of metastases; by default the
     detection day (if reached) and the final time.
     """
+    if scenario.dissemination.model == "cascade":
+        from metacascade.engines.spread import simulate_cascade
+
+        return simulate_cascade(scenario)
     sim = scenario.simulation
     pat = patients_from_scenarios([scenario])
     sol = solve(pat, sim.duration_days, sim.output_step_days, scenario.dissemination.secondary,
@@ -552,6 +556,9 @@ def simulate_batch(scenarios: Sequence[Scenario]) -> tuple[xr.Dataset, pd.DataFr
     """
     first = scenarios[0]
     sim = first.simulation
+    if any(s.dissemination.model == "cascade" for s in scenarios):
+        raise ValueError("simulate_batch runs the power model; use "
+                         "metacascade.engines.spread.solve_cascade for cascade scenarios")
     for s in scenarios[1:]:
         if (s.simulation.duration_days, s.simulation.output_step_days) != (
                 sim.duration_days, sim.output_step_days):
