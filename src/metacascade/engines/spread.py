@@ -222,8 +222,11 @@ class CascadeSolution:
 
 
 def solve_cascade(scenarios: Sequence[Scenario], duration: float | None = None,
-                  output_step: float | None = None) -> CascadeSolution:
-    """Run the cascade organism model for a batch of scenarios (same organs and growth laws)."""
+                  output_step: float | None = None, counts_only: bool = False) -> CascadeSolution:
+    """Run the cascade organism model for a batch of scenarios (same organs and growth laws).
+
+    ``counts_only``: compute the numbers of metastases and birth rates only (no burden or
+    visibility convolutions; much faster for large cohorts)."""
     sim = scenarios[0].simulation
     duration = sim.duration_days if duration is None else duration
     output_step = sim.output_step_days if output_step is None else output_step
@@ -307,7 +310,7 @@ def solve_cascade(scenarios: Sequence[Scenario], duration: float | None = None,
                                 axis=1)
     series["n_metastases"] = n_grid_cum[:, ::m][:, :n_out]
     for name, (kern, brk) in sol_p.kernels().items():
-        if name == "n_metastases":
+        if name == "n_metastases" or counts_only:
             continue
         w = co.kernel_weights(kern, h, n_cells, brk)
         series[name] = co.causal_convolution(scaled, np.repeat(w, n_o, axis=0),
