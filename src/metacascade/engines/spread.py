@@ -257,19 +257,40 @@ def solve_cascade(scenarios: Sequence[Scenario], duration: float | None = None,
     p_ext_r, k_md_r = f.p_ext.reshape(-1), f.k_mdeath[rows]
     gamma_r = f.gamma[rows]
 
+    # Rows of one patient share their time nodes; readiness rows are often identical (equal
+    # affinities): evaluate the interpolation and the primary size once per distinct row.
+    rep_of = np.arange(n_p * n_o)
+    for pp in range(n_p):  # rows of one patient with identical readiness share a representative
+        for o in range(1, n_o):
+            for o2 in range(o):
+                if np.array_equal(gain_ready[pp * n_o + o], gain_ready[pp * n_o + o2]):
+                    rep_of[pp * n_o + o] = rep_of[pp * n_o + o2]
+                    break
+    rep, inverse = np.unique(rep_of, return_inverse=True)
+    uniq = gain_ready[rep]
+    first = np.arange(n_p) * n_o
+
     def p_col(s: Array, idx: Index | None) -> Array:
-        r = np.arange(n_p * n_o) if idx is None else idx
-        g = _interp_uniform(gain_ready[r], dt_n, s)
         nd = s.ndim
+        if idx is None and _same_per_patient(s, rows, first):
+            g = _interp_uniform(uniq, dt_n, s[rep])[inverse.ravel()]
+            r = np.arange(n_p * n_o)
+        else:
+            r = np.arange(n_p * n_o) if idx is None else idx
+            g = _interp_uniform(gain_ready[r], dt_n, s)
         k = _col(k_big_r[r], nd) * (1.0 + g)
         return np.asarray(_col(p_ext_r[r] * p_init_r[r], nd) * k / (k + _col(k_md_r[r], nd)),
                           dtype=np.float64)
 
     def primary_source(s: Array, idx: Index | None = None) -> Array:
-        r = np.arange(n_p * n_o) if idx is None else idx
         nd = s.ndim
-        p = pat_rows.take(r)
-        vp = p.primary(nd).size(s, _col(p.vp0, nd))
+        if idx is None and _same_per_patient(s, rows, first):
+            vp = pat.primary(nd).size(s[first], _col(pat.vp0, nd))[rows]
+            r = np.arange(n_p * n_o)
+        else:
+            r = np.arange(n_p * n_o) if idx is None else idx
+            p = pat_rows.take(r)
+            vp = p.primary(nd).size(s, _col(p.vp0, nd))
         return np.asarray(np.maximum(vp, 0.0) ** _col(gamma_r[r], nd) * _col(base_rows[r], nd)
                           * p_col(s, idx), dtype=np.float64)
 
@@ -281,6 +302,7 @@ def solve_cascade(scenarios: Sequence[Scenario], duration: float | None = None,
                      secondary=False, series={},
                      times=np.arange(n_out, dtype=np.float64) * output_step)
     inv = 1.0 / co.norm2(h)
+    w_cache: dict[str, Array] = {}
     if np.any(f.reseed_rate > 0) and np.any(b_rows[ln::n_o, :, 0] > 0):
         size = _size_kernel(pat)
 
@@ -288,7 +310,11 @@ def solve_cascade(scenarios: Sequence[Scenario], duration: float | None = None,
             g = _col(f.gamma if idx is None else f.gamma[idx], age.ndim)
             return np.asarray(size(age, idx) ** g, dtype=np.float64)
 
-        w_em = co.kernel_weights(emission, h, n_cells, pat.latency[:, None])
+        if np.all(f.gamma == 1.0):  # the emission kernel is the size kernel: share its weights
+            w_em = co.kernel_weights(size, h, n_cells, pat.latency[:, None])
+            w_cache["metastatic_burden_cells"] = w_em
+        else:
+            w_em = co.kernel_weights(emission, h, n_cells, pat.latency[:, None])
         shed = co.causal_convolution(b_rows[ln::n_o] * inv, w_em, REL_TOL)  # (P, J+1) at cell ends
         reseed = shed * f.reseed_rate[:, None]
         fac = (f.q_reseed * f.multiplier[:, None]).reshape(-1)
@@ -312,9 +338,8 @@ def solve_cascade(scenarios: Sequence[Scenario], duration: float | None = None,
     for name, (kern, brk) in sol_p.kernels().items():
         if name == "n_metastases" or counts_only:
             continue
-        w = co.kernel_weights(kern, h, n_cells, brk)
-        series[name] = co.causal_convolution(scaled, np.repeat(w, n_o, axis=0),
-                                             REL_TOL)[:, ::m][:, :n_out]
+        w = w_cache[name] if name in w_cache else co.kernel_weights(kern, h, n_cells, brk)
+        series[name] = _grouped_convolution(scaled, w, rows)[:, ::m][:, :n_out]
     times = np.arange(n_out, dtype=np.float64) * output_step
     series["birth_rate_per_day"] = np.concatenate(
         [np.zeros((n_p * n_o, 1)), b_rows[:, :, 0] / h], axis=1)[:, ::m][:, :n_out]
@@ -328,6 +353,44 @@ def solve_cascade(scenarios: Sequence[Scenario], duration: float | None = None,
     idx = np.clip(np.round(times / dt_n).astype(np.intp), 0, n_grid - 1)
     return CascadeSolution(organs=f.organs, factors=f, sol=sol,
                            readiness=ready[:, :, idx], series=out, times=times, n_patients=n_p)
+
+
+def _same_per_patient(s: Array, rows: Index, first: Index) -> bool:
+    """True when every row's time nodes equal those of its patient's first row."""
+    return bool(np.array_equal(s, s[first][rows]))
+
+
+def _grouped_convolution(scaled: Array, w: Array, rows: Index) -> Array:
+    """causal_convolution of every row with its patient's kernel weights, computed once for each
+    set of rows whose birth moments are proportional (e.g. blood-borne organs with the same
+    niche readiness) and scaled: exact, and several times cheaper than one per organ."""
+    n_rows = scaled.shape[0]
+    flat = scaled.reshape(n_rows, -1)
+    norm = np.abs(flat).sum(axis=1)
+    out = np.zeros((n_rows, scaled.shape[1] + 1))
+    reps: list[int] = []  # representative row of each group
+    rep_of = np.full(n_rows, -1)
+    scale = np.zeros(n_rows)
+    for r in range(n_rows):
+        if norm[r] == 0.0:
+            continue
+        unit = flat[r] / norm[r]
+        for g in reps:
+            if rows[g] == rows[r] and np.allclose(unit, flat[g] / norm[g], rtol=1e-12,
+                                                   atol=1e-15 * float(np.abs(unit).max())):
+                rep_of[r], scale[r] = g, norm[r] / norm[g]
+                break
+        else:
+            reps.append(r)
+            rep_of[r], scale[r] = r, 1.0
+    if reps:
+        idx = np.array(reps)
+        conv = co.causal_convolution(scaled[idx], w[rows[idx]], REL_TOL)
+        pos = {g: i for i, g in enumerate(reps)}
+        for r in range(n_rows):
+            if rep_of[r] >= 0:
+                out[r] = conv[pos[int(rep_of[r])]] * scale[r]
+    return out
 
 
 def first_time(times: Array, values: Array, level: float) -> float | None:
