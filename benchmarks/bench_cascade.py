@@ -58,10 +58,13 @@ def reference_cells(p: cc.CascadeParameters, route: str, n: int, days: float,
                 break
             t += dt
             u = rng.random() * total
-            for nxt, k in rates.items():
-                if u < k:
+            names = list(rates)
+            nxt = names[-1]
+            for name in names:
+                if u < rates[name]:
+                    nxt = name
                     break
-                u -= k
+                u -= rates[name]
             if state == "circulating" and nxt == "arrested":
                 organ = int(rng.choice(len(q), p=q / q.sum()))
             state = nxt

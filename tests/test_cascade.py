@@ -223,3 +223,78 @@ def test_cli_inject_contract_and_bad_input(tmp_path):
         r = runner.invoke(app, ["cascade", "inject", "--out", str(bad), *args])
         assert r.exit_code != 0
         assert not bad.exists()
+
+
+# ---- pieces against independent references --------------------------------------------------
+
+def test_arrest_distribution_matches_a_simulation_of_passes():
+    """Closed-form geometric series vs following cells pass by pass (second algorithm)."""
+    p = cc.CascadeParameters()
+    names = list(p.organs)
+    a = cc.trapping(p)
+    flow = p.organ_arrays()["blood_flow_fraction"]
+    rng = np.random.default_rng(0)
+    n = 400_000
+    where = np.full(n, -1)
+    lung = names.index("lung")
+    alive = np.ones(n, bool)
+    for _ in range(200):  # venous: lung first, then one arterial pass, back to the veins
+        idx = np.nonzero(alive)[0]
+        if idx.size == 0:
+            break
+        hit = rng.random(idx.size) < a[lung]
+        where[idx[hit]] = lung
+        idx = idx[~hit]
+        organ = rng.choice(len(names), size=idx.size, p=flow / flow.sum())
+        caught = rng.random(idx.size) < a[organ] * flow.sum()
+        where[idx[caught]] = organ[caught]
+        alive[:] = False
+        alive[idx[~caught]] = True
+    freq = np.bincount(where[where >= 0], minlength=len(names)) / n
+    q = cc.arrest_distribution(p, "tail-vein")
+    assert _binomial_ok(freq, q, n).all(), (freq, q)
+
+
+def test_niche_readiness_matches_the_constant_signal_solution():
+    from metacascade.biology.niche import NicheParameters, readiness
+    p = NicheParameters(priming_rate_per_day=0.2, decay_rate_per_day=0.05)
+    t = np.linspace(0.0, 60.0, 241)
+    s = np.full(t.size, 2.0)  # constant signal S = 2
+    n = readiness(t, s, np.array([1.0, 0.5]), p)
+    for k, aff in enumerate((1.0, 0.5)):
+        a = 0.2 * aff * 2.0
+        exact = a / (a + 0.05) * (1 - np.exp(-(a + 0.05) * t))
+        np.testing.assert_allclose(n[k], exact, rtol=1e-12, atol=1e-14)
+
+
+def test_readiness_decays_after_resection():
+    sc = _cascade_scenario(["treatment.resection_at_detection=true"])
+    cs = solve_cascade([sc])
+    r = cs.readiness[0, 0]
+    k = int(np.argmax(r))
+    assert r[k] > 0.5 and r[-1] < 0.01 * r[k]
+    # after resection only lymph-node metastases re-seed: births from the primary stop
+    t = cs.times
+    ln = cs.organs.index("lymph_node")
+    from metacascade.engines.organism import patients_from_scenarios
+    t_res = float(patients_from_scenarios([sc]).resection_day[0])  # resection at detection
+    after = t > t_res + 1
+    assert np.all(cs.series["birth_rate_per_day"][0, ln, after] == 0.0)
+
+
+def test_lymphatic_entry_follows_peritumoral_area():
+    from metacascade.biology.lymphatics import LymphaticParameters, entry_probability
+    lp = LymphaticParameters()
+    a_in, a_peri = lp.area_fraction()
+    assert lp.peritumoral_lvd_per_mm2 > lp.intratumoral_lvd_per_mm2  # S4 defaults
+    assert lp.peritumoral_vessel_area_um2 > lp.intratumoral_vessel_area_um2
+    assert lp.entry_probability() == pytest.approx(20.0 * (a_peri + 0.1 * a_in))
+    p2 = entry_probability(5.0, 200.0, 24.0, 800.0, 20.0, 0.1)
+    assert float(p2) == pytest.approx(20.0 * (2 * a_peri + 0.1 * a_in))
+
+
+@pytest.mark.parametrize("kw", [dict(n_cells=0), dict(route="armpit"), dict(days=0.0)])
+def test_inject_rejects_bad_arguments(kw):
+    args = dict(n_cells=100, route="portal-vein", days=14.0) | kw
+    with pytest.raises(ValueError):
+        inject(args["n_cells"], args["route"], args["days"])

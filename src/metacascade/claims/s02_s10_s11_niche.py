@@ -32,8 +32,8 @@ def niche(ctx: Context) -> list[Verdict]:
     organs = base.organs
     n_met = base.series["n_metastases"][0]
     ready = base.readiness[0]
-    # first colonisation: expected number of metastases in the organ reaches 1 (or, when it
-    # never does, the time it reaches 0.5 of its final value is reported in addition)
+    # colonisation: the expected number of metastases in the organ reaches 0.05 (P(any) ~ 5 %);
+    # the day it reaches 1 is reported too
     m: dict[str, float] = {}
     order_ok = []
     for i, o in enumerate(organs):
@@ -57,10 +57,13 @@ def niche(ctx: Context) -> list[Verdict]:
     # redirect: liver-tropic signals (affinity 5 in liver, 0.2 elsewhere)
     aff = [f"organs.{o}.niche_affinity={5.0 if o == 'liver' else 0.2}"
            for o in ("bone", "lung", "liver", "brain")]
-    redirected = _run(aff, duration)
+    # organ pattern of the primary's own seeding (node re-seeding off in both runs)
+    no_reseed = ["lymphatics.reseeding_rate_per_cell_day=0"]
+    default_pattern = _run(no_reseed, duration).series["n_metastases"][0]
+    redirected = _run([*no_reseed, *aff], duration)
     li = organs.index("liver")
     distant = [i for i, o in enumerate(organs) if o != "lymph_node"]
-    share = float(n_met[li, -1] / n_met[distant, -1].sum())
+    share = float(default_pattern[li, -1] / default_pattern[distant, -1].sum())
     n_red = redirected.series["n_metastases"][0]
     share_red = float(n_red[li, -1] / n_red[distant, -1].sum())
     m["liver_share_default"] = share
@@ -88,7 +91,8 @@ def niche(ctx: Context) -> list[Verdict]:
         Verdict.compare("S2", passed=s2, measured=m,
                         targets={"organs_with_priming_before_colonisation": m["organs_colonised"]},
                         tolerances={"order": "readiness reaches 0.5 before the expected number of "
-                                             "metastases in the organ reaches 0.05"},
+                                             "metastases in the organ reaches 0.05 (a 5 % "
+                                             "chance that any cell has colonised it)"},
                         sources=src, figures=[fig_name],
                         summary=f"Readiness is half-maximal before colonisation in "
                                 f"{sum(order_ok)}/{len(order_ok)} colonised organs."),

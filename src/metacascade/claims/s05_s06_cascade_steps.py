@@ -45,7 +45,10 @@ KEEPS = {"adhesion": ["lymph_node"], "protease": ["lymph_node"], "chemotaxis": [
 
 
 def _counts(extra: list[str], duration: float) -> dict[str, float]:
-    sc = load_scenario("breast-cascade", [f"simulation.duration_days={duration}", *extra])
+    # lymph-node re-seeding off: each route is then primary -> blood -> organ or
+    # primary -> lymph -> node, so a knockout's effect on its own route is seen directly
+    sc = load_scenario("breast-cascade", [f"simulation.duration_days={duration}",
+                                          "lymphatics.reseeding_rate_per_cell_day=0", *extra])
     cs = solve_cascade([sc])
     return dict(zip(cs.organs, cs.series["n_metastases"][0, :, -1].tolist(), strict=True))
 
