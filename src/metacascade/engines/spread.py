@@ -428,12 +428,17 @@ def simulate_cascade(scenario: Scenario) -> Result:
     def n_total(t: float) -> float:
         return float(cs.sol.cumulative_number(t).sum())
 
-    first = None
-    if tot["n_metastases"][-1] >= 1.0:
-        k = int(np.searchsorted(tot["n_metastases"], 1.0))
+    def time_of(level: float) -> float | None:
+        """First time the total expected number reaches ``level`` (root of the exact N(t))."""
+        if tot["n_metastases"][-1] < level:
+            return None
+        k = int(np.searchsorted(tot["n_metastases"], level))
         lo, hi = times[max(k - 1, 0)], times[k]
-        first = float(brentq(lambda t: n_total(t) - 1.0, lo, hi, xtol=1e-8)) if hi > lo \
+        return float(brentq(lambda t: n_total(t) - level, lo, hi, xtol=1e-8)) if hi > lo \
             else float(hi)
+
+    first = time_of(1.0)
+    half = time_of(float(np.log(2.0)))
     primary = cs.sol.primary_cells(times)[0]
     summary: dict[str, Any] = {
         "dissemination_model": "cascade",
@@ -445,8 +450,18 @@ def simulate_cascade(scenario: Scenario) -> Result:
     }
     d = summary["detection_day"]
     summary["lead_time_days"] = (d - first) if (d is not None and first is not None) else None
+    summary["lead_time_years"] = (summary["lead_time_days"] / 365.25
+                                  if summary["lead_time_days"] is not None else None)
+    summary["half_probability_day"] = half
+    a_vis = float(pat.visible_age()[0])
+    summary["visible_age_days"] = a_vis if np.isfinite(a_vis) else None
+    summary["first_visible_metastasis_day"] = (
+        first + a_vis if first is not None and np.isfinite(a_vis) and first + a_vis <= end
+        else None)
     if d is not None:
         at = cs.sol.at(d)
+        summary["p_any_metastasis_at_detection"] = float(-np.expm1(-at["n_metastases"].sum()))
+        summary["primary_cells_at_detection"] = float(pat.detection_cells[0])
         for key, name in (("n_metastases", "n_metastases_at_detection"),
                           ("metastatic_burden_cells", "burden_at_detection_cells"),
                           ("n_visible", "n_visible_at_detection")):
@@ -454,6 +469,7 @@ def simulate_cascade(scenario: Scenario) -> Result:
             summary[f"{name}_by_organ"] = {o: float(at[key][i]) for i, o in enumerate(cs.organs)}
     for key in ("n_metastases", "metastatic_burden_cells", "n_visible", "visible_burden_cells"):
         summary[f"{key}_final"] = float(tot[key][-1])
+    summary["p_any_metastasis_final"] = float(-np.expm1(-tot["n_metastases"][-1]))
     summary["first_metastasis_day_by_organ"] = {
         o: first_time(times, cs.series["n_metastases"][0, i], 1.0) for i, o in enumerate(cs.organs)}
     summary["niche_half_ready_day_by_organ"] = {
