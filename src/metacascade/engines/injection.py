@@ -27,6 +27,8 @@ Array = npt.NDArray[np.float64]
 ROUTES = ("tail-vein", "portal-vein", "intracardiac")
 FATE_COLUMNS = ["time_days", "circulating", "arrested", "extravasated", "dead", "dormant_single",
                 "micrometastasis", "macrometastasis"]
+#: Cells simulated at once (memory: about 100 bytes per cell).
+CHUNK = 2_000_000
 #: Output times always included (days): 5, 30 and 90 min, 6 and 12 h, then whole days.
 FIXED_TIMES = (5.0 / 1440, 30.0 / 1440, 90.0 / 1440, 0.25, 0.5)
 
@@ -53,7 +55,8 @@ def _exp(rng: np.random.Generator, rate: Array) -> Array:
         return rng.standard_exponential(rate.shape) / rate
 
 
-def simulate_cells(p: cc.CascadeParameters, route: str, n_cells: int, seed: int,
+def simulate_cells(p: cc.CascadeParameters, route: str, n_cells: int,
+                   seed: int | np.random.SeedSequence,
                    niche_factor: npt.ArrayLike = 1.0) -> dict[str, Array]:
     """Entry times (days; inf = never) of every cell into each state, its organ and stem flag."""
     if route not in ROUTES:
@@ -123,16 +126,18 @@ def _entered(t_entry: Array, times: Array, group: npt.NDArray[np.intp], n_groups
     return np.cumsum(counts.reshape(n_groups, n_t + 1)[:, :n_t], axis=1).astype(np.float64)
 
 
-def occupancy(cells: dict[str, Array], times: Array, by_organ: bool = False) -> dict[str, Array]:
+def occupancy(cells: dict[str, Array], times: Array, by_organ: bool = False,
+              n_organs: int | None = None) -> dict[str, Array]:
     """Cells in each state at ``times``: entered minus left (each state is visited at most once).
 
-    Arrays of shape (T,), or (O + 1, T) with ``by_organ`` (row O: cells that never arrested)."""
+    Arrays of shape (T,), or (O + 1, T) with ``by_organ`` (row O: cells that never arrested;
+    O = ``n_organs``, by default the largest organ index present + 1)."""
     t_arr, t_ext = cells["arrested"], cells["extravasated"]
     t_q, t_m = cells["dormant_single"], cells["micrometastasis"]
     t_big, t_dead = cells["macrometastasis"], cells["dead"]
     organ = cells["organ"].astype(np.intp)
     if by_organ:
-        n_groups = int(organ.max(initial=-1)) + 2
+        n_groups = (int(organ.max(initial=-1)) + 1 if n_organs is None else n_organs) + 1
         group = np.where(organ < 0, n_groups - 1, organ)
     else:
         n_groups, group = 1, np.zeros(organ.shape[0], dtype=np.intp)
@@ -181,8 +186,15 @@ def inject(
         raise ValueError(f"days = {days!r}: must be in (0, 3650]")
     p = params if params is not None else cc.CascadeParameters()
     t = output_times(days) if times is None else np.unique(np.asarray(times, dtype=np.float64))
-    cells = simulate_cells(p, route, n_cells, seed, niche_factor)
-    occ_o = occupancy(cells, t, by_organ=True)
+    # chunks of CHUNK cells bound the memory; chunk i draws from the i-th child of the seed
+    n_org = len(p.organs)
+    occ_o: dict[str, Array] = {}
+    children = np.random.SeedSequence(seed).spawn(-(-int(n_cells) // CHUNK))
+    for i, child in enumerate(children):
+        size = min(CHUNK, int(n_cells) - i * CHUNK)
+        cells = simulate_cells(p, route, size, child, niche_factor)
+        part = occupancy(cells, t, by_organ=True, n_organs=n_org)
+        occ_o = part if not occ_o else {k: occ_o[k] + v for k, v in part.items()}
     occ = {k: v.sum(axis=0) for k, v in occ_o.items()}
     fates = pd.DataFrame({"time_days": t, **{k: occ[k] / n_cells for k in FATE_COLUMNS[1:]}})
     rows = []
