@@ -298,3 +298,16 @@ def test_inject_rejects_bad_arguments(kw):
     args = dict(n_cells=100, route="portal-vein", days=14.0) | kw
     with pytest.raises(ValueError):
         inject(args["n_cells"], args["route"], args["days"])
+
+
+def test_breast_cascade_scenario_is_calibrated():
+    """scripts/calibrate_breast_cascade.py targets: distant N at diagnosis 0.357 (P = 0.30),
+    P(node-positive at diagnosis) 0.35."""
+    from metacascade.engines.organism import patients_from_scenarios
+    sc = mc.load_scenario("breast-cascade")
+    cs = solve_cascade([sc])
+    det = float(patients_from_scenarios([sc]).detection_day()[0])
+    at = cs.sol.at(det)["n_metastases"]
+    ln = cs.organs.index("lymph_node")
+    assert at.sum() - at[ln] == pytest.approx(0.357, rel=0.01)
+    assert -math.expm1(-at[ln]) == pytest.approx(0.35, rel=0.01)
