@@ -41,12 +41,9 @@ def at_detection(progression: float, entry: float) -> tuple[float, float]:
                                       f"lymphatics.entry_per_area={entry!r}"])
     cs = solve_cascade([sc])
     organs = cs.organs
-    # resection at diagnosis: primary-derived counts at the end equal those at diagnosis
-    n_end = cs.series["n_metastases"][0, :, -1]
     det = float(mc.engines.organism.patients_from_scenarios([sc]).detection_day()[0])
     at = cs.sol.at(det)["n_metastases"]
     ln = organs.index("lymph_node")
-    del n_end
     distant = float(at.sum() - at[ln])
     return distant, float(at[ln])
 

@@ -38,7 +38,6 @@ def inefficiency(ctx: Context) -> list[Verdict]:
     tail = inject(n, "tail-vein", 14.0, seed=ctx.seed + 1)
     heart = inject(n, "intracardiac", 14.0, seed=ctx.seed + 2)
     fp = portal.fates
-    tp = fp["time_days"].to_numpy()
 
     def at(df: pd.DataFrame, day: float, col: str) -> float:
         return float(df[col].to_numpy()[np.isclose(df["time_days"].to_numpy(), day)][0])
@@ -47,7 +46,6 @@ def inefficiency(ctx: Context) -> list[Verdict]:
     liver90 = bo[(bo.organ == "liver") & np.isclose(bo.time_days, 90 / 1440)][list(STAGES)]
     out3 = sum(at(fp, 3.0, c) for c in ("extravasated", "dormant_single", "micrometastasis",
                                          "macrometastasis"))
-    del tp
     m = {
         "luzzi_liver_at_90min": float(liver90.to_numpy().sum()),
         "luzzi_extravasated_day3": float(out3),

@@ -32,7 +32,6 @@ def stem_cells(ctx: Context) -> list[Verdict]:
     t_res = 2500.0
     _, n_res, _ = _n([f"treatment.resection_day={t_res}", "treatment.resection_at_detection=false"],
                      duration)
-    after = t > t_res
     m = {
         "metastases_default": float(n_base[-1]),
         "metastases_without_stem_cells": float(n_none[-1]),
@@ -56,7 +55,6 @@ def stem_cells(ctx: Context) -> list[Verdict]:
     ax.set_xlabel("years")
     ax.set_ylabel("metastases seeded (expected)")
     ax.legend(fontsize=8)
-    del after
     return [Verdict.compare(
         "S9", passed=passed, measured=m,
         targets={"metastases_without_stem_cells": 0.0, "ratio_fraction_doubled": 2.0,

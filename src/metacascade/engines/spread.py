@@ -45,7 +45,6 @@ from scipy.optimize import brentq
 
 from metacascade._version import __version__
 from metacascade.biology import cascade as cc
-from metacascade.biology.lymphatics import LymphaticParameters
 from metacascade.biology.niche import NicheParameters
 from metacascade.engines import _cohorts as co
 from metacascade.engines.organism import (
@@ -140,7 +139,7 @@ def organ_factors(scenarios: Sequence[Scenario]) -> OrganFactors:
         rows["k_mdeath"].append(r.micro_death)
         rows["d_blood"].append(p.blood_shedding_rate_per_cell_day * surv)
         rows["d_lymph"].append(p.detachment_rate_per_cell_day * p.invasion_probability
-                               * _lymph_entry(lp))
+                               * lp.entry_probability())
         rows["multiplier"].append(p.stem_fraction * p.cluster_factor)
         rows["reseed"].append(lp.reseeding_rate_per_cell_day)
         rows["affinity"].append(p.organ_arrays()["niche_affinity"])
@@ -152,10 +151,6 @@ def organ_factors(scenarios: Sequence[Scenario]) -> OrganFactors:
         q_reseed=a["q_reseed"], p_ext=a["p_ext"], p_init=a["p_init"], k_big=a["k_big"],
         k_mdeath=a["k_mdeath"], multiplier=a["multiplier"], reseed_rate=a["reseed"],
         niche=[niche_parameters(s) for s in scenarios], affinity=a["affinity"])
-
-
-def _lymph_entry(lp: LymphaticParameters) -> float:
-    return lp.entry_probability()
 
 
 @numba.njit(cache=True)
@@ -423,7 +418,6 @@ def simulate_cascade(scenario: Scenario) -> Result:
     tot = {k: v[0].sum(axis=0) for k, v in cs.series.items()}
     det = float(pat.detection_day()[0])
     end = float(times[-1])
-    n_o = len(cs.organs)
 
     def n_total(t: float) -> float:
         return float(cs.sol.cumulative_number(t).sum())
@@ -474,7 +468,6 @@ def simulate_cascade(scenario: Scenario) -> Result:
         o: first_time(times, cs.series["n_metastases"][0, i], 1.0) for i, o in enumerate(cs.organs)}
     summary["niche_half_ready_day_by_organ"] = {
         o: first_time(times, cs.readiness[0, i], 0.5) for i, o in enumerate(cs.organs)}
-    del n_o
     units = {
         "n_metastases": ("metastases", "expected number of metastases N(t)"),
         "metastatic_burden_cells": ("cells", "metastatic burden M(t)"),
