@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import metacascade as mc
@@ -311,3 +313,47 @@ def test_breast_cascade_scenario_is_calibrated():
     ln = cs.organs.index("lymph_node")
     assert at.sum() - at[ln] == pytest.approx(0.357, rel=0.01)
     assert -math.expm1(-at[ln]) == pytest.approx(0.35, rel=0.01)
+
+
+def test_scenario_organs_map_to_cascade_sites():
+    sc = mc.load_scenario("breast", ["dissemination.model=cascade"])
+    p = sc.cascade_parameters()
+    assert list(p.organs) == ["bone", "lung", "liver", "brain", "other", "lymph_node"]
+    flows = p.organ_arrays()["blood_flow_fraction"]
+    assert flows[:5].sum() == pytest.approx(1.0)  # 'other' holds the rest of the body
+    sc = mc.load_scenario("breast", [
+        "dissemination.model=cascade", "organs.bone.blood_flow_fraction=0.4",
+        "organs.lung.blood_flow_fraction=0.1", "organs.liver.blood_flow_fraction=0.3",
+        "organs.brain.blood_flow_fraction=0.2", "organs.bone.cxcl12=0.5"])
+    p = sc.cascade_parameters()
+    assert "other" not in p.organs
+    assert p.organs["bone"].blood_flow_fraction == 0.4 and p.organs["bone"].cxcl12 == 0.5
+
+
+def test_niche_affinity_redirects_the_organ_pattern():
+    def liver_share(extra):
+        cs = solve_cascade([_cascade_scenario(["lymphatics.reseeding_rate_per_cell_day=0",
+                                               *extra])])
+        n = dict(zip(cs.organs, cs.series["n_metastases"][0, :, -1], strict=True))
+        return n["liver"] / sum(v for k, v in n.items() if k != "lymph_node")
+    base = liver_share([])
+    tropic = liver_share(["organs.liver.niche_affinity=5", "organs.lung.niche_affinity=0.2",
+                          "organs.bone.niche_affinity=0.2", "organs.brain.niche_affinity=0.2"])
+    assert tropic > base
+
+
+@settings(max_examples=25, deadline=None)
+@given(ext=st.floats(0.01, 50), death=st.floats(0.0, 5), init=st.floats(0.0, 10),
+       stem=st.floats(0.0, 1.0), route=st.sampled_from(["tail-vein", "portal-vein",
+                                                          "intracardiac"]))
+def test_fates_always_partition_the_cells(ext, death, init, stem, route):
+    p = cc.CascadeParameters(extravasation_rate_per_day=ext,
+                             death_after_extravasation_rate_per_day=death,
+                             initiation_rate_per_day=init, stem_fraction=stem)
+    res = inject(2000, route, 5.0, seed=1, params=p)
+    vals = res.fates[FATE_COLUMNS[1:]].to_numpy()
+    assert (vals >= 0).all()
+    np.testing.assert_allclose(vals.sum(axis=1), 1.0, atol=1e-12)
+    # macroscopic tumours and deaths only accumulate
+    assert (np.diff(res.fates["macrometastasis"]) >= 0).all()
+    assert (np.diff(res.fates["dead"]) >= 0).all()
