@@ -201,6 +201,8 @@ def test_no_stem_cells_no_metastases_and_niche_blockade_cuts_them():
       "organs.liver.blood_flow_fraction=0.2", "organs.brain.blood_flow_fraction=0.2"],
      "blood_flow_fraction must sum to 1, got 1.1"),
     (["organs.lung.blood_flow_fraction=0.5"], "not for bone"),
+    (["cascade.intravasation_blood_probability=0.9", "lymphatics.entry_per_area=100"],
+     "exceeds 1"),
 ])
 def test_bad_scenarios_name_the_field(override, fragment):
     with pytest.raises(mc.ScenarioError, match=fragment):

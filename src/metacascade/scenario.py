@@ -550,6 +550,13 @@ class Scenario(Strict):
                 if not math.isclose(total, 1.0, rel_tol=0, abs_tol=1e-6):
                     raise ValueError(
                         f"organs.*.blood_flow_fraction must sum to 1, got {total:g} ({parts})")
+        p_lymph = lymphatic_parameters(self).entry_probability()
+        p_blood = self.cascade.intravasation_blood_probability
+        if p_blood + p_lymph > 1.0 + 1e-12:
+            raise ValueError(
+                f"cascade.intravasation_blood_probability = {p_blood:g} plus the lymphatic entry "
+                f"probability {p_lymph:g} (from lymphatics.*) exceeds 1; an invading cell enters "
+                "at most one vessel")
         if self.dissemination.model == "cascade" and self.dissemination.secondary:
             raise ValueError("dissemination.secondary = true is not supported with "
                              "dissemination.model = 'cascade' (use the power model)")
