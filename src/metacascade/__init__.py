@@ -11,7 +11,9 @@ Public API::
 from metacascade._version import __version__
 from metacascade.claims.runner import run_claims
 from metacascade.engines.bone import simulate_bone
+from metacascade.engines.injection import inject
 from metacascade.engines.organism import simulate, simulate_batch, size_distribution
+from metacascade.engines.spread import solve_cascade
 from metacascade.errors import DataError, MetacascadeError, ScenarioError
 from metacascade.inference.api import FitResult, fit, load_fit
 from metacascade.inference.data import ObservationData, load_observations
@@ -41,6 +43,7 @@ __all__ = [
     "fit",
     "load_fit",
     "load_observations",
+    "inject",
     "load_scenario",
     "run_claims",
     "predict",
@@ -49,4 +52,5 @@ __all__ = [
     "simulate_batch",
     "simulate_bone",
     "size_distribution",
+    "solve_cascade",
 ]

@@ -17,6 +17,9 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from metacascade.biology import cascade as _cascade
+from metacascade.biology.lymphatics import LymphaticParameters
+from metacascade.biology.niche import NicheParameters
 from metacascade.errors import ScenarioError
 
 GrowthName = Literal["exponential", "gompertz", "logistic", "power_law"]
@@ -175,6 +178,177 @@ class Dissemination(Strict):
         description="A new metastasis stays at its birth size for this long before growing (tau0).",
         source="Benzekry code; Bilous 2019 fitted 4.4-5.7 months for NSCLC brain metastases.",
     )
+    model: Literal["power", "cascade"] = param(
+        "power",
+        unit="-",
+        description=(
+            "'power': one rate mu V^gamma split by organs.*.seeding_fraction; 'cascade': per-organ "
+            "rate = shedding x survival x arrest x extravasation x colonisation (niche) x stem "
+            "fraction, from the cascade, niche, lymphatics and stem_cells sections (gamma is kept "
+            "as the shedding exponent; mu is not used)."
+        ),
+        source="power: Iwata 2000, Benzekry 2016; cascade: science.md §4, §6.",
+    )
+
+
+_CP = _cascade.CascadeParameters()
+_PROB = {"ge": 0, "le": 1}
+
+
+class Cascade(Strict):
+    """The steps of the metastatic cascade (S5, S6; see metacascade.biology.cascade)."""
+
+    detachment_rate_per_cell_day: float = param(
+        _CP.detachment_rate_per_cell_day, unit="day^-1", ge=0, le=10,
+        description="Cells detaching from the primary per tumour cell per day.",
+        source="With invasion 0.5 and blood intravasation 0.4: 3.2e-3 cells entering the blood "
+               "per cell per day (Butler & Gullino, Cancer Res 1975;35:512); split assumed.")
+    invasion_probability: float = param(
+        _CP.invasion_probability, unit="1", **_PROB,
+        description="Probability that a detached cell invades the adjacent tissue.",
+        source="Assumption (see detachment_rate_per_cell_day).")
+    intravasation_blood_probability: float = param(
+        _CP.intravasation_blood_probability, unit="1", **_PROB,
+        description="Probability that an invading cell enters a blood vessel.",
+        source="Assumption (see detachment_rate_per_cell_day).")
+    venous_drainage: Literal["caval", "portal"] = param(
+        "caval", unit="-",
+        description="Venous drainage of the primary: caval (first capillary bed: lung) or portal "
+                    "(first bed: liver; e.g. colorectal).",
+        source="Weiss's first-organ effect; Chambers et al., Nat Rev Cancer 2002;2:563.")
+    ctc_half_life_hours: float = param(
+        _CP.ctc_half_life_hours, unit="h", gt=0, le=1000,
+        description="Half-life of tumour cells in the circulation.",
+        source="Meng et al., Clin Cancer Res 2004 (1-2.4 h) [L].")
+    mean_time_to_arrest_minutes: float = param(
+        _CP.mean_time_to_arrest_minutes, unit="min", gt=0, le=1e5,
+        description="Mean time from entering the blood to arrest in a capillary bed.",
+        source="Cells larger than capillaries arrest in the first pass (Chambers 2002) [L].")
+    cluster_fraction: float = param(
+        _CP.cluster_fraction, unit="1", **_PROB,
+        description="Fraction of shed events that are clusters of cells.",
+        source="Aceto et al., Cell 2014;158:1110 (clusters are a few % of CTC events) [L].")
+    cluster_advantage: float = param(
+        _CP.cluster_advantage, unit="1", ge=1, le=1000,
+        description="Metastatic potential of a cluster relative to a single cell.",
+        source="Aceto et al. 2014: 23-50 fold (midpoint 35).")
+    chemotaxis_strength: float = param(
+        _CP.chemotaxis_strength, unit="1", ge=0, le=10,
+        description="Extra capture probability per unit organ chemokine weight (CXCL12/CXCR4); "
+                    "0 knocks chemotaxis out.",
+        source="Muller et al., Nature 2001;410:50 (value assumed).")
+    adhesion_efficiency: float = param(
+        _CP.adhesion_efficiency, unit="1", **_PROB,
+        description="Relative attachment to the basement membrane by adhesion molecules "
+                    "(0 = knockout).", source="S6; 1 = calibrated cells.")
+    protease_efficiency: float = param(
+        _CP.protease_efficiency, unit="1", **_PROB,
+        description="Relative matrix degradation by proteases and migration (0 = knockout).",
+        source="S6; 1 = calibrated cells.")
+    extravasation_rate_per_day: float = param(
+        _CP.extravasation_rate_per_day, unit="day^-1", ge=0, le=1e4,
+        description="Rate at which an arrested cell leaves the vessel (times both efficiencies).",
+        source="Calibrated to Luzzi 1998 (scripts/calibrate_cascade.py).")
+    death_after_extravasation_rate_per_day: float = param(
+        _CP.death_after_extravasation_rate_per_day, unit="day^-1", ge=0, le=1e4,
+        description="Death rate of an extravasated cell that has not yet become dormant or "
+                    "started dividing.", source="Calibrated to Luzzi 1998.")
+    dormancy_entry_rate_per_day: float = param(
+        _CP.dormancy_entry_rate_per_day, unit="day^-1", ge=0, le=1e4,
+        description="Rate at which an extravasated cell becomes a solitary dormant cell.",
+        source="Calibrated to Luzzi 1998 (36 % dormant at day 13).")
+    initiation_rate_per_day: float = param(
+        _CP.initiation_rate_per_day, unit="day^-1", ge=0, le=1e4,
+        description="Rate at which an extravasated stem-like cell starts dividing (naive organ).",
+        source="Calibrated to Luzzi 1998 (2-2.5 % micrometastases at day 3).")
+    dormant_death_rate_per_day: float = param(
+        _CP.dormant_death_rate_per_day, unit="day^-1", ge=0, le=1e4,
+        description="Death rate of solitary dormant cells.", source="Calibrated to Luzzi 1998.")
+    dormancy_escape_rate_per_day: float = param(
+        _CP.dormancy_escape_rate_per_day, unit="day^-1", ge=0, le=1e4,
+        description="Rate at which a dormant stem-like cell starts dividing.",
+        source="Assumption (dormancy lasting years; science.md §3).")
+    micrometastasis_death_rate_per_day: float = param(
+        _CP.micrometastasis_death_rate_per_day, unit="day^-1", ge=0, le=1e4,
+        description="Regression rate of micrometastases.",
+        source="Luzzi 1998: most micrometastases disappear by day 13 (value assumed).")
+    progression_rate_per_day: float = param(
+        _CP.progression_rate_per_day, unit="day^-1", ge=0, le=1e4,
+        description="Rate at which a micrometastasis switches to progressive growth.",
+        source="Calibrated to Luzzi 1998 (0.02 % macroscopic tumours at day 13).")
+
+
+_NP = NicheParameters()
+
+
+class Niche(Strict):
+    """Pre-metastatic niche readiness (S2, S10, S11; metacascade.biology.niche)."""
+
+    priming_rate_per_day: float = param(
+        _NP.priming_rate_per_day, unit="day^-1", ge=0, le=1e3,
+        description="k': priming rate per unit signal (0 blocks the niche signal).",
+        source="Kaplan et al., Nature 2005;438:820 (form: science.md §6.1; value assumed).")
+    decay_rate_per_day: float = param(
+        _NP.decay_rate_per_day, unit="day^-1", gt=0, le=1e3,
+        description="k_decay: loss of readiness (after resection the only term).",
+        source="Assumption.")
+    secretion_power: float = param(
+        _NP.secretion_power, unit="1", ge=0, le=2,
+        description="S(Vp) = (Vp / reference_cells)^power (1: every cell secretes; 2/3: surface).",
+        source="science.md §6.1.")
+    reference_cells: float = param(
+        _NP.reference_cells, unit="cells", gt=0, le=1e14,
+        description="Primary size giving unit signal.", source="Assumption.")
+    gain: float = param(
+        _NP.gain, unit="1", ge=0, le=1e4,
+        description="A fully primed organ multiplies the progression rate of micrometastases "
+                    "by 1 + gain.",
+        source="Kaplan 2005: blocking VEGFR1+ cells abrogates metastasis (value assumed).")
+
+
+_LP = LymphaticParameters()
+
+
+class Lymphatics(Strict):
+    """Lymphatic vessels of the primary and the regional lymph node (S4)."""
+
+    intratumoral_lvd_per_mm2: float = param(
+        _LP.intratumoral_lvd_per_mm2, unit="vessels/mm^2", ge=0, le=1e4,
+        description="Intratumoral lymphatic vessel density.",
+        source="Fewer than peritumoral (S4; Sci Rep 2017;7:40364: detected in 40 % vs 77 %).")
+    peritumoral_lvd_per_mm2: float = param(
+        _LP.peritumoral_lvd_per_mm2, unit="vessels/mm^2", ge=0, le=1e4,
+        description="Peritumoral lymphatic vessel density.", source="S4 (value assumed).")
+    intratumoral_vessel_area_um2: float = param(
+        _LP.intratumoral_vessel_area_um2, unit="um^2", ge=0, le=1e6,
+        description="Mean cross-section of intratumoral lymphatics (collapsed).",
+        source="S4; Padera et al., Science 2002;296:1883 [L].")
+    peritumoral_vessel_area_um2: float = param(
+        _LP.peritumoral_vessel_area_um2, unit="um^2", ge=0, le=1e6,
+        description="Mean cross-section of peritumoral lymphatics (larger).", source="S4.")
+    entry_per_area: float = param(
+        _LP.entry_per_area, unit="1", ge=0, le=1e4,
+        description="Lymphatic entry probability per unit lymphatic area fraction.",
+        source="Assumption (gives about 0.19 with the default vessels).")
+    functional_intratumoral: float = param(
+        _LP.functional_intratumoral, unit="1", **_PROB,
+        description="Share of intratumoral lymphatics that drain.",
+        source="Padera et al. 2002: intratumoral lymphatics are mostly non-functional [L].")
+    reseeding_rate_per_cell_day: float = param(
+        _LP.reseeding_rate_per_cell_day, unit="day^-1", ge=0, le=10,
+        description="Cells entering the blood per lymph-node metastasis cell per day.",
+        source="Michaelson et al., Br J Cancer 2005;93:1244 (same spread per cell as the "
+               "primary): Butler & Gullino's 3.2e-3.")
+
+
+class StemCells(Strict):
+    """The stem-like reservoir of the primary (S9; metacascade.biology.stemcells)."""
+
+    fraction: float = param(
+        _CP.stem_fraction, unit="1", **_PROB,
+        description="Share of shed cells that are stem-like and alone can found metastases.",
+        source="Order of tumour-initiating-cell fractions (Quintana 2008) [L]; the cascade "
+               "calibration uses it.")
 
 
 class Organ(Strict):
@@ -188,6 +362,25 @@ class Organ(Strict):
         description="Fraction of new metastases that settle in this organ (fractions sum to 1).",
     )
     description: str = param("", unit="-", description="Free text.")
+    blood_flow_fraction: float | None = param(
+        None, unit="1", ge=0, le=1,
+        description="Share of the arterial cardiac output (cascade model; default from the organ "
+                    "table; when set for one organ, set for all, summing to 1).",
+        source="ICRP 89 reference values (Williams & Leggett 1989) [L].")
+    retention: float | None = param(
+        None, unit="1", ge=0, le=1,
+        description="Mechanical capture probability per passage (cascade model).")
+    cxcl12: float | None = param(
+        None, unit="1", ge=0, le=1,
+        description="Chemokine weight (CXCL12; CCL21 for lymph nodes) (cascade model).",
+        source="Muller et al., Nature 2001;410:50.")
+    intravascular_death_rate_per_day: float | None = param(
+        None, unit="day^-1", ge=0, le=1e5,
+        description="Death rate of cells arrested in the organ's vessels (cascade model).",
+        source="Calibrated: liver to Luzzi 1998, lung to Fidler 1970.")
+    niche_affinity: float | None = param(
+        None, unit="1", ge=0, le=1e3,
+        description="Relative uptake of the primary's niche signals (Hoshino 2015 organotropism).")
 
 
 class Detection(Strict):
@@ -433,6 +626,12 @@ class Scenario(Strict):
                                    description="Growth of metastases.")
     dissemination: Dissemination = Field(default_factory=Dissemination,
                                          description="Seeding of new metastases.")
+    cascade: Cascade = Field(default_factory=Cascade, description="Steps of the cascade.")
+    niche: Niche = Field(default_factory=Niche, description="Pre-metastatic niche.")
+    lymphatics: Lymphatics = Field(default_factory=Lymphatics,
+                                   description="Lymphatic vessels and the regional node.")
+    stem_cells: StemCells = Field(default_factory=StemCells,
+                                  description="Stem-like reservoir of the primary.")
     organs: dict[str, Organ] = Field(default_factory=_default_organs,
                                      description="Sites of metastasis by name.")
     detection: Detection = Field(default_factory=Detection,
@@ -451,7 +650,43 @@ class Scenario(Strict):
         if not math.isclose(total, 1.0, rel_tol=0, abs_tol=1e-9):
             parts = ", ".join(f"{k} = {o.seeding_fraction:g}" for k, o in self.organs.items())
             raise ValueError(f"organs.*.seeding_fraction must sum to 1, got {total:g} ({parts})")
+        cascade_fields = ("blood_flow_fraction", "retention", "cxcl12",
+                          "intravascular_death_rate_per_day", "niche_affinity")
+        uses_cascade = self.dissemination.model == "cascade" or any(
+            getattr(o, f) is not None for o in self.organs.values() for f in cascade_fields)
+        if uses_cascade:
+            unknown = [k for k in self.organs if k not in _cascade.KNOWN_ORGANS]
+            if unknown:
+                raise ValueError(
+                    f"organs: unknown organ(s) {', '.join(unknown)} for the cascade model; "
+                    f"known organs: {', '.join(_cascade.KNOWN_ORGANS)}")
+            flows = {k: o.blood_flow_fraction for k, o in self.organs.items()}
+            given = {k: v for k, v in flows.items() if v is not None}
+            if given:
+                missing = [k for k, v in flows.items() if v is None]
+                total = sum(given.values())
+                parts = ", ".join(f"{k} = {v:g}" for k, v in given.items())
+                if missing:
+                    raise ValueError(
+                        "organs.*.blood_flow_fraction: set for some organs but not for "
+                        f"{', '.join(missing)}; set it for all organs (summing to 1) or none")
+                if not math.isclose(total, 1.0, rel_tol=0, abs_tol=1e-6):
+                    raise ValueError(
+                        f"organs.*.blood_flow_fraction must sum to 1, got {total:g} ({parts})")
+        p_lymph = lymphatic_parameters(self).entry_probability()
+        p_blood = self.cascade.intravasation_blood_probability
+        if p_blood + p_lymph > 1.0 + 1e-12:
+            raise ValueError(
+                f"cascade.intravasation_blood_probability = {p_blood:g} plus the lymphatic entry "
+                f"probability {p_lymph:g} (from lymphatics.*) exceeds 1; an invading cell enters "
+                "at most one vessel")
+        if self.dissemination.model == "cascade" and self.dissemination.secondary:
+            raise ValueError("dissemination.secondary = true is not supported with "
+                             "dissemination.model = 'cascade' (use the power model)")
         return self
+
+    def cascade_parameters(self, all_organs: bool = False) -> _cascade.CascadeParameters:
+        return cascade_parameters(self, all_organs)
 
     def metastasis_growth(self) -> GrowthParameters:
         """The effective metastatic growth parameters (resolving ``same_as_primary``)."""
@@ -465,6 +700,47 @@ class Scenario(Strict):
 
     def to_toml(self) -> str:
         return dump_toml(self)
+
+
+def cascade_parameters(scenario: Scenario, all_organs: bool = False) -> _cascade.CascadeParameters:
+    """The biology-level cascade parameters of a scenario: ``cascade.*``, ``stem_cells.*`` and
+    the per-organ fields (organ-table defaults where unset). With ``all_organs`` every known organ
+    is included (the scenario's organs override the table); otherwise only the scenario's organs,
+    plus ``other`` (the rest of the body) when the blood-flow fractions come from the table."""
+    from dataclasses import replace as _replace
+
+    c = scenario.cascade
+    kw = {k: getattr(c, k) for k in Cascade.model_fields if k != "venous_drainage"}
+    table = dict(_cascade.ORGAN_TABLE)
+    names = list(table) if all_organs else list(scenario.organs)
+    explicit_flow = any(o.blood_flow_fraction is not None for o in scenario.organs.values())
+    if not all_organs and not explicit_flow and "other" not in names:
+        names.append("other")
+    if _cascade.LYMPH_NODE not in names:
+        names.append(_cascade.LYMPH_NODE)  # the regional node is always a compartment
+    organs = {}
+    for name in names:
+        site = table[name]
+        o = scenario.organs.get(name)
+        if o is not None:
+            upd = {f: getattr(o, f) for f in ("blood_flow_fraction", "retention", "cxcl12",
+                                               "intravascular_death_rate_per_day",
+                                               "niche_affinity") if getattr(o, f) is not None}
+            site = _replace(site, **upd)
+        organs[name] = site
+    if not all_organs and not explicit_flow:
+        rest = 1.0 - sum(s.blood_flow_fraction for k, s in organs.items() if k != "other")
+        organs["other"] = _replace(organs["other"], blood_flow_fraction=max(rest, 0.0))
+    return _cascade.CascadeParameters(stem_fraction=scenario.stem_cells.fraction, organs=organs,
+                                      **kw)
+
+
+def niche_parameters(scenario: Scenario) -> NicheParameters:
+    return NicheParameters(**scenario.niche.model_dump())
+
+
+def lymphatic_parameters(scenario: Scenario) -> LymphaticParameters:
+    return LymphaticParameters(**scenario.lymphatics.model_dump())
 
 
 # --------------------------------------------------------------------------------------------

@@ -107,9 +107,12 @@ def experiment(*ids: str, title: str) -> Callable[[Callable[[Context], list[Verd
 
     def wrap(func: Callable[[Context], list[Verdict]]) -> Callable[[Context], list[Verdict]]:
         exp = Experiment(tuple(ids), title, func)
-        for i in ids:
-            if i in REGISTRY and REGISTRY[i].func is not func:
-                raise ValueError(f"statement {i} already has an experiment: {REGISTRY[i].name}")
+        key = (func.__module__, func.__qualname__)
+        for i in ids:  # check every id before registering any (no half registration)
+            old = REGISTRY.get(i)
+            if old is not None and (old.func.__module__, old.func.__qualname__) != key:
+                raise ValueError(f"statement {i} already has an experiment: {old.name}")
+        for i in ids:  # the same function imported again (a re-import) replaces itself
             REGISTRY[i] = exp
         return func
 

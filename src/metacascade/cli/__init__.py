@@ -7,6 +7,7 @@ import sys
 import typer
 
 from metacascade._version import __version__
+from metacascade.cli import cascade as _cascade
 from metacascade.cli import claims as _claims
 from metacascade.cli import fit as _fit
 from metacascade.cli import report as _report
@@ -44,6 +45,7 @@ app.command("report")(_report.report)
 app.command("fit")(_fit.fit)
 app.command("predict")(_fit.predict)
 app.add_typer(_scenarios.app, name="scenarios")
+app.add_typer(_cascade.app, name="cascade")
 
 
 def main() -> None:

@@ -388,6 +388,12 @@ def choose_step(pat: Patients, output_step: float, max_step: float | None) -> tu
     return output_step / m, m
 
 
+def fft_block(pat: Patients, h: float) -> int:
+    """FFT block length (cells): a block spans at most ~e^BLOCK_GROWTH of growth, so that the
+    rounding of the blocked convolution stays relative (see ``_cohorts.causal_convolution``)."""
+    return max(16, int(BLOCK_GROWTH / (max(pat.max_rate(), 1e-12) * h)))
+
+
 def solve(
     pat: Patients,
     duration: float,
@@ -419,8 +425,7 @@ def solve(
                    series={}, times=np.arange(n_out, dtype=np.float64) * output_step)
     inv = 1.0 / co.norm2(h)
     scaled = b_total * inv
-    # FFT blocks span at most ~e^BLOCK_GROWTH of growth, so rounding stays relative (see _cohorts)
-    block = max(16, int(BLOCK_GROWTH / (max(pat.max_rate(), 1e-12) * h)))
+    block = fft_block(pat, h)
     series: dict[str, Array] = {}
     n_grid = np.concatenate([np.zeros((pat.n, 1)), np.cumsum(b_total[:, :, 0], axis=1)], axis=1)
     series["n_metastases"] = n_grid[:, ::m][:, :n_out]
@@ -556,6 +561,10 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
     ``size_times``: days at which to store the size distribution of metastases; by default the
     detection day (if reached) and the final time.
     """
+    if scenario.dissemination.model == "cascade":
+        from metacascade.engines.spread import simulate_cascade
+
+        return simulate_cascade(scenario)
     sim = scenario.simulation
     pat = patients_from_scenarios([scenario])
     sol = solve(pat, sim.duration_days, sim.output_step_days, scenario.dissemination.secondary,
@@ -593,6 +602,9 @@ def simulate_batch(scenarios: Sequence[Scenario],
         raise ValueError("no scenarios given")
     first = scenarios[0]
     sim = first.simulation
+    if any(s.dissemination.model == "cascade" for s in scenarios):
+        raise ValueError("simulate_batch runs the power model; use "
+                         "metacascade.engines.spread.solve_cascade for cascade scenarios")
     for s in scenarios[1:]:
         if (s.simulation.duration_days, s.simulation.output_step_days) != (
                 sim.duration_days, sim.output_step_days):

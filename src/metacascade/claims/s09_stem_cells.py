@@ -1,0 +1,70 @@
+"""S9: the primary is a reservoir of stem-like cells that propagate metastases.
+
+``breast-cascade`` scenario. Expected from the statement (independent of the run): without the
+stem-like fraction no metastasis is seeded; the number seeded is proportional to it; seeding
+from the primary continues while it stands and stops at resection.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from metacascade.claims.base import Context, Verdict, experiment
+from metacascade.engines.spread import solve_cascade
+from metacascade.scenario import load_scenario
+
+
+def _n(extra: list[str], duration: float) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    cs = solve_cascade([load_scenario("breast-cascade", [
+        f"simulation.duration_days={duration}", "lymphatics.reseeding_rate_per_cell_day=0",
+        *extra])])
+    return cs.times, cs.series["n_metastases"][0].sum(axis=0), cs.organs
+
+
+@experiment("S9", title="The primary is a reservoir of metastasis-initiating stem-like cells")
+def stem_cells(ctx: Context) -> list[Verdict]:
+    duration = 4000.0 if ctx.quick else 7300.0
+    keep = ["treatment.resection_at_detection=false"]
+    t, n_base, _ = _n(keep, duration)
+    _, n_none, _ = _n([*keep, "stem_cells.fraction=0"], duration)
+    _, n_double, _ = _n([*keep, "stem_cells.fraction=0.1"], duration)
+    t_res = 2500.0
+    _, n_res, _ = _n([f"treatment.resection_day={t_res}", "treatment.resection_at_detection=false"],
+                     duration)
+    m = {
+        "metastases_default": float(n_base[-1]),
+        "metastases_without_stem_cells": float(n_none[-1]),
+        "ratio_fraction_doubled": float(n_double[-1] / n_base[-1]),
+        "births_after_resection": float(n_res[-1] - n_res[np.searchsorted(t, t_res)]),
+        "births_same_period_unresected": float(n_base[-1] - n_base[np.searchsorted(t, t_res)]),
+    }
+    passed = (m["metastases_without_stem_cells"] == 0.0
+              and abs(m["ratio_fraction_doubled"] - 2.0) < 1e-6
+              and m["births_after_resection"] == 0.0
+              and m["births_same_period_unresected"] > 0)
+    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    years = t / 365.25
+    ax.plot(years, n_base, label="primary stands (5 % stem-like)")
+    ax.plot(years, n_double, label="10 % stem-like")
+    ax.plot(years, n_res, label=f"resection at day {t_res:g}")
+    ax.plot(years, np.maximum(n_none, 1e-12), label="no stem-like cells")
+    ax.axvline(t_res / 365.25, color="0.4", ls=":")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-4, None)
+    ax.set_xlabel("years")
+    ax.set_ylabel("metastases seeded (expected)")
+    ax.legend(fontsize=8)
+    return [Verdict.compare(
+        "S9", passed=passed, measured=m,
+        targets={"metastases_without_stem_cells": 0.0, "ratio_fraction_doubled": 2.0,
+                 "births_after_resection": 0.0},
+        tolerances={k: "exact (lymph-node re-seeding switched off so that only the primary "
+                       "seeds)" for k in ("metastases_without_stem_cells", "ratio_fraction_doubled",
+                                      "births_after_resection")},
+        sources=["Al-Hajj M et al. PNAS 2003;100:3983 [L]",
+                 "Enderling H, Hlatky L, Hahnfeldt P. Br J Cancer 2009 [L]"],
+        figures=[ctx.save_figure(fig, "s09_stem_cells")],
+        summary="Only stem-like cells found metastases (none without them, twice as many with "
+                "twice the fraction); seeding stops when the primary reservoir is resected.",
+    )]
