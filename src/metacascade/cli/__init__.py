@@ -7,6 +7,7 @@ import sys
 import typer
 
 from metacascade._version import __version__
+from metacascade.cli import cohort as _cohort
 from metacascade.cli import run as _run
 from metacascade.cli import scenarios as _scenarios
 from metacascade.cli._common import console, fail
@@ -37,6 +38,7 @@ def _root(
 
 app.command("run")(_run.run)
 app.add_typer(_scenarios.app, name="scenarios")
+app.command("cohort")(_cohort.cohort)
 
 
 def main() -> None:
