@@ -180,15 +180,18 @@ def summarise(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
 
 
 def relapse_hazard(table: pd.DataFrame, duration: float, bandwidth_days: float = 90.0,
-                   ) -> pd.DataFrame:
-    """Smoothed relapse hazard after surgery (per day) with its 95 % confidence band
-    (Nelson-Aalen with an Epanechnikov kernel; lifelines)."""
+                   step_days: float = 7.0) -> pd.DataFrame:
+    """Smoothed relapse hazard after surgery (per day) with its 95 % confidence band, on a grid of
+    ``step_days`` (Nelson-Aalen increments smoothed by an Epanechnikov kernel; lifelines). The band
+    is undefined (NaN) where the smoothed hazard is zero."""
     from lifelines import NelsonAalenFitter
 
     t, e = relapse_free(table, duration)
-    naf = NelsonAalenFitter().fit(t, e)
-    h = naf.smoothed_hazard_(bandwidth_days)
-    ci = naf.smoothed_hazard_confidence_intervals_(bandwidth_days)
-    out = pd.DataFrame({"days": h.index.to_numpy(), "hazard_per_day": h.iloc[:, 0].to_numpy(),
-                        "lower": ci.iloc[:, 0].to_numpy(), "upper": ci.iloc[:, 1].to_numpy()})
-    return out
+    grid = np.arange(0.0, float(t.max()) + step_days, step_days) if t.size else np.zeros(1)
+    naf = NelsonAalenFitter().fit(t, e, timeline=grid)
+    h = naf.smoothed_hazard_(bandwidth_days).iloc[:, 0].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ci = naf.smoothed_hazard_confidence_intervals_(bandwidth_days).to_numpy()
+    # lifelines returns the band as h exp(+-z sd/h) (log-transformed); order the two columns
+    return pd.DataFrame({"days": grid, "hazard_per_day": h,
+                         "lower": np.fmin(ci[:, 0], ci[:, 1]), "upper": np.fmax(ci[:, 0], ci[:, 1])})
