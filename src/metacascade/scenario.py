@@ -333,6 +333,10 @@ class Systemic(Strict):
     inhibition_per_cell: float = param(
         0.0, unit="cell^-1", ge=0, le=1.0,
         description="theta: relative slowing of metastatic growth per steady-state primary cell.")
+    inhibitor_source: Literal["primary", "total_burden"] = param(
+        "primary", unit="-",
+        description="Who produces the inhibitor: the primary only, or every lesion (total burden; "
+                    "Benzekry, Gandolfi & Hahnfeldt 2014). Cohorts support 'primary' only.")
     clearance_per_day: float = param(
         0.38, unit="day^-1", gt=0, le=100,
         description="Clearance rate of the inhibitor.",

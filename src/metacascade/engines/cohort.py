@@ -39,7 +39,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from metacascade.biology.dormancy import latency_from_uniform, surgery_pulse
-from metacascade.biology.systemic import SystemicSignals, growth_clock
+from metacascade.biology.systemic import growth_clock
+from metacascade.engines._timevarying import signals_from_scenario
 from metacascade.engines.organism import Patients, _col, patients_from_scenarios
 from metacascade.errors import ScenarioError
 from metacascade.parallel import patient_stream
@@ -199,7 +200,10 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
     clipped = np.clip(tt, t_on[:, None], t_off[:, None])
     n_cum = interp_rows(clipped, tt, f_cum) - f_on[:, None]  # N(t), (P, T)
 
-    signals = _signals(sc)
+    if sc.systemic.inhibitor_source != "primary" and sc.systemic.model != "none":
+        raise ScenarioError("systemic.inhibitor_source = 'total_burden' is not supported in "
+                            "cohorts (use 'primary'; the single-patient engine supports it)")
+    signals = signals_from_scenario(sc)
     tau = growth_clock(t, signals.multiplier(t, vp, res)) if signals.active else np.array(tt)
 
     # births
@@ -324,20 +328,6 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
         if sigma > 0:
             df[key] = [float(_get(s.model_dump(exclude_none=True), key)) for s in scs]
     return df
-
-
-def _signals(sc: Scenario) -> SystemicSignals:
-    s = sc.systemic
-    if s.model == "none":
-        return SystemicSignals(surge_amplitude=s.surge_amplitude,
-                               surge_decay_days=s.surge_decay_days,
-                               stimulation_per_cell=s.stimulation_per_cell,
-                               stimulator_clearance_per_day=s.stimulator_clearance_per_day)
-    return SystemicSignals(
-        inhibition_per_cell=s.inhibition_per_cell, clearance_per_day=s.clearance_per_day,
-        stimulation_per_cell=s.stimulation_per_cell,
-        stimulator_clearance_per_day=s.stimulator_clearance_per_day,
-        surge_amplitude=s.surge_amplitude, surge_decay_days=s.surge_decay_days)
 
 
 def _invert_rows(n_cum: Array, t: Array, level: Array) -> Array:

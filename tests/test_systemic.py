@@ -1,0 +1,96 @@
+"""Systemic inhibition: Hahnfeldt plateau, exact reduction to independent growth, inhibitor decay
+after resection, and the time change used for time-varying growth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+import metacascade as mc
+from metacascade.biology.growth import Gompertz
+from metacascade.biology.systemic import (
+    LEWIS_LUNG,
+    SystemicSignals,
+    growth_clock,
+    hahnfeldt_plateau,
+    hahnfeldt_rhs,
+)
+from metacascade.engines._timevarying import solve_timevarying
+from metacascade.engines.organism import patients_from_scenarios, solve
+
+
+def test_hahnfeldt_lewis_lung_plateau():
+    """(b/d)^(3/2) = 17,347 mm^3 (Hahnfeldt 1999; science.md §2.2), and the ODE converges to it."""
+    ll = LEWIS_LUNG
+    assert hahnfeldt_plateau(ll["b"], ll["d"]) == pytest.approx(17347, abs=1.0)
+    sol = solve_ivp(lambda t, y: hahnfeldt_rhs(y, **ll), (0, 400), [180.0, 625.0], method="LSODA",
+                    rtol=1e-10, atol=1e-8)
+    v, k = sol.y[:, -1]
+    assert v == pytest.approx(17347, rel=1e-3) and k == pytest.approx(17347, rel=1e-3)
+
+
+def test_zero_inhibition_is_exactly_independent_growth():
+    base = mc.load_scenario("breast", ["simulation.duration_days=4000"])
+    zero = mc.load_scenario(base, ["systemic.model=proliferation",
+                                   "systemic.inhibition_per_cell=0"])
+    a, b = mc.simulate(base), mc.simulate(zero)
+    for k in ("n_metastases", "metastatic_burden_cells", "n_visible"):
+        np.testing.assert_array_equal(a.timeseries[k].values, b.timeseries[k].values)
+
+
+@pytest.mark.parametrize("name,over,tol", [
+    ("breast", ["simulation.duration_days=5000", "dissemination.mu=1e-10"], 2e-3),
+    ("iwata-hcc", ["simulation.duration_days=1300"], 1.5e-2),  # with secondary seeding
+])
+def test_timevarying_path_matches_fft_path_when_f_is_one(name, over, tol):
+    """The cohort-marching path with f = 1 against the FFT path (independent algorithms);
+    tolerance: discretisation of 1-day cohorts."""
+    sc = mc.load_scenario(name, over)
+    pat = patients_from_scenarios([sc])
+    ref = solve(pat, sc.simulation.duration_days, 1.0, sc.dissemination.secondary)
+    tv = solve_timevarying(pat, sc.simulation.duration_days, 1.0, SystemicSignals(),
+                           secondary=sc.dissemination.secondary)
+    for k in ("n_metastases", "metastatic_burden_cells", "n_visible", "visible_burden_cells"):
+        a, b = ref.series[k][0], tv[k][0]
+        m = a > 1e-3 * a.max()
+        assert np.max(np.abs(a[m] - b[m]) / a[m]) < tol, k
+
+
+def test_inhibitor_decays_with_its_clearance_after_resection():
+    sc = mc.load_scenario("breast", ["systemic.model=proliferation",
+                                     "systemic.inhibition_per_cell=1e-9",
+                                     "simulation.duration_days=3000"])
+    r = mc.simulate(sc)
+    tr = r.summary["resection_day"]
+    t = r.timeseries["time_days"].values
+    inh = r.timeseries["inhibitor"].values
+    k0 = int(np.ceil(tr))
+    after = t >= k0
+    c = sc.systemic.clearance_per_day
+    expected = inh[k0] * np.exp(-c * (t[after] - t[k0]))
+    np.testing.assert_allclose(inh[after], expected, rtol=1e-9, atol=1e-300)
+    # before resection the inhibitor follows the primary: I -> V_p within a few 1/c
+    vp = r.timeseries["primary_cells"].values
+    assert inh[k0 - 1] == pytest.approx(vp[k0 - 1], rel=0.05)
+    # metastases accelerate: the multiplier rises from 1/(1 + theta V_p) to ~1 within days
+    f = r.timeseries["growth_multiplier"].values
+    assert f[k0 - 1] < 0.6 and f[k0 + 10] > 0.95
+
+
+def test_time_change_matches_direct_integration():
+    """A lesion under dV/dt = f(t) a V ln(K/V) has size X(tau(t) - tau(s)) (tau = int f):
+    compared with scipy's solve_ivp on the same f."""
+    t = np.linspace(0, 3000, 30001)
+    vp = 1e9 * np.exp(t / 2000.0)[None, :]
+    vp = np.where(t[None, :] < 1500, vp, 0.0)
+    sig = SystemicSignals(inhibition_per_cell=2e-9, clearance_per_day=0.38, surge_amplitude=0.5,
+                          surge_decay_days=7.0)
+    f = sig.multiplier(t, vp, np.array([1500.0]))[0]
+    tau = growth_clock(t, f[None, :])[0]
+    g = Gompertz(6.39e-4, 1e12)
+    s = 400.0
+    ode = solve_ivp(lambda x, y: np.interp(x, t, f) * g.rhs(y), (s, 3000), [1.0],
+                    t_eval=[1000, 1499, 1510, 2000, 3000], rtol=1e-10, atol=1e-12, max_step=1.0)
+    clock = g.size(np.interp(ode.t, t, tau) - np.interp(s, t, tau), 1.0)
+    np.testing.assert_allclose(clock, ode.y[0], rtol=2e-3)
