@@ -186,7 +186,7 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
     pat = replace(pat, resection_day=res)
 
     # time grid for the birth process and the growth clock
-    step = min(sc.simulation.output_step_days, max(duration / 4000.0, 0.05))
+    step = max(sc.simulation.output_step_days, duration / 8000.0)
     t = np.linspace(0.0, duration, int(round(duration / step)) + 1)
     plaw = pat.primary(2)
     vp_free = np.asarray(plaw.size(t[None, :], _col(pat.vp0, 2)), dtype=np.float64)
