@@ -17,7 +17,7 @@ def test_experiment_runs(tmp_path, sid):
     for v in verdicts:
         assert v.status in STATUSES and v.status != "error"
         assert v.measured and v.targets and v.sources
-        assert all(isinstance(x, float) or isinstance(x, int) for x in v.measured.values())
+        assert all(isinstance(x, float | int) for x in v.measured.values())
         for f in v.figures:
             assert (tmp_path / f).stat().st_size > 0
     if sid == "S7":

@@ -12,6 +12,7 @@ ratio of the mean hazard in years 10-20 to years 5-10, and the share of relapses
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from metacascade.claims.base import Context, Verdict, experiment
 from metacascade.cohort import relapse_hazard, simulate_cohort
@@ -34,7 +35,7 @@ def hazard_peaks(h: np.ndarray, months: np.ndarray, prominence: float = 0.2) -> 
     return [float(m) for m in months[idx]]
 
 
-def _stats(table, duration: float) -> dict[str, float]:
+def _stats(table: pd.DataFrame, duration: float) -> dict[str, float]:
     h = relapse_hazard(table, duration, bandwidth_days=BANDWIDTH)
     m = h["days"].to_numpy() / MONTH
     hz = h["hazard_per_day"].to_numpy()
