@@ -69,3 +69,29 @@ def test_dormancy_fraction_bounds(key):
 
     with pytest.raises(ScenarioError, match=key):
         load_scenario("breast", [f"{key}=1.5"])
+
+
+def test_adjuvant_log_kill_delays_or_eradicates():
+    """One dose of 2 logs after surgery: an exponentially growing micrometastasis regrows
+    2 ln 10 / b days later, or is eradicated if it held fewer than 100 cells."""
+    n = 400
+    base = simulate_cohort(_exp(), n, variability={}, seed=9).patients
+    sc = _exp(**{"treatment.events": [{"drug": "adjuvant_chemotherapy", "start_day": 30.0,
+                                        "dose": 2.0}]})
+    chemo = simulate_cohort(sc, n, variability={}, seed=9).patients
+    both = base["relapse_day"].notna() & chemo["relapse_day"].notna() \
+        & ~base["metastatic_at_diagnosis"]
+    shift = 2 * np.log(10) / 0.03
+    diff = (chemo.loc[both, "relapse_day"] - base.loc[both, "relapse_day"]).to_numpy()
+    assert both.sum() > 30
+    assert np.all(diff >= shift - 1e-6)
+    assert np.median(diff) == pytest.approx(shift, abs=1e-6)
+    assert chemo["relapse_day"].notna().sum() < base["relapse_day"].notna().sum()
+
+
+def test_unknown_drug_is_an_error():
+    from metacascade.errors import ScenarioError
+
+    sc = _exp(**{"treatment.events": [{"drug": "aspirin", "start_day": 1.0}]})
+    with pytest.raises(ScenarioError, match="aspirin"):
+        simulate_cohort(sc, 5, variability={}, seed=1)

@@ -9,6 +9,7 @@ Public API::
 """
 
 from metacascade._version import __version__
+from metacascade.cohort import CohortResult, simulate_cohort
 from metacascade.engines.organism import simulate, simulate_batch, size_distribution
 from metacascade.errors import DataError, MetacascadeError, ScenarioError
 from metacascade.result import Result
@@ -21,6 +22,7 @@ from metacascade.scenario import (
 )
 
 __all__ = [
+    "CohortResult",
     "DataError",
     "MetacascadeError",
     "Result",
@@ -33,5 +35,6 @@ __all__ = [
     "scenario_json_schema",
     "simulate",
     "simulate_batch",
+    "simulate_cohort",
     "size_distribution",
 ]

@@ -44,7 +44,7 @@ from metacascade.engines._timevarying import signals_from_scenario
 from metacascade.engines.organism import Patients, _col, patients_from_scenarios
 from metacascade.errors import ScenarioError
 from metacascade.parallel import patient_stream
-from metacascade.scenario import Scenario, apply_overrides, scenario_from_dict
+from metacascade.scenario import Scenario, TreatmentEvent, apply_overrides, scenario_from_dict
 
 Array = npt.NDArray[np.float64]
 
@@ -240,6 +240,7 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
     tau_start = np.where(grow_start <= duration, tau_start, np.inf)
     a_av = np.asarray(mlaw.age_at_size(np.full_like(v0, dm.avascular_cells), v0), dtype=np.float64)
     a_av = np.where(avasc & (a_av < a_vis), a_av, np.inf)  # only stalls below visibility
+    tau_start, valid = _adjuvant(sc, pat, res, tt, tau, tau_start, a_vis, np.isfinite(a_av), valid)
     t_av = _clock_inverse(tau_start + a_av, tt, tau)
     wait = latency_from_uniform(d.lat2, "exponential", dm.avascular_switch_median_days)
     wait = surgery_pulse(t_av, wait, res[:, None], dm.surgery_switch_probability, d.surg2)
@@ -328,6 +329,56 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
         if sigma > 0:
             df[key] = [float(_get(s.model_dump(exclude_none=True), key)) for s in scs]
     return df
+
+
+ADJUVANT_DRUGS = ("adjuvant_chemotherapy",)
+
+
+def dose_days(event: TreatmentEvent, duration: float) -> Array:
+    """Days of the doses of one event, relative to its origin (``start_day`` first)."""
+    if event.interval_days is None:
+        return np.array([event.start_day])
+    count = event.n_doses if event.n_doses is not None else int(
+        np.floor((duration - event.start_day) / event.interval_days)) + 1
+    return event.start_day + event.interval_days * np.arange(max(count, 0))
+
+
+def _adjuvant(sc: Scenario, pat: Patients, res: Array, tt: Array, tau: Array, tau_start: Array,
+              a_vis: Array, stalls: npt.NDArray[np.bool_], valid: npt.NDArray[np.bool_],
+              ) -> tuple[Array, npt.NDArray[np.bool_]]:
+    """Adjuvant cytotoxic schedules (``treatment.events`` with drug ``adjuvant_chemotherapy``):
+    ``start_day`` counts from resection, ``dose`` is the log10 cell kill per dose (log-kill
+    hypothesis, Skipper, Schabel & Wilcox 1964; Norton & Simon 1977). A dose acts on growing,
+    not yet visible metastases (dormant single cells and avascular micrometastases are spared,
+    as assumed by the Demicheli/Retsky model); the survivors regrow from their reduced size
+    (the growth age is moved back), a metastasis left with less than one cell is eradicated."""
+    events = sc.treatment.events
+    for ev in events:
+        if ev.drug not in ADJUVANT_DRUGS:
+            raise ScenarioError(
+                f"treatment.events drug {ev.drug!r} is not understood by the cohort engine "
+                f"(supported: {', '.join(ADJUVANT_DRUGS)})")
+    if not events:
+        return tau_start, valid
+    duration = float(tt[0, -1])
+    law = pat.metastasis(2)
+    v0 = pat.v0[:, None]
+    tau_start = tau_start.copy()
+    valid = valid.copy()
+    times = sorted((float(d), ev.dose) for ev in events for d in dose_days(ev, duration))
+    for day, dose in times:
+        td = res + day
+        ok = np.isfinite(td) & (td <= duration)
+        tau_d = interp_rows(np.where(ok, td, 0.0)[:, None], tt, tau)
+        age = tau_d - tau_start
+        hit = ok[:, None] & valid & ~stalls & (age > 0) & (age < a_vis)
+        size = np.asarray(law.size(np.where(hit, age, 0.0), v0), dtype=np.float64)
+        left = size * 10.0 ** (-dose)
+        killed = hit & (left < 1.0)
+        new_age = np.asarray(law.age_at_size(np.maximum(left, v0), v0), dtype=np.float64)
+        tau_start = np.where(hit & ~killed, tau_d - new_age, tau_start)
+        valid = valid & ~killed
+    return tau_start, valid
 
 
 def _invert_rows(n_cum: Array, t: Array, level: Array) -> Array:
