@@ -337,10 +337,11 @@ ADJUVANT_DRUGS = ("adjuvant_chemotherapy",)
 def dose_days(event: TreatmentEvent, duration: float) -> Array:
     """Days of the doses of one event, relative to its origin (``start_day`` first)."""
     if event.interval_days is None:
-        return np.array([event.start_day])
+        return np.array([event.start_day], dtype=np.float64)
     count = event.n_doses if event.n_doses is not None else int(
         np.floor((duration - event.start_day) / event.interval_days)) + 1
-    return event.start_day + event.interval_days * np.arange(max(count, 0))
+    return np.asarray(event.start_day + event.interval_days * np.arange(max(count, 0)),
+                      dtype=np.float64)
 
 
 def _adjuvant(sc: Scenario, pat: Patients, res: Array, tt: Array, tau: Array, tau_start: Array,
