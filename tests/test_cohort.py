@@ -145,3 +145,18 @@ def test_cli_bad_input_exit_2(tmp_path, args, needle):
     assert r.returncode == 2, r.stderr
     assert needle in r.stderr and "Traceback" not in r.stderr
     assert not out.exists()
+
+
+def test_screening_and_surgery_delay():
+    """Screening every 365 days finds the primary at the first visit after it holds 6.5e7 cells;
+    surgery follows diagnosis by the delay."""
+    sc = load_scenario("breast", ["detection.screening_interval_days=365",
+                                  "treatment.resection_delay_days=30"])
+    t = simulate_cohort(sc, 50, variability={}, seed=1).patients
+    law_a = sc.primary.rate_per_day
+    k = sc.primary.carrying_capacity_cells
+    age = -np.log(np.log(k / 6.5e7) / np.log(k)) / law_a
+    age_det = -np.log(np.log(k / 1e9) / np.log(k)) / law_a
+    expected = min(np.ceil(age / 365) * 365, age_det)
+    np.testing.assert_allclose(t["diagnosis_day"], expected)
+    np.testing.assert_allclose(t["resection_day"], expected + 30)

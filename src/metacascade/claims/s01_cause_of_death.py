@@ -56,8 +56,12 @@ def cause_of_death(ctx: Context) -> list[Verdict]:
         sources=["Chaffer CL, Weinberg RA. Science 2011;331:1559 [L]",
                  "Dillekas H, Rogers MS, Straume O. Cancer Med 2019;8:5574 [L]"],
         figures=[ctx.save_figure(fig, "s1_cause_of_death")],
-        summary=("With surgery at diagnosis every simulated cancer death is metastatic (the primary "
-                 "is removed before it can reach the lethal burden), so the ordering follows from "
-                 "the treatment assumption; without surgery the primary kills most patients "
-                 "(see the untreated_* numbers)."),
+        summary=("With surgery at diagnosis every simulated cancer death is metastatic: the "
+                 "primary is removed at 1e9 cells and cannot reach the lethal burden, so the "
+                 "ordering follows from the treatment assumption. Without surgery the primary "
+                 "kills more patients than metastases in: "
+                 + (", ".join(t for t in TYPES
+                              if measured[f"{t}_untreated_death_fraction_primary"]
+                              > measured[f"{t}_untreated_death_fraction_metastasis"]) or "none")
+                 + " (untreated_* numbers)."),
     )]
