@@ -94,3 +94,41 @@ def test_time_change_matches_direct_integration():
                     t_eval=[1000, 1499, 1510, 2000, 3000], rtol=1e-10, atol=1e-12, max_step=1.0)
     clock = g.size(np.interp(ode.t, t, tau) - np.interp(s, t, tau), 1.0)
     np.testing.assert_allclose(clock, ode.y[0], rtol=2e-3)
+
+
+def test_global_inhibition_total_burden_plateau_and_release():
+    """Benzekry, Gandolfi & Hahnfeldt 2014: with inhibition driven by the total burden, three
+    lesions converge to a total of (b/d)^(3/2) = 17,347 mm^3 (global dormancy); removing the
+    largest lesion ("primary") lets the others grow back to the same total (acceleration)."""
+    from metacascade.biology.systemic import hahnfeldt_lesions_rhs
+
+    ll = LEWIS_LUNG
+    y0 = np.array([200.0, 1.0, 0.5, 625.0, 5.0, 3.0])
+    alive = np.ones(3, dtype=bool)
+    sol = solve_ivp(lambda t, y: hahnfeldt_lesions_rhs(y, alive, **ll), (0, 3000), y0,
+                    method="LSODA", rtol=1e-9, atol=1e-9)
+    v = sol.y[:3, -1]
+    assert v.sum() == pytest.approx(17347, rel=2e-3)
+    # mets are held far below the single-lesion plateau while the primary is present
+    assert v[1] < 0.5 * 17347
+    cut = alive.copy()
+    cut[0] = False
+    after = solve_ivp(lambda t, y: hahnfeldt_lesions_rhs(y, cut, **ll), (0, 3000), sol.y[:, -1],
+                      method="LSODA", rtol=1e-9, atol=1e-9, dense_output=True)
+    mets = after.y[1:3, -1].sum()
+    assert mets == pytest.approx(17347, rel=2e-3)
+    grown_10d = after.sol(10.0)[1:3].sum()
+    assert grown_10d > 1.05 * v[1:3].sum()  # metastases grow within days of the resection
+
+
+def test_total_burden_inhibitor_exceeds_primary_only():
+    sc = mc.load_scenario("iwata-hcc", ["simulation.duration_days=1300",
+                                        "treatment.resection_day=800"])
+    pat = patients_from_scenarios([sc])
+    sig = SystemicSignals(inhibition_per_cell=1e-10, clearance_per_day=0.38)
+    a = solve_timevarying(pat, 1300.0, 1.0, sig, "primary")
+    b = solve_timevarying(pat, 1300.0, 1.0, sig, "total_burden")
+    assert np.all(b["inhibitor"][0] >= a["inhibitor"][0] - 1e-6)
+    assert b["metastatic_burden_cells"][0, -1] < a["metastatic_burden_cells"][0, -1]
+    # after resection the primary-only inhibitor decays to ~0, the total-burden one does not
+    assert a["inhibitor"][0, -1] < 1e-6 * b["inhibitor"][0, -1]

@@ -153,3 +153,16 @@ def hahnfeldt_global_rhs(v: Array, k: Array, total_burden: float, lambda1: float
     dv = -lambda1 * v * np.log(v / k)
     dk = -lambda2 * k + b * v - d * k * np.cbrt(total_burden) ** 2
     return dv, dk
+
+
+def hahnfeldt_lesions_rhs(y: Array, alive: Array, lambda1: float, lambda2: float, b: float,
+                          d: float) -> Array:
+    """Several lesions (V_i, K_i), y = [V_1..V_n, K_1..K_n] in mm^3, coupled through the total
+    burden (Benzekry, Gandolfi & Hahnfeldt 2014): lesions with ``alive[i] = False`` (resected) are
+    frozen and do not count. At steady state every V_i = K_i and b = d I_total^(2/3), so the total
+    burden is (b/d)^(3/2) whatever the number of lesions ("global dormancy")."""
+    n = y.size // 2
+    v, k = y[:n], y[n:]
+    total = float(np.sum(np.where(alive, v, 0.0)))
+    dv, dk = hahnfeldt_global_rhs(v, k, total, lambda1, lambda2, b, d)
+    return np.concatenate([np.where(alive, dv, 0.0), np.where(alive, dk, 0.0)])
