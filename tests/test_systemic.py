@@ -132,3 +132,20 @@ def test_total_burden_inhibitor_exceeds_primary_only():
     assert b["metastatic_burden_cells"][0, -1] < a["metastatic_burden_cells"][0, -1]
     # after resection the primary-only inhibitor decays to ~0, the total-burden one does not
     assert a["inhibitor"][0, -1] < 1e-6 * b["inhibitor"][0, -1]
+
+
+def test_angiogenesis_model_global_plateau_and_release():
+    """systemic.model = angiogenesis: after resection the metastases alone converge to the total
+    burden (b/d)^(3/2) mm^3 = 1.7347e10 cells (Benzekry 2014 global dormancy; analytic), and they
+    grow faster than with the primary in place."""
+    base = ["primary.rate_per_day=0.05", "primary.carrying_capacity_cells=1e10",
+            "systemic.model=angiogenesis", "dissemination.mu=1e-8",
+            "simulation.duration_days=400", "simulation.output_step_days=0.25"]
+    a = mc.simulate(mc.load_scenario("breast", base))
+    b = mc.simulate(mc.load_scenario("breast", base + ["treatment.resection_at_detection=false"]))
+    m = a.timeseries["metastatic_burden_cells"].values
+    assert m[-1] == pytest.approx(hahnfeldt_plateau(5.85, 0.00873) * 1e6, rel=5e-3)
+    t = a.timeseries["time_days"].values
+    tr = a.summary["resection_day"]
+    i7 = int(np.searchsorted(t, tr + 7))
+    assert m[i7] > 1.5 * b.timeseries["metastatic_burden_cells"].values[i7]

@@ -328,8 +328,27 @@ class Systemic(Strict):
     growth rate of every metastasis by (1 + theta I) (proliferation inhibition, Benzekry et al.
     2017 Cancer Res 77:5183; angiostatin, O'Reilly 1994). Resection removes the source."""
 
-    model: Literal["none", "proliferation"] = param(
-        "none", unit="-", description="Systemic inhibition of metastatic growth by the primary.")
+    model: Literal["none", "proliferation", "angiogenesis"] = param(
+        "none", unit="-",
+        description="Systemic inhibition of metastatic growth: 'proliferation' (inhibitor divides "
+                    "the growth rate) or 'angiogenesis' (each metastasis follows Hahnfeldt 1999 "
+                    "(V, K) dynamics with endogenous inhibition driven by the total burden, "
+                    "Benzekry, Gandolfi & Hahnfeldt 2014; replaces the metastatic growth law; "
+                    "single-patient engine only).")
+    hahnfeldt_lambda1_per_day: float = param(
+        0.192, unit="day^-1", gt=0, le=10, description="Hahnfeldt tumour growth rate lambda1.",
+        source="Lewis lung carcinoma, Hahnfeldt et al. 1999 (science.md §2.2).")
+    hahnfeldt_b_per_day: float = param(
+        5.85, unit="day^-1", gt=0, le=100, description="Hahnfeldt vascular stimulation b.",
+        source="Lewis lung carcinoma, Hahnfeldt et al. 1999.")
+    hahnfeldt_d_per_mm2_day: float = param(
+        0.00873, unit="mm^-2 day^-1", gt=0, le=10,
+        description="Hahnfeldt endogenous inhibition d (acting through the total burden^(2/3)).",
+        source="Lewis lung carcinoma, Hahnfeldt et al. 1999.")
+    initial_vascular_ratio: float = param(
+        3.47, unit="1", gt=0, le=1e6,
+        description="K/V of a new metastasis (vascular capacity at birth relative to its size).",
+        source="625/180 mm^3, the initial condition of the Hahnfeldt 1999 example (science.md §2.2).")
     inhibition_per_cell: float = param(
         0.0, unit="cell^-1", ge=0, le=1.0,
         description="theta: relative slowing of metastatic growth per steady-state primary cell.")

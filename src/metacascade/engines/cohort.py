@@ -200,6 +200,9 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
     clipped = np.clip(tt, t_on[:, None], t_off[:, None])
     n_cum = interp_rows(clipped, tt, f_cum) - f_on[:, None]  # N(t), (P, T)
 
+    if sc.systemic.model == "angiogenesis":
+        raise ScenarioError("systemic.model = 'angiogenesis' is not supported in cohorts "
+                            "(use 'proliferation'; the single-patient engine supports it)")
     if sc.systemic.inhibitor_source != "primary" and sc.systemic.model != "none":
         raise ScenarioError("systemic.inhibitor_source = 'total_burden' is not supported in "
                             "cohorts (use 'primary'; the single-patient engine supports it)")

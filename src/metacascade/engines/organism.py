@@ -559,18 +559,28 @@ def _systemic_series(scenario: Scenario, pat: Patients, sol: Solution,
     from metacascade.engines import _timevarying as tv
 
     signals = tv.signals_from_scenario(scenario)
-    if not signals.active:
-        return None
     sim = scenario.simulation
-    out = tv.solve_timevarying(pat, sim.duration_days, sim.output_step_days, signals,
-                               scenario.systemic.inhibitor_source,
-                               scenario.dissemination.secondary)
+    sy = scenario.systemic
+    if sy.model == "angiogenesis":
+        out = tv.solve_angiogenesis(pat, sim.duration_days, sim.output_step_days,
+                                    sy.hahnfeldt_lambda1_per_day, sy.hahnfeldt_b_per_day,
+                                    sy.hahnfeldt_d_per_mm2_day, sy.initial_vascular_ratio)
+    elif not signals.active:
+        return None
+    else:
+        out = tv.solve_timevarying(pat, sim.duration_days, sim.output_step_days, signals,
+                                   scenario.systemic.inhibitor_source,
+                                   scenario.dissemination.secondary)
     for key in ("n_metastases", "metastatic_burden_cells", "n_visible", "visible_burden_cells"):
         sol.series[key] = out[key]
     sol.series["p_any_metastasis"] = -np.expm1(-out["n_metastases"])
-    a_vis = float(pat.visible_age()[0])
-    events["first_visible_metastasis_day"] = tv.first_visible_day(
-        out, events["first_metastasis_day"], a_vis, sim.output_step_days)
+    if sy.model == "angiogenesis":
+        seen = np.nonzero(out["n_visible"][0] > 0)[0]
+        events["first_visible_metastasis_day"] = float(sol.times[seen[0]]) if seen.size else None
+    else:
+        a_vis = float(pat.visible_age()[0])
+        events["first_visible_metastasis_day"] = tv.first_visible_day(
+            out, events["first_metastasis_day"], a_vis, sim.output_step_days)
     for key in ("n_metastases", "metastatic_burden_cells", "n_visible", "visible_burden_cells",
                 "p_any_metastasis"):
         events[f"{key}_final"] = float(sol.series[key][0, -1])
