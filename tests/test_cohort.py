@@ -160,3 +160,18 @@ def test_screening_and_surgery_delay():
     expected = min(np.ceil(age / 365) * 365, age_det)
     np.testing.assert_allclose(t["diagnosis_day"], expected)
     np.testing.assert_allclose(t["resection_day"], expected + 30)
+
+
+def test_burden_at_diagnosis_matches_closed_form():
+    """Exponential metastases: the burden at diagnosis is sum_i exp(b (t_dx - birth_i))."""
+    sc = _exp_scenario(**{"detection.primary_cells": 1e5, "treatment.resection_day": 1000.0})
+    t = simulate_cohort(sc, 200, variability={}, seed=4).patients
+    tdx = float(np.log(1e5) / A)
+    assert np.allclose(t["diagnosis_day"], tdx)
+    one = t[t["n_metastases_at_diagnosis"] == 1]
+    assert len(one) > 5
+    expected = np.exp(B * (tdx - one["first_metastasis_day"]))
+    np.testing.assert_allclose(one["metastatic_burden_at_diagnosis_cells"], expected, rtol=1e-9)
+    np.testing.assert_allclose(one["largest_metastasis_at_diagnosis_cells"], expected, rtol=1e-9)
+    none = t[t["n_metastases_at_diagnosis"] == 0]
+    assert (none["metastatic_burden_at_diagnosis_cells"] == 0).all()

@@ -52,7 +52,8 @@ COLUMNS = [
     "patient", "diagnosis_day", "primary_cells_at_diagnosis", "resection_day", "relapse_day",
     "relapse_after_surgery_days", "metastatic_at_diagnosis", "death_day",
     "death_after_diagnosis_days", "death_cause", "death_organ", "n_metastases",
-    "n_metastases_at_diagnosis", "first_metastasis_day",
+    "n_metastases_at_diagnosis", "metastatic_burden_at_diagnosis_cells",
+    "largest_metastasis_at_diagnosis_cells", "first_metastasis_day",
 ]
 
 
@@ -308,6 +309,19 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
             organ_out[p] = organs[int(np.argmax(organ_burden[p, :, g]))]
 
     diag_ok = np.isfinite(diag) & (diag <= duration)
+    burden_dx = np.zeros(n)
+    largest_dx = np.zeros(n)
+    if kmax > 0 and rows.size:
+        tdx = np.where(diag_ok, diag, 0.0)[rows, None]
+        tau_dx = interp_rows(tdx, tt[rows], tau[rows])
+        vs = valid[rows, :kmax] & (birth[rows, :kmax] <= tdx)
+        age_dx = _clock_age(tau_dx, tau_start[rows, :kmax], a_av[rows, :kmax],
+                            tau_resume[rows, :kmax], stalled[rows, :kmax], vs)[:, :, 0]
+        sub = pat.take(rows)
+        size_dx = np.where(vs, np.asarray(sub.metastasis(2).size(age_dx, sub.v0[:, None]),
+                                          dtype=np.float64), 0.0)
+        burden_dx[rows] = size_dx.sum(axis=1)
+        largest_dx[rows] = size_dx.max(axis=1)
     diag_out = np.where(diag_ok, diag, np.nan)
     vdiag = np.asarray(pat.primary(1).size(np.where(diag_ok, diag, 0.0), pat.vp0))
     n_at_diag = np.array([int(np.sum(birth[p] <= diag[p])) for p in range(n)])
@@ -326,6 +340,8 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
         "death_organ": organ_out,
         "n_metastases": n_mets,
         "n_metastases_at_diagnosis": np.where(diag_ok, n_at_diag, 0),
+        "metastatic_burden_at_diagnosis_cells": np.where(diag_ok, burden_dx, np.nan),
+        "largest_metastasis_at_diagnosis_cells": np.where(diag_ok, largest_dx, np.nan),
         "first_metastasis_day": first_met,
     })
     for key, sigma in spec.variability.items():
