@@ -49,9 +49,10 @@ def surgery_pulse(start: Array, latency: Array, resection_day: Array, probabilit
     start = np.asarray(start, dtype=np.float64)
     latency = np.asarray(latency, dtype=np.float64)
     tr = np.asarray(resection_day, dtype=np.float64)
-    dormant_at_surgery = (start <= tr) & (tr < start + latency)
-    hit = dormant_at_surgery & (np.asarray(u) < probability)
-    return np.where(hit, tr - start, latency)
+    with np.errstate(invalid="ignore"):  # inf - inf for lesions never born / never resected
+        dormant_at_surgery = (start <= tr) & (tr < start + latency)
+        hit = dormant_at_surgery & (np.asarray(u) < probability)
+        return np.where(hit, tr - start, latency)
 
 
 def escape_survival(t: Array, rate_per_day: float) -> Array:

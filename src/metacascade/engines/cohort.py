@@ -282,8 +282,11 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
         sizes = np.asarray(sub.metastasis(3).size(met_age, sub.v0[:, None, None]),
                            dtype=np.float64)
         sizes = np.where(vs[:, :, None], sizes, 0.0)
-        onehot = (organ_idx[rows, :kmax, None] == np.arange(len(organs))[None, None, :])
-        organ_burden[rows] += np.einsum("rkg,rko->rog", sizes, onehot.astype(np.float64))
+        # sums run left to right (cumsum) so that the trailing zero columns of a wider batch
+        # cannot change the rounding: the result is independent of the batch composition
+        for j in range(len(organs)):
+            here = (organ_idx[rows, :kmax] == j)[:, :, None]
+            organ_burden[rows, j] += _ordered_sum(np.where(here, sizes, 0.0), axis=1)
     met_burden = organ_burden.sum(axis=1)
     total_burden = vp_g + met_burden
     lethal = sc.death.lethal_burden_cells
@@ -320,7 +323,7 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
         sub = pat.take(rows)
         size_dx = np.where(vs, np.asarray(sub.metastasis(2).size(age_dx, sub.v0[:, None]),
                                           dtype=np.float64), 0.0)
-        burden_dx[rows] = size_dx.sum(axis=1)
+        burden_dx[rows] = _ordered_sum(size_dx, axis=1)
         largest_dx[rows] = size_dx.max(axis=1)
     diag_out = np.where(diag_ok, diag, np.nan)
     vdiag = np.asarray(pat.primary(1).size(np.where(diag_ok, diag, 0.0), pat.vp0))
@@ -399,6 +402,12 @@ def _adjuvant(sc: Scenario, pat: Patients, res: Array, tt: Array, tau: Array, ta
         tau_start = np.where(hit & ~killed, tau_d - new_age, tau_start)
         valid = valid & ~killed
     return tau_start, valid
+
+
+def _ordered_sum(x: Array, axis: int) -> Array:
+    """Sum in index order (sequential, unlike numpy's pairwise ``sum``): appending zeros never
+    changes the result, which keeps cohorts bit-identical across batch sizes."""
+    return np.asarray(np.take(np.cumsum(x, axis=axis), -1, axis=axis), dtype=np.float64)
 
 
 def _invert_rows(n_cum: Array, t: Array, level: Array) -> Array:
