@@ -66,6 +66,13 @@ def dormancy(ctx: Context) -> list[Verdict]:
     for ax, name in zip(axes, ("breast-dormancy", "prostate-dormancy"), strict=True):
         for label, over in (("dormancy", []), ("no dormancy", NO_DORMANCY)):
             sc = load_scenario(name, over)
+            if label == "dormancy":
+                # growth time from one cell to the visible size: the earliest relapse after
+                # surgery of a metastasis seeded (or woken) at surgery
+                from metacascade.engines.organism import patients_from_scenarios
+
+                a_vis = float(patients_from_scenarios([sc]).visible_age()[0])
+                measured[f"{name.split('-')[0]}_months_one_cell_to_visible"] = a_vis / MONTH
             res = simulate_cohort(sc, n, seed=ctx.seed)
             st = _stats(res.patients, sc.simulation.duration_days)
             tag = name.split("-")[0] + ("" if label == "dormancy" else "_no_dormancy")
