@@ -10,6 +10,7 @@ Public API::
 
 from metacascade._version import __version__
 from metacascade.claims.runner import run_claims
+from metacascade.cohort import CohortResult, simulate_cohort
 from metacascade.engines.bone import simulate_bone
 from metacascade.engines.injection import inject
 from metacascade.engines.organism import simulate, simulate_batch, size_distribution
@@ -29,6 +30,7 @@ from metacascade.scenario import (
 )
 
 __all__ = [
+    "CohortResult",
     "DataError",
     "FitResult",
     "IdentifiabilityWarning",
@@ -51,6 +53,7 @@ __all__ = [
     "simulate",
     "simulate_batch",
     "simulate_bone",
+    "simulate_cohort",
     "size_distribution",
     "solve_cascade",
 ]

@@ -381,6 +381,10 @@ class Organ(Strict):
     niche_affinity: float | None = param(
         None, unit="1", ge=0, le=1e3,
         description="Relative uptake of the primary's niche signals (Hoshino 2015 organotropism).")
+    lethal_cells: float | None = param(
+        None, unit="cells", gt=1, le=1e14,
+        description="Metastatic burden in this organ that is lethal by itself (unset: only the "
+                    "total burden of death.lethal_burden_cells counts).")
 
 
 class Detection(Strict):
@@ -402,6 +406,14 @@ class Detection(Strict):
         description="Diameter above which a metastasis is visible on imaging.",
         source="Order of CT slice thickness, 5 mm (Eisenhauer et al. 2009, RECIST 1.1).",
     )
+    screening_interval_days: float | None = param(
+        None, unit="day", gt=0, le=1e5,
+        description="Screening every this many days (unset: no screening, detection by size only).")
+    screening_primary_cells: float = param(
+        6.5e7, unit="cells", gt=1, le=1e14,
+        description="Smallest primary found at a screening visit (default: a 5 mm lesion).",
+        source="Mammographic detection threshold of about 5 mm (Michaelson et al. 2003, "
+               "Cancer 98:2114) [L].")
 
 
 class TreatmentEvent(Strict):
@@ -443,6 +455,9 @@ class Treatment(Strict):
         unit="-",
         description="Resect the primary on the day it reaches detection.primary_cells.",
     )
+    resection_delay_days: float = param(
+        0.0, unit="day", ge=0, le=1e5,
+        description="With resection_at_detection: surgery this many days after diagnosis.")
 
 
 class Simulation(Strict):
@@ -607,6 +622,115 @@ class Bone(Strict):
                                     description="Komarova/Ayati parameters.")
     vicious_cycle: BoneViciousCycle = Field(default_factory=BoneViciousCycle,
                                             description="Lemaire + tumour parameters.")
+class Death(Strict):
+    """When the disease is lethal (issue 6)."""
+
+    lethal_burden_cells: float = param(
+        1e12, unit="cells", gt=1, le=1e14,
+        description="Total tumour burden (primary + metastases) at which the patient dies.",
+        source="About 1e12 cells (~1 kg) is lethal (Friberg & Mattson 1997, J Surg Oncol 65:284; "
+               "Norton 1988).")
+
+
+class Systemic(Strict):
+    """Primary-derived systemic signals acting on the growth of distant lesions (science.md §2).
+
+    ``model = "proliferation"``: an inhibitor I (units: cells of primary at steady state when
+    production = clearance) produced by the primary, dI/dt = V_p(t) c - c I, divides the specific
+    growth rate of every metastasis by (1 + theta I) (proliferation inhibition, Benzekry et al.
+    2017 Cancer Res 77:5183; angiostatin, O'Reilly 1994). Resection removes the source."""
+
+    model: Literal["none", "proliferation", "angiogenesis"] = param(
+        "none", unit="-",
+        description="Systemic inhibition of metastatic growth: 'proliferation' (inhibitor divides "
+                    "the growth rate) or 'angiogenesis' (each metastasis follows Hahnfeldt 1999 "
+                    "(V, K) dynamics with endogenous inhibition driven by the total burden, "
+                    "Benzekry, Gandolfi & Hahnfeldt 2014; replaces the metastatic growth law; "
+                    "single-patient engine only).")
+    hahnfeldt_lambda1_per_day: float = param(
+        0.192, unit="day^-1", gt=0, le=10, description="Hahnfeldt tumour growth rate lambda1.",
+        source="Lewis lung carcinoma, Hahnfeldt et al. 1999 (science.md §2.2).")
+    hahnfeldt_b_per_day: float = param(
+        5.85, unit="day^-1", gt=0, le=100, description="Hahnfeldt vascular stimulation b.",
+        source="Lewis lung carcinoma, Hahnfeldt et al. 1999.")
+    hahnfeldt_d_per_mm2_day: float = param(
+        0.00873, unit="mm^-2 day^-1", gt=0, le=10,
+        description="Hahnfeldt endogenous inhibition d (acting through the total burden^(2/3)).",
+        source="Lewis lung carcinoma, Hahnfeldt et al. 1999.")
+    initial_vascular_ratio: float = param(
+        3.47, unit="1", gt=0, le=1e6,
+        description="K/V of a new metastasis (vascular capacity at birth relative to its size).",
+        source="625/180 mm^3, the initial condition of the Hahnfeldt 1999 example (science.md §2.2).")
+    inhibition_per_cell: float = param(
+        0.0, unit="cell^-1", ge=0, le=1.0,
+        description="theta: relative slowing of metastatic growth per steady-state primary cell.")
+    inhibitor_source: Literal["primary", "total_burden"] = param(
+        "primary", unit="-",
+        description="Who produces the inhibitor: the primary only, or every lesion (total burden; "
+                    "Benzekry, Gandolfi & Hahnfeldt 2014). Cohorts support 'primary' only.")
+    clearance_per_day: float = param(
+        0.38, unit="day^-1", gt=0, le=100,
+        description="Clearance rate of the inhibitor.",
+        source="Angiostatin clearance 0.38 day^-1 (Hahnfeldt et al. 1999, Cancer Res 59:4770) [L].")
+    stimulation_per_cell: float = param(
+        0.0, unit="cell^-1", ge=0, le=1.0,
+        description="sigma: relative acceleration of metastatic growth per steady-state primary "
+                    "cell by a primary-derived stimulator (0: none).")
+    stimulator_clearance_per_day: float = param(
+        1.7, unit="day^-1", gt=0, le=100,
+        description="Clearance rate of the stimulator.",
+        source="Order of endostatin-like clearance 1.7 day^-1 (Hahnfeldt 1999) [L]; assumption.")
+    surge_amplitude: float = param(
+        0.0, unit="1", ge=0, le=100,
+        description="Post-surgical growth-factor surge: extra relative growth rate right after "
+                    "resection, decaying exponentially (Fisher et al. 1989; Retsky et al. 2008).")
+    surge_decay_days: float = param(
+        7.0, unit="day", gt=0, le=1e4,
+        description="Decay time of the post-surgical surge.",
+        source="Wound-healing signal of about one week (Gunduz 1979: labelling index raised ~10 d).")
+
+
+class Dormancy(Strict):
+    """Dormancy of disseminated cells (science.md §3; Demicheli/Retsky model).
+
+    Each new metastasis is, with ``single_cell_fraction``, a dormant single cell that waits a random
+    latency before it grows; with ``avascular_fraction`` it grows to an avascular micrometastasis of
+    ``avascular_cells`` and waits for an angiogenic switch. Surgery triggers escape of still-dormant
+    lesions with the given probabilities (a pulse at resection)."""
+
+    single_cell_fraction: float = param(
+        0.0, unit="1", ge=0, le=1, description="Fraction of new metastases that are dormant cells.")
+    single_cell_latency: Literal["exponential", "lognormal", "fixed"] = param(
+        "exponential", unit="-", description="Distribution of the single-cell dormancy time.")
+    single_cell_median_days: float = param(
+        1000.0, unit="day", gt=0, le=1e6, description="Median dormancy of a single cell.")
+    single_cell_sigma: float = param(
+        1.0, unit="1", gt=0, le=10, description="Log-sd of a lognormal single-cell latency.")
+    avascular_fraction: float = param(
+        0.0, unit="1", ge=0, le=1,
+        description="Fraction of new metastases that stall as avascular micrometastases.")
+    avascular_cells: float = param(
+        1e6, unit="cells", gt=1, le=1e9,
+        description="Size of an avascular dormant micrometastasis.",
+        source="About 1-2 mm (1e6 cells) without angiogenesis (Folkman 1971; Holmgren 1995).")
+    avascular_switch_median_days: float = param(
+        2000.0, unit="day", gt=0, le=1e6,
+        description="Median waiting time of the spontaneous angiogenic switch (exponential).")
+    surgery_escape_probability: float = param(
+        0.0, unit="1", ge=0, le=1,
+        description="Probability that a dormant single cell escapes at resection.")
+    surgery_switch_probability: float = param(
+        0.0, unit="1", ge=0, le=1,
+        description="Probability that an avascular micrometastasis switches at resection "
+                    "(Retsky, Demicheli et al. 2008 surgery-triggered escape).")
+
+    @model_validator(mode="after")
+    def _fractions(self) -> Dormancy:
+        if self.single_cell_fraction + self.avascular_fraction > 1 + 1e-12:
+            raise ValueError(
+                f"dormancy.single_cell_fraction + dormancy.avascular_fraction = "
+                f"{self.single_cell_fraction + self.avascular_fraction:g} must be at most 1")
+        return self
 
 
 def _default_organs() -> dict[str, Organ]:
@@ -641,6 +765,10 @@ class Scenario(Strict):
                                                 "model).")
     simulation: Simulation = Field(default_factory=Simulation,
                                    description="Numerical settings and seed.")
+    death: Death = Field(default_factory=Death, description="Lethal burden.")
+    systemic: Systemic = Field(default_factory=Systemic,
+                               description="Primary-derived systemic inhibition/stimulation.")
+    dormancy: Dormancy = Field(default_factory=Dormancy, description="Dormancy of metastases.")
 
     @model_validator(mode="after")
     def _organs(self) -> Scenario:

@@ -9,6 +9,7 @@ import typer
 from metacascade._version import __version__
 from metacascade.cli import cascade as _cascade
 from metacascade.cli import claims as _claims
+from metacascade.cli import cohort as _cohort
 from metacascade.cli import fit as _fit
 from metacascade.cli import report as _report
 from metacascade.cli import run as _run
@@ -46,6 +47,7 @@ app.command("fit")(_fit.fit)
 app.command("predict")(_fit.predict)
 app.add_typer(_scenarios.app, name="scenarios")
 app.add_typer(_cascade.app, name="cascade")
+app.command("cohort")(_cohort.cohort)
 
 
 def main() -> None:

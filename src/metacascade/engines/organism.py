@@ -570,12 +570,20 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
     sol = solve(pat, sim.duration_days, sim.output_step_days, scenario.dissemination.secondary,
                 sim.max_internal_step_days)
     events = key_events(sol)[0]
+    systemic = _systemic_series(scenario, pat, sol, events)
     if size_times is None:
         size_times = [t for t in (events["detection_day"], float(sol.times[-1])) if t is not None]
     sizes = size_distribution(sol, size_times) if size_times else None
     organs = {k: o.seeding_fraction for k, o in scenario.organs.items()}
     ts = timeseries_dataset(sol, 0, organs)
     ts.attrs["engine"] = "organism (birth cohorts, Legendre moments)"
+    if systemic is not None:
+        ts["inhibitor"] = ("time_days", systemic["inhibitor"][0],
+                           {"units": "cells", "long_name": "primary-derived inhibitor level"})
+        ts["growth_multiplier"] = ("time_days", systemic["growth_multiplier"][0],
+                                   {"units": "1", "long_name": "multiplier of metastatic growth"})
+        ts.attrs["engine"] = "organism, time-varying growth (engines/_timevarying.py)"
+        sizes = None  # the size distribution of the FFT path assumes autonomous growth
     ts.attrs["cohort_width_days"] = sol.h
     if scenario.bone is not None:  # a representative bone lesion on the same time grid
         from metacascade.engines.bone import bone_summary, simulate_bone
@@ -589,6 +597,42 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
                   seed=scenario.simulation.seed,
                   created=datetime.now(UTC).isoformat(timespec="seconds"), sizes=sizes,
                   extra={"cohort_width_days": sol.h})
+
+
+def _systemic_series(scenario: Scenario, pat: Patients, sol: Solution,
+                     events: dict[str, Any]) -> dict[str, Array] | None:
+    """With systemic signals on, replace the metastatic series of ``sol`` by the time-varying
+    path (``engines/_timevarying.py``) and update the visible-relapse event in place."""
+    from metacascade.engines import _timevarying as tv
+
+    signals = tv.signals_from_scenario(scenario)
+    sim = scenario.simulation
+    sy = scenario.systemic
+    if sy.model == "angiogenesis":
+        out = tv.solve_angiogenesis(pat, sim.duration_days, sim.output_step_days,
+                                    sy.hahnfeldt_lambda1_per_day, sy.hahnfeldt_b_per_day,
+                                    sy.hahnfeldt_d_per_mm2_day, sy.initial_vascular_ratio)
+    elif not signals.active:
+        return None
+    else:
+        out = tv.solve_timevarying(pat, sim.duration_days, sim.output_step_days, signals,
+                                   scenario.systemic.inhibitor_source,
+                                   scenario.dissemination.secondary)
+    for key in ("n_metastases", "metastatic_burden_cells", "n_visible", "visible_burden_cells"):
+        sol.series[key] = out[key]
+    sol.series["p_any_metastasis"] = -np.expm1(-out["n_metastases"])
+    if sy.model == "angiogenesis":
+        seen = np.nonzero(out["n_visible"][0] > 0)[0]
+        events["first_visible_metastasis_day"] = float(sol.times[seen[0]]) if seen.size else None
+    else:
+        a_vis = float(pat.visible_age()[0])
+        events["first_visible_metastasis_day"] = tv.first_visible_day(
+            out, events["first_metastasis_day"], a_vis, sim.output_step_days)
+    for key in ("n_metastases", "metastatic_burden_cells", "n_visible", "visible_burden_cells",
+                "p_any_metastasis"):
+        events[f"{key}_final"] = float(sol.series[key][0, -1])
+    events["systemic"] = scenario.systemic.model
+    return out
 
 
 def simulate_batch(scenarios: Sequence[Scenario],

@@ -1,0 +1,60 @@
+"""Dormancy of disseminated tumour cells and escape from it (science.md §3).
+
+Three mechanisms, as in the Demicheli/Retsky model of breast-cancer relapse (Demicheli, Retsky,
+Swartzendruber & Bonadonna 1997, Ann Oncol 8:1075; Retsky et al. 1997, Breast Cancer Res Treat
+45:193; Demicheli et al. 2004, 2008):
+
+1. **single dormant cells** that wait a random latency before they start to grow; the latency is
+   exponential (a constant escape rate, median ln 2 / rate), lognormal or fixed (Hanin, Rose & Zaider
+   2006 use distributed latencies; Benzekry's code a fixed tau0);
+2. **avascular micrometastases** that grow to ``avascular_cells`` (about 1e6 cells, 1-2 mm;
+   Folkman 1971; Holmgren, O'Reilly & Folkman 1995) and wait for an angiogenic switch, here an
+   exponential waiting time;
+3. **surgery-triggered escape**: at resection every still-dormant single cell escapes with probability
+   ``surgery_escape_probability`` and every stalled micrometastasis switches with probability
+   ``surgery_switch_probability`` (the synchronous "pulse" producing the early relapse peak).
+
+All functions are vectorised over metastases and take uniform draws in (0, 1) so that the random
+streams stay under the caller's control (one stream per patient). Times in days.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import ndtri
+
+Array = npt.NDArray[np.float64]
+
+
+def latency_from_uniform(u: Array, kind: str, median_days: float, sigma: float = 1.0) -> Array:
+    """Inverse-CDF draw of a latency (days) from uniforms ``u``.
+
+    ``exponential``: escape rate ln 2 / median (day^-1); ``lognormal``: median and log-sd ``sigma``;
+    ``fixed``: always the median."""
+    u = np.asarray(u, dtype=np.float64)
+    if kind == "exponential":
+        return -np.log1p(-u) * (median_days / np.log(2.0))
+    if kind == "lognormal":
+        return median_days * np.exp(sigma * ndtri(u))
+    if kind == "fixed":
+        return np.full_like(u, median_days)
+    raise ValueError(f"unknown latency distribution {kind!r}")
+
+
+def surgery_pulse(start: Array, latency: Array, resection_day: Array, probability: float,
+                  u: Array) -> Array:
+    """Latency after a surgery pulse: a lesion dormant at resection (start <= T_R < start + L)
+    escapes at T_R with the given probability (draw ``u``)."""
+    start = np.asarray(start, dtype=np.float64)
+    latency = np.asarray(latency, dtype=np.float64)
+    tr = np.asarray(resection_day, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # inf - inf for lesions never born / never resected
+        dormant_at_surgery = (start <= tr) & (tr < start + latency)
+        hit = dormant_at_surgery & (np.asarray(u) < probability)
+        return np.where(hit, tr - start, latency)
+
+
+def escape_survival(t: Array, rate_per_day: float) -> Array:
+    """P(still dormant at time t) for a constant escape rate: exp(-rate t)."""
+    return np.exp(-rate_per_day * np.asarray(t, dtype=np.float64))

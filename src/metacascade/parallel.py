@@ -1,0 +1,184 @@
+"""Executors for many independent simulations: serial, a local process pool, or a Dask cluster.
+
+Work is cut into *batches* (one task = many patients) by the caller; an executor only maps a
+picklable function over a list of task arguments and returns the results in task order, calling
+``progress(k)`` as tasks finish. Random numbers never come from a worker's state: every patient gets
+its own stream ``numpy.random.SeedSequence(seed, spawn_key=(i,))`` (the i-th child of
+``SeedSequence(seed).spawn``), so the same seed gives the same cohort whatever the executor, the
+number of workers and the batch size.
+
+Dask (``metacascade[cluster]`` = ``dask[distributed]``) is imported only when used; a lost worker
+is handled by the scheduler (its tasks are recomputed elsewhere, ``retries`` extra attempts).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any, Literal, Protocol, TypeVar
+
+import numpy as np
+
+from metacascade.errors import MetacascadeError
+
+T = TypeVar("T")
+R = TypeVar("R")
+ExecutorName = Literal["serial", "processes", "dask"]
+EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
+
+
+class Executor(Protocol):
+    """Maps ``fn`` over ``tasks``; results come back in task order."""
+
+    name: str
+
+    def map(self, fn: Callable[[Any], R], tasks: Sequence[Any],
+            progress: Callable[[int], None] | None = None) -> list[R]: ...
+
+    def close(self) -> None: ...
+
+
+class SerialExecutor:
+    """Run every task in this process, one after another (reference for the others)."""
+
+    name = "serial"
+    workers = 1
+
+    def map(self, fn: Callable[[Any], R], tasks: Sequence[Any],
+            progress: Callable[[int], None] | None = None) -> list[R]:
+        out: list[R] = []
+        for t in tasks:
+            out.append(fn(t))
+            if progress is not None:
+                progress(1)
+        return out
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> SerialExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ProcessExecutor:
+    """A local pool of ``workers`` processes (default: the number of cores)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = int(workers) if workers else (os.cpu_count() or 1)
+        if self.workers < 1:
+            raise MetacascadeError(f"--workers = {workers}: must be at least 1")
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self._pool
+
+    def map(self, fn: Callable[[Any], R], tasks: Sequence[Any],
+            progress: Callable[[int], None] | None = None) -> list[R]:
+        pool = self._get()
+        futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
+        out: list[Any] = [None] * len(tasks)
+        for fut in as_completed(futures):
+            out[futures[fut]] = fut.result()
+            if progress is not None:
+                progress(1)
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self) -> ProcessExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DaskExecutor:
+    """Tasks on a Dask distributed cluster: ``scheduler`` is an address (``tcp://host:8786``) or an
+    existing ``distributed.Client``; without one a ``LocalCluster`` of ``workers`` processes is
+    started (and stopped on :meth:`close`)."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: Any = None, workers: int | None = None, retries: int = 3) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise MetacascadeError(
+                "the dask executor needs the optional dependency: pip install 'metacascade[cluster]'"
+            ) from None
+        self.retries = retries
+        self._own: list[Any] = []
+        if scheduler is not None and not isinstance(scheduler, str):
+            self.client = scheduler
+        elif scheduler:
+            try:
+                self.client = Client(scheduler, timeout="20s")
+            except OSError as exc:
+                raise MetacascadeError(f"--scheduler {scheduler!r}: cannot connect ({exc})") from None
+            self._own.append(self.client)
+        else:
+            cluster = LocalCluster(n_workers=workers or (os.cpu_count() or 1), threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            self.client = Client(cluster)
+            self._own += [self.client, cluster]
+        self.workers = len(self.client.scheduler_info().get("workers", {})) or (workers or 1)
+
+    def map(self, fn: Callable[[Any], R], tasks: Sequence[Any],
+            progress: Callable[[int], None] | None = None) -> list[R]:
+        from distributed import as_completed as dask_completed
+
+        futures = self.client.map(fn, list(tasks), pure=False, retries=self.retries)
+        index = {f.key: i for i, f in enumerate(futures)}
+        out: list[Any] = [None] * len(tasks)
+        for fut in dask_completed(futures):
+            out[index[fut.key]] = fut.result()
+            if progress is not None:
+                progress(1)
+        return out
+
+    def close(self) -> None:
+        for obj in self._own:
+            obj.close()
+        self._own = []
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_executor(kind: str = "processes", workers: int | None = None,
+                  scheduler: str | None = None) -> SerialExecutor | ProcessExecutor | DaskExecutor:
+    """The executor named ``kind`` (``serial``, ``processes`` or ``dask``)."""
+    if kind == "serial":
+        return SerialExecutor()
+    if kind == "processes":
+        return ProcessExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(scheduler, workers)
+    raise MetacascadeError(f"--executor {kind!r}: unknown; choose one of {', '.join(EXECUTORS)}")
+
+
+def patient_stream(seed: int, index: int) -> np.random.Generator:
+    """The random generator of patient ``index``: the ``index``-th child of ``SeedSequence(seed)``
+    (identical to ``SeedSequence(seed).spawn(index + 1)[index]``)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))
+
+
+def batches(n: int, batch_size: int) -> list[tuple[int, int]]:
+    """Half-open index ranges ``[start, stop)`` covering ``range(n)`` in chunks of ``batch_size``."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]

@@ -1,0 +1,26 @@
+"""The S1, S7, S8 and S14 experiments run (quick mode) and return well-formed verdicts."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from metacascade.claims.base import STATUSES, Context, discover
+
+
+@pytest.mark.parametrize("sid", ["S1", "S7", "S14"])
+def test_experiment_runs(tmp_path, sid):
+    exp = discover()[sid]
+    verdicts = exp.func(Context(tmp_path, quick=True, seed=0))
+    assert {v.id for v in verdicts} == set(exp.ids)
+    for v in verdicts:
+        assert v.status in STATUSES and v.status != "error"
+        assert v.measured and v.targets and v.sources
+        assert all(isinstance(x, float | int) for x in v.measured.values())
+        for f in v.figures:
+            assert (tmp_path / f).stat().st_size > 0
+    if sid == "S7":
+        s7 = next(v for v in verdicts if v.id == "S7")
+        assert s7.status == "reproduced"
+        assert not math.isnan(s7.measured["burden_ratio_resected_vs_not_day_7"])
