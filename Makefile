@@ -12,7 +12,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml requirements/constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e . --group test --group lint
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[cluster]" --group test --group lint
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -38,7 +38,7 @@ bench: $(STAMP)
 ## Re-resolve and pin every dependency (after editing pyproject.toml).
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install -q -e . --group test --group lint
+	$(BIN)/python -m pip install -q -e ".[cluster]" --group test --group lint
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^metacascade' > requirements/constraints.txt
 
 clean:
