@@ -19,7 +19,7 @@ SUMMARY_ROWS = [
     ("first_metastasis_day", "first metastasis expected (N = 1)", "day"),
     ("half_probability_day", "P(at least one metastasis) = 0.5", "day"),
     ("lead_time_days", "seeding precedes diagnosis by", "days"),
-    ("lead_time_years", "", "years"),
+    ("lead_time_years", "seeding precedes diagnosis by (years)", "years"),
     ("resection_day", "resection of the primary", "day"),
     ("n_metastases_at_detection", "metastases at diagnosis, N", ""),
     ("p_any_metastasis_at_detection", "P(at least one) at diagnosis", ""),
