@@ -162,6 +162,9 @@ def test_claims_json_contract(quick_run: tuple[int, str, Path]) -> None:
             assert set(c["targets"]) <= set(c["measured"])
             assert all(c["tolerances"].get(k) for k in c["targets"])
     assert (out / "claims.html").is_file()
+    # every registered experiment honours the verdict contract (an integration check)
+    errors = {c["id"]: c["summary"] for c in doc["claims"] if c["status"] == "error"}
+    assert not errors, errors
     # exit code 0 exactly when every modelled claim is reproduced
     reproduced = all(c["status"] in ("reproduced", "not yet modelled") for c in doc["claims"])
     assert code == (0 if reproduced else 1)
