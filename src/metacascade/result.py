@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
+from metacascade._atomic import atomic_directory
 from metacascade.scenario import Scenario, dump_toml, scenario_from_toml
 
 #: Columns of ``timeseries.csv`` that users' scripts rely on (in this order).
@@ -82,16 +81,8 @@ class Result:
         """Write ``result.zarr`` (everything), ``summary.json``, ``scenario.toml`` and
         ``timeseries.csv`` into ``directory``, atomically (temporary folder, then rename)."""
         target = Path(directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with atomic_directory(target) as tmp:
             self.write_into(tmp)
-            if target.exists():
-                shutil.rmtree(target)
-            tmp.rename(target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return target
 
     def write_into(self, folder: Path) -> None:

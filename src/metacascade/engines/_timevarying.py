@@ -31,6 +31,19 @@ from metacascade.scenario import Scenario
 Array = npt.NDArray[np.float64]
 
 
+
+def _primary_cumulative_births(pat: Patients, duration: float, t: Array) -> Array:
+    """Cumulative primary births N_p at the output times ``t`` (P, T), on the emission window
+    (fine trapezoid rule, 8 sub-steps per output step)."""
+    sub = 8
+    tf = np.linspace(0.0, t[-1], (len(t) - 1) * sub + 1)
+    t_on, t_off = pat.window(duration)
+    vpf = np.asarray(pat.primary(2).size(tf[None, :], _col(pat.vp0, 2)), dtype=np.float64)
+    rate = np.asarray(pat.dissemination(2).rate(vpf), dtype=np.float64)
+    rate = np.where((tf[None, :] >= t_on[:, None]) & (tf[None, :] < t_off[:, None]), rate, 0.0)
+    steps = np.cumsum(0.5 * (rate[:, 1:] + rate[:, :-1]), axis=1) * (tf[1] - tf[0])
+    return np.concatenate([np.zeros((pat.n, 1)), steps], axis=1)[:, ::sub]
+
 def solve_timevarying(
     pat: Patients,
     duration: float,
@@ -50,15 +63,7 @@ def solve_timevarying(
     res = pat.resection_day
     vp = np.asarray(pat.primary(2).size(t[None, :], _col(pat.vp0, 2)), dtype=np.float64)
     vp_alive = np.where(t[None, :] < res[:, None], vp, 0.0)
-    # cumulative primary births N_p(t) on the emission window (fine trapezoid, 8 sub-steps)
-    sub = 8
-    tf = np.linspace(0.0, t[-1], (n_out - 1) * sub + 1)
-    t_on, t_off = pat.window(duration)
-    vpf = np.asarray(pat.primary(2).size(tf[None, :], _col(pat.vp0, 2)), dtype=np.float64)
-    rate = np.asarray(pat.dissemination(2).rate(vpf), dtype=np.float64)
-    rate = np.where((tf[None, :] >= t_on[:, None]) & (tf[None, :] < t_off[:, None]), rate, 0.0)
-    cum = np.concatenate([np.zeros((p, 1)), np.cumsum(0.5 * (rate[:, 1:] + rate[:, :-1]), axis=1)
-                          * (tf[1] - tf[0])], axis=1)[:, ::sub]
+    cum = _primary_cumulative_births(pat, duration, t)
     births_p = np.diff(cum, axis=1)  # (P, T-1)
 
     law = pat.metastasis(2)
@@ -179,14 +184,7 @@ def solve_angiogenesis(
     res = pat.resection_day
     vp = np.asarray(pat.primary(2).size(t[None, :], _col(pat.vp0, 2)), dtype=np.float64)
     vp_alive = np.where(t[None, :] < res[:, None], vp, 0.0)
-    sub = 8
-    tf = np.linspace(0.0, t[-1], (n_out - 1) * sub + 1)
-    t_on, t_off = pat.window(duration)
-    vpf = np.asarray(pat.primary(2).size(tf[None, :], _col(pat.vp0, 2)), dtype=np.float64)
-    rate = np.asarray(pat.dissemination(2).rate(vpf), dtype=np.float64)
-    rate = np.where((tf[None, :] >= t_on[:, None]) & (tf[None, :] < t_off[:, None]), rate, 0.0)
-    cum = np.concatenate([np.zeros((p, 1)), np.cumsum(0.5 * (rate[:, 1:] + rate[:, :-1]), axis=1)
-                          * (tf[1] - tf[0])], axis=1)[:, ::sub]
+    cum = _primary_cumulative_births(pat, duration, t)
     births = np.diff(cum, axis=1)
     v0 = pat.v0[:, None] / 1e6
     vis = pat.visible_cells[:, None] / 1e6

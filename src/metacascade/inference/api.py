@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metacascade._atomic import atomic_directory
 from metacascade._version import __version__
 from metacascade.errors import DataError, MetacascadeError, ScenarioError
 from metacascade.inference.data import (
@@ -133,16 +132,8 @@ class FitResult:
     def save(self, target: str | Path, figures: bool = True) -> Path:
         """Write the folder atomically (a temporary folder renamed at the end)."""
         t = Path(target)
-        t.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{t.name}.tmp-", dir=t.parent))
-        try:
+        with atomic_directory(t) as tmp:
             self.write_into(tmp, figures)
-            if t.exists():
-                shutil.rmtree(t)
-            tmp.rename(t)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return t
 
 
