@@ -80,3 +80,9 @@ def test_every_field_is_documented():
                     walk(cand)
 
     walk(mc.Scenario)
+
+
+def test_builtin_name_wins_over_a_folder_of_the_same_name(tmp_path, monkeypatch):
+    (tmp_path / "breast").mkdir()  # e.g. an output folder left by an earlier run
+    monkeypatch.chdir(tmp_path)
+    assert mc.load_scenario("breast").name == "breast"

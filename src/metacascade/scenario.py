@@ -892,7 +892,7 @@ def builtin_text(name: str) -> str:
 
 def _read_source(source: str | Path) -> tuple[dict[str, Any], str]:
     text_source = str(source)
-    if text_source.endswith(".toml") or Path(text_source).exists():
+    if text_source.endswith(".toml") or Path(text_source).is_file():
         path = Path(text_source)
         if not path.is_file():
             raise ScenarioError(f"scenario file {text_source!r} does not exist")
