@@ -28,7 +28,7 @@ import scipy.fft
 Array = npt.NDArray[np.float64]
 
 N_MOMENTS = 3
-_NQ = 8
+_NQ = 4
 _XI, _W = np.polynomial.legendre.leggauss(_NQ)
 
 
