@@ -1,7 +1,6 @@
 """Bone scenarios through the API and the command line; the S12 claim; the Johnson 2011 fit."""
 
 import json
-import sys
 
 import numpy as np
 import pandas as pd
@@ -91,19 +90,11 @@ def test_treatment_event_through_override():
     assert treated.summary["bone_tumour_cells_final"] < base.summary["bone_tumour_cells_final"]
 
 
-def test_bad_drug_exit_code_2(tmp_path, capsys):
-    from metacascade.cli import main
-
+def test_bad_drug_exit_code_2(tmp_path, capsys, run_cli):
     out = tmp_path / "bad"
-    argv = sys.argv
-    sys.argv = ["metacascade", "run", "prostate-bone", "--out", str(out), "--set",
-                'treatment.events=[{drug = "aspirin", start_day = 0.0}]']
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main()
-    finally:
-        sys.argv = argv
-    assert exc.value.code == 2
+    code = run_cli(["run", "prostate-bone", "--out", str(out), "--set",
+                    'treatment.events=[{drug = "aspirin", start_day = 0.0}]'])
+    assert code == 2
     err = capsys.readouterr().err
     assert "aspirin" in err and "denosumab" in err and "Traceback" not in err
     assert not out.exists()

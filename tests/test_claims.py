@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -217,44 +216,26 @@ def test_same_seed_same_numbers_in_process_and_in_a_pool(tmp_path: Path) -> None
     assert (tmp_path / "s13_lead_time.png").is_file()
 
 
-def test_cli_bad_only_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from metacascade.cli import main
-
+def test_cli_bad_only_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                            run_cli) -> None:
     out = tmp_path / "out"
-    argv = sys.argv
-    sys.argv = ["metacascade", "claims", "--only", "S13,S42,foo", "--out", str(out)]
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main()
-    finally:
-        sys.argv = argv
-    assert exc.value.code == 2
+    assert run_cli(["claims", "--only", "S13,S42,foo", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "S42" in err and "FOO" in err and "S1..S18" in err and "Traceback" not in err
     assert not out.exists()
 
 
-def test_cli_exit_code_1_when_not_reproduced(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-                                             ) -> None:
-    from metacascade.cli import main
-
+def test_cli_exit_code_1_when_not_reproduced(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                             run_cli) -> None:
     def failing(ctx: Context) -> list[Verdict]:
         return [Verdict.compare("S2", passed=False, measured={"x": 2.0}, targets={"x": 1.0},
                                 tolerances={"x": "exact"}, sources=["test"])]
 
     monkeypatch.setitem(REGISTRY, "S2", Experiment(("S2",), "failing", failing))
-    argv = sys.argv
     for passed, code in ((False, 1), (True, 0)):
         if passed:
             monkeypatch.setitem(REGISTRY, "S2", Experiment(("S1", "S2"), "ok", _ok_s2))
-        sys.argv = ["metacascade", "claims", "--only", "S2", "--out", str(tmp_path), "-j", "1"]
-        try:
-            with pytest.raises(SystemExit) as exc:
-                main()
-                raise SystemExit(0)
-        finally:
-            sys.argv = argv
-        assert exc.value.code == code
+        assert run_cli(["claims", "--only", "S2", "--out", str(tmp_path), "-j", "1"]) == code
 
 
 def _ok_s2(ctx: Context) -> list[Verdict]:

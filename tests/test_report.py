@@ -102,20 +102,9 @@ def test_run_report_with_missing_figure(run_dir: Path, tmp_path: Path) -> None:
     assert "burden.png (file not found)" in html and html.count("<img ") >= 2
 
 
-def test_report_of_a_folder_that_is_not_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                              ) -> None:
-    import sys
-
-    from metacascade.cli import main
-
-    argv = sys.argv
-    sys.argv = ["metacascade", "report", str(tmp_path)]
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main()
-    finally:
-        sys.argv = argv
-    assert exc.value.code == 2
+def test_report_of_a_folder_that_is_not_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              run_cli) -> None:
+    assert run_cli(["report", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "summary.json is missing" in err and "Traceback" not in err
     assert not (tmp_path / "report.html").exists()

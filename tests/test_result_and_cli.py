@@ -60,36 +60,15 @@ def test_run_writes_the_contract(tmp_path):
         (["run", "nonexistent-scenario"], "unknown scenario"),
     ],
 )
-def test_bad_input_exit_code_2_no_traceback_no_output(tmp_path, args, fragment):
-    from metacascade.cli import main
-
+def test_bad_input_exit_code_2_no_traceback_no_output(tmp_path, args, fragment, run_cli):
     out = tmp_path / "out"
-    import sys
-
-    argv = sys.argv
-    sys.argv = ["metacascade", *args, "--out", str(out)]
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main()
-    finally:
-        sys.argv = argv
-    assert exc.value.code == 2
+    assert run_cli([*args, "--out", str(out)]) == 2
     assert not out.exists()
     assert not list(tmp_path.iterdir())
 
 
-def test_bad_input_message_on_stderr(tmp_path, capsys):
-    import sys
-
-    from metacascade.cli import main
-
-    sys_argv = sys.argv
-    sys.argv = ["metacascade", "run", "breast", "--set", "dissemination.gamma=7"]
-    try:
-        with pytest.raises(SystemExit):
-            main()
-    finally:
-        sys.argv = sys_argv
+def test_bad_input_message_on_stderr(tmp_path, capsys, run_cli):
+    assert run_cli(["run", "breast", "--set", "dissemination.gamma=7"]) == 2
     err = capsys.readouterr().err
     assert "dissemination.gamma = 7" in err and "<= 1" in err
     assert "Traceback" not in err

@@ -32,6 +32,17 @@ Array = npt.NDArray[np.float64]
 
 
 
+
+def _primary_setup(pat: Patients, duration: float, step: float) -> tuple[Array, Array, Array]:
+    """Output times t, the primary's size while it stands (P, T) and the primary's births in
+    each output step (P, T - 1): what both time-stepping solvers start from."""
+    n_out = int(np.floor(duration / step + 1e-9)) + 1
+    t = np.arange(n_out, dtype=np.float64) * step
+    vp = np.asarray(pat.primary(2).size(t[None, :], _col(pat.vp0, 2)), dtype=np.float64)
+    vp_alive = np.where(t[None, :] < pat.resection_day[:, None], vp, 0.0)
+    births = np.diff(_primary_cumulative_births(pat, duration, t), axis=1)
+    return t, vp_alive, births
+
 def _primary_cumulative_births(pat: Patients, duration: float, t: Array) -> Array:
     """Cumulative primary births N_p at the output times ``t`` (P, T), on the emission window
     (fine trapezoid rule, 8 sub-steps per output step)."""
@@ -57,14 +68,8 @@ def solve_timevarying(
 
     ``pat.latency`` holds a new metastasis at its birth size before it grows (real time).
     """
-    n_out = int(np.floor(duration / step + 1e-9)) + 1
-    t = np.arange(n_out, dtype=np.float64) * step
-    p = pat.n
-    res = pat.resection_day
-    vp = np.asarray(pat.primary(2).size(t[None, :], _col(pat.vp0, 2)), dtype=np.float64)
-    vp_alive = np.where(t[None, :] < res[:, None], vp, 0.0)
-    cum = _primary_cumulative_births(pat, duration, t)
-    births_p = np.diff(cum, axis=1)  # (P, T-1)
+    t, vp_alive, births_p = _primary_setup(pat, duration, step)
+    n_out, p = len(t), pat.n
 
     law = pat.metastasis(2)
     v0 = pat.v0[:, None]
@@ -91,7 +96,7 @@ def solve_timevarying(
         if signals.stimulation_per_cell > 0:
             f = f * (1.0 + signals.stimulation_per_cell * stim)
         if signals.surge_amplitude > 0:
-            since = t[k] - res
+            since = t[k] - pat.resection_day
             f = f * (1.0 + signals.surge_amplitude
                      * np.where(since >= 0, np.exp(-np.maximum(since, 0) / signals.surge_decay_days),
                                 0.0))
@@ -178,14 +183,8 @@ def solve_angiogenesis(
     Births come from the primary (its own growth law) as in :func:`solve_timevarying`; a new
     metastasis starts at V = v0, K = k_ratio v0. Each step uses stable updates: V exactly for K
     frozen over the step, K semi-implicitly in the inhibition term. Sizes in cells (1 mm^3 = 1e6)."""
-    n_out = int(np.floor(duration / step + 1e-9)) + 1
-    t = np.arange(n_out, dtype=np.float64) * step
-    p = pat.n
-    res = pat.resection_day
-    vp = np.asarray(pat.primary(2).size(t[None, :], _col(pat.vp0, 2)), dtype=np.float64)
-    vp_alive = np.where(t[None, :] < res[:, None], vp, 0.0)
-    cum = _primary_cumulative_births(pat, duration, t)
-    births = np.diff(cum, axis=1)
+    t, vp_alive, births = _primary_setup(pat, duration, step)
+    n_out, p = len(t), pat.n
     v0 = pat.v0[:, None] / 1e6
     vis = pat.visible_cells[:, None] / 1e6
     vm = np.zeros((p, n_out - 1))
