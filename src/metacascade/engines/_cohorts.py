@@ -17,7 +17,7 @@ by splitting the affected cells at the kink.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import numba
@@ -36,6 +36,10 @@ def legendre(x: Array) -> Array:
     """P0, P1, P2 at ``x`` (stacked on a new last axis)."""
     x = np.asarray(x, dtype=np.float64)
     return cast(Array, np.stack([np.ones_like(x), x, 0.5 * (3.0 * x * x - 1.0)], axis=-1))
+
+
+#: P0, P1, P2 at the Gauss nodes (q, 3).
+_LEG = legendre(_XI)
 
 
 def norm2(h: float) -> Array:
@@ -59,13 +63,27 @@ def source_moments(
     ``rate`` maps times of shape (P, J, q) to rates of the same shape; ``t_on``, ``t_off`` have
     shape (P,). Returns shape (P, J, 3).
     """
+    n_pat = t_on.shape[0]
     starts = np.arange(n_cells) * h
-    lo = np.clip(starts[None, :], t_on[:, None], t_off[:, None])
-    hi = np.clip(starts[None, :] + h, t_on[:, None], t_off[:, None])
-    s, w = gauss_nodes(lo, hi)
-    x = (s - (starts[None, :, None] + 0.5 * h)) * (2.0 / h)
-    vals = rate(s) * w
-    return np.einsum("pjq,pjqm->pjm", vals, legendre(x))
+    # cells inside the emission window: the same nodes for every patient (one matrix product)
+    nodes = (starts[:, None] + 0.5 * h) + (0.5 * h) * _XI  # (J, q)
+    vals = rate(np.broadcast_to(nodes, (n_pat, n_cells, _NQ)))
+    out = (vals * (0.5 * h * _W)) @ _LEG
+    inside = (starts[None, :] >= t_on[:, None]) & (starts[None, :] + h <= t_off[:, None])
+    out *= inside[..., None]
+    # the (at most two) cells cut by t_on or t_off: Gauss rule on the part inside the window
+    with np.errstate(invalid="ignore"):
+        cut = np.stack([np.floor(t_on / h), np.floor(t_off / h)], axis=1)  # (P, 2)
+    ok = np.isfinite(cut) & (cut >= 0) & (cut < n_cells)
+    j = np.where(ok, cut, 0).astype(np.intp)
+    lo = np.clip(j * h, t_on[:, None], t_off[:, None])
+    hi = np.clip((j + 1) * h, t_on[:, None], t_off[:, None])
+    s, w = gauss_nodes(lo, hi)  # (P, 2, q)
+    x = (s - ((j + 0.5) * h)[..., None]) * (2.0 / h)
+    part = np.einsum("pcq,pcqm->pcm", rate(s) * w, legendre(x))
+    rows = np.nonzero(ok)
+    out[rows[0], j[rows]] = part[rows]
+    return np.asarray(out, dtype=np.float64)
 
 
 def kernel_weights(
@@ -90,7 +108,7 @@ def kernel_weights(
         values = kernel(node_ages(h, n_lags, off), None)
     vals = values * (0.5 * h * _W)
     out = np.zeros((n_pat, n_lags + 1, N_MOMENTS))
-    out[:, 1:, :] = np.einsum("pjq,qm->pjm", vals, legendre(_XI))
+    out[:, 1:, :] = vals @ _LEG
     if breaks.size == 0:
         return out
     for col in range(breaks.shape[1]):
@@ -136,15 +154,28 @@ def _split_cell(
 def causal_convolution(
     moments: Array, weights: Array, block: int | None = None, rel_tol: float = 1e-9
 ) -> Array:
-    """Q_k = sum_j sum_m moments[j, m] * weights[k - j, m], for k = 0..J.
+    """Q_k = sum_j sum_m moments[j, m] * weights[k - j, m], for k = 0..J (one kernel; see
+    :func:`causal_convolutions`)."""
+    return causal_convolutions(moments, [weights], block, rel_tol)[0]
 
-    ``moments`` (P, J, 3) already divided by the norms; ``weights`` (P, J + 1, 3).
+
+def causal_convolutions(
+    moments: Array, kernels: Sequence[Array], block: int | None = None, rel_tol: float = 1e-9
+) -> list[Array]:
+    """Q_k = sum_j sum_m moments[j, m] * weights[k - j, m], for k = 0..J, for several kernels.
+
+    ``moments`` (P, J, 3) already divided by the norms; each of ``kernels`` is a weight array
+    (P, J + 1, 3) from :func:`kernel_weights`. The
+    transforms of the moments are shared by all kernels.
 
     FFT rounding is relative to the largest terms of a transform, while these series span many
     decades (a growing burden). The convolution is therefore cut into blocks of ``block`` cells:
-    each (source block, output block) pair is one short FFT convolution whose rounding is relative
-    to that pair's own terms, and all pairs are transformed in a few batched calls. Outputs still
-    below ``1 / rel_tol`` times the rounding bound are recomputed by direct summation.
+    the product of the transforms of a source block s and a lag window d is one short circular
+    convolution (length >= 2 block - 1, enough for the block of outputs it feeds), whose rounding
+    is relative to that pair's own terms. The spectra of all pairs feeding the same output block
+    are summed before one inverse transform per output block (the transform is linear, and the
+    rounding bound below is the sum over the pairs anyway). Outputs still below ``1 / rel_tol``
+    times the rounding bound are recomputed by direct summation.
     """
     n_pat, n_cells, nm = moments.shape
     L = n_cells if block is None else max(1, min(block, n_cells))
@@ -152,45 +183,56 @@ def causal_convolution(
     pad = n_blk * L
     b = np.zeros((n_pat, pad, nm))
     b[:, :n_cells] = moments
-    # lags -(L-1) .. pad + L - 1 with zeros below lag 1; window d is a strided view of it
-    w = np.zeros((n_pat, pad + 2 * L - 1, nm))
-    n_w = min(weights.shape[1], pad + L)
-    w[:, L : L - 1 + n_w] = weights[:, 1:n_w]
-    win = np.lib.stride_tricks.sliding_window_view(w, 2 * L - 1, axis=1)[:, ::L][:, :n_blk]
-    win = np.moveaxis(win, -1, 2)  # (P, D, 2L - 1, m): window d holds lags (d-1)L+1 .. (d+1)L-1
-    n_fft = scipy.fft.next_fast_len(3 * L, real=True)
     bb = b.reshape(n_pat, n_blk, L, nm)
+    n_fft = scipy.fft.next_fast_len(2 * L - 1, real=True)
     fb = scipy.fft.rfft(np.moveaxis(bb, 3, 2), n=n_fft, axis=3)  # (P, S, m, F)
-    fw = scipy.fft.rfft(np.moveaxis(win, 3, 2), n=n_fft, axis=3)  # (P, D, m, F)
-    out = np.zeros((n_pat, pad + 1))
-    blocks = out[:, :pad].reshape(n_pat, n_blk, L)  # blocks[o, k'] is Q at k = o L + k'
-    for d in range(n_blk):
-        # pairs (s, s + d) for every s at once, summed over the three moments
-        fs, fd = fb[:, : n_blk - d], fw[:, d : d + 1]
-        prod = fs[:, :, 0] * fd[:, :, 0] + fs[:, :, 1] * fd[:, :, 1] + fs[:, :, 2] * fd[:, :, 2]
-        blocks[:, d:] += scipy.fft.irfft(prod, n=n_fft, axis=2)[:, :, L - 1 : 2 * L - 1]
-    out[:, pad] = _last_output(b, w[:, L - 1 :], pad)
-    out = out[:, : n_cells + 1]
-    # rounding bound per output block, from the pairs that contribute: sum ||b_s|| ||win_d||
     nb = np.sqrt(np.einsum("pslm,pslm->psm", bb, bb))  # (P, S, m)
-    nw = np.sqrt(np.einsum("pdlm,pdlm->pdm", win, win))  # (P, D, m)
-    blk_bound = np.zeros((n_pat, n_blk))
-    for d in range(n_blk):
-        blk_bound[:, d:] += np.einsum("psm,pm->ps", nb[:, : n_blk - d], nw[:, d])
-    # measured FFT convolution errors are ~ eps ||b|| ||w||; the bound keeps a margin of ~15
-    bound = 4.0 * np.finfo(np.float64).eps * np.sqrt(np.log2(n_fft)) * np.repeat(blk_bound, L,
-                                                                                  axis=1)
-    bound = np.concatenate([bound, bound[:, -1:]], axis=1)[:, : n_cells + 1]
-    redo = (np.abs(out) < bound / rel_tol) & (bound > 0)
-    if redo.any():
-        _direct_fill(np.ascontiguousarray(moments), np.ascontiguousarray(weights), redo, out)
-    return out
+    eps_fft = 4.0 * np.finfo(np.float64).eps * np.sqrt(np.log2(n_fft))
+    outs = []
+    for weights in kernels:
+        # lags -(L-1) .. pad + L - 1 with zeros below lag 1; window d is a strided view of it
+        w = np.zeros((n_pat, pad + 2 * L - 1, nm))
+        n_w = min(weights.shape[1], pad + L)
+        w[:, L : L - 1 + n_w] = weights[:, 1:n_w]
+        win = np.lib.stride_tricks.sliding_window_view(w, 2 * L - 1, axis=1)[:, ::L][:, :n_blk]
+        win = np.moveaxis(win, -1, 2)  # (P, D, 2L - 1, m): window d holds lags (d-1)L+1 .. (d+1)L-1
+        fw = scipy.fft.rfft(np.moveaxis(win, 3, 2), n=n_fft, axis=3)  # (P, D, m, F)
+        nw = np.sqrt(np.einsum("pdlm,pdlm->pdm", win, win))  # (P, D, m)
+        spec = _block_spectra(fb, fw)
+        blk_bound = np.zeros((n_pat, n_blk))
+        for d in range(n_blk):
+            blk_bound[:, d:] += np.einsum("psm,pm->ps", nb[:, : n_blk - d], nw[:, d])
+        out = np.empty((n_pat, pad + 1))
+        # circular index L - 1 + k' of the pair product is output k' of the block
+        out[:, :pad] = scipy.fft.irfft(spec, n=n_fft, axis=2)[:, :, L - 1 : 2 * L - 1].reshape(
+            n_pat, pad)
+        if n_cells == pad:  # output k = pad lies one past the last block
+            out[:, pad] = np.einsum("pjm,pjm->p", b, w[:, L - 1 + pad : L - 1 : -1])
+        out = out[:, : n_cells + 1]
+        # measured FFT convolution errors are ~ eps ||b|| ||w||; the bound keeps a margin of ~15
+        bound = eps_fft * np.repeat(blk_bound, L, axis=1)
+        bound = np.concatenate([bound, bound[:, -1:]], axis=1)[:, : n_cells + 1]
+        redo = (np.abs(out) < bound / rel_tol) & (bound > 0)
+        if redo.any():
+            _direct_fill(np.ascontiguousarray(moments), np.ascontiguousarray(weights), redo, out)
+        outs.append(out)
+    return outs
 
 
-def _last_output(b: Array, w: Array, pad: int) -> Array:
-    """Q at k = pad (one past the last block), by a direct dot product."""
-    lags = pad - np.arange(pad)
-    return np.einsum("pjm,pjm->p", b[:, :pad], w[:, lags])
+@numba.njit(cache=True)
+def _block_spectra(fb: npt.NDArray[np.complex128],
+                   fw: npt.NDArray[np.complex128]) -> npt.NDArray[np.complex128]:  # pragma: no cover
+    """spec[p, o] = sum_{s <= o} sum_m fb[p, s, m] fw[p, o - s, m]: every (source block, lag
+    window) pair summed into the spectrum of the output block it feeds."""
+    n_pat, n_blk, nm, nf = fb.shape
+    spec = np.zeros((n_pat, n_blk, nf), dtype=np.complex128)
+    for p in range(n_pat):
+        for o in range(n_blk):
+            for s in range(o + 1):
+                for m in range(nm):
+                    for f in range(nf):
+                        spec[p, o, f] += fb[p, s, m, f] * fw[p, o - s, m, f]
+    return spec
 
 
 @numba.njit(cache=True)

@@ -257,7 +257,7 @@ class Solution:
         return np.where(t[None, :] <= _col(self.pat.resection_day, 2), vp, 0.0)
 
     def evaluate(self, t: float | Array, kernel: Callable[[Array, Index | None], Array],
-                 breaks: Array) -> Array:
+                 breaks: Array, values: Array | None = None) -> Array:
         """Q(t_p) = int_0^t_p B(s) K(t_p - s) ds for every patient p, at one time or at one time
         per patient (``t`` of shape (P,))."""
         h, n = self.h, self.pat.n
@@ -268,7 +268,8 @@ class Solution:
         total = np.zeros(n)
         n_lags = int(j_full.max())
         if n_lags > 0:
-            w = co.kernel_weights(kernel, h, n_lags, breaks, offset=delta)
+            w = co.kernel_weights(kernel, h, n_lags, breaks, offset=delta,
+                                  values=None if values is None else values[:, :n_lags])
             # cell j_full - i lies i cells before t (lag i = 1 .. j_full)
             lag = np.arange(1, n_lags + 1)
             cell = j_full[:, None] - lag[None, :]
@@ -319,12 +320,35 @@ class Solution:
     def at(self, t: float | Array) -> dict[str, Array]:
         """All observables at one time, or at one time per patient (arrays over patients)."""
         t_p = np.broadcast_to(np.asarray(t, dtype=np.float64), (self.pat.n,))
-        out = {name: self.evaluate(t_p, k, b) for name, (k, b) in self.kernels().items()}
+        kern = self.kernels()
+        out = {"n_metastases": self.cumulative_number(t_p),
+               "n_visible": self.cumulative_number(t_p - self.visible_age)}
+        out.update(zip(("metastatic_burden_cells", "visible_burden_cells"),
+                       self._evaluate_sized(t_p, kern["metastatic_burden_cells"][1]), strict=True))
         law = self.pat.primary(1)
         vp = law.size(t_p, self.pat.vp0)
         out["primary_cells"] = np.where(t_p <= self.pat.resection_day, vp, 0.0)
         out["p_any_metastasis"] = -np.expm1(-out["n_metastases"])
         return out
+
+    @cached_property
+    def visible_age(self) -> Array:
+        """Age at which a metastasis becomes visible (+inf if never)."""
+        a = self.pat.visible_age()
+        return np.where(np.isfinite(a), a, np.inf)
+
+    def _evaluate_sized(self, t_p: Array, brk_size: Array) -> tuple[Array, Array]:
+        """Burden and visible burden at one time per patient, sharing the size at the nodes."""
+        h = self.h
+        t_c = np.clip(t_p, 0.0, self.n_cells * h)
+        j_full = np.minimum(np.floor(t_c / h + 1e-12).astype(np.intp), self.n_cells)
+        n_lags = max(int(j_full.max()), 1)
+        ages = co.node_ages(h, n_lags, t_c - j_full * h)
+        size = _size_kernel(self.pat)(ages, None)
+        seen = (ages >= self.visible_age[:, None, None]).astype(np.float64)
+        brk_vis = np.stack([self.pat.latency, self.visible_age], axis=1)
+        return (self.evaluate(t_p, _size_kernel(self.pat), brk_size, values=size),
+                self.evaluate(t_p, _visible_kernel(self.pat, True), brk_vis, values=size * seen))
 
     def count_above(self, t: float, sizes: Array) -> Array:
         """Expected number of metastases with at least ``sizes[k]`` cells at time t: (P, K)."""
@@ -340,32 +364,80 @@ class Solution:
         return out
 
     def cumulative_number(self, t: float | Array) -> Array:
-        """N(t) (one time, or one time per patient): cumulated cell masses plus the cut cell."""
+        """N(t) at one time, one time per patient (P,) or several per patient (P, T): the
+        cumulated cell masses plus the births in the cell cut by t."""
         h, n = self.h, self.pat.n
-        t_p = np.clip(np.broadcast_to(np.asarray(t, dtype=np.float64), (n,)), 0.0,
-                      self.n_cells * h)
-        j_full = np.minimum(np.floor(t_p / h + 1e-12).astype(np.intp), self.n_cells)
-        total = self.n_grid[np.arange(n), j_full]
-        cut = (t_p - j_full * h > 1e-12 * h) & (j_full < self.n_cells)
+        t_in = np.asarray(t, dtype=np.float64)
+        shape = (n,) if t_in.ndim <= 1 else (n, t_in.shape[1])
+        t_p = np.clip(np.broadcast_to(t_in if t_in.ndim != 1 else t_in.reshape(n), shape)
+                      .reshape(n, -1), 0.0, self.n_cells * h)
+        j = np.minimum(np.floor(t_p / h + 1e-12).astype(np.intp), self.n_cells)
+        total = np.take_along_axis(self.n_grid, j, axis=1)
+        cut = (t_p - j * h > 1e-12 * h) & (j < self.n_cells)
         if cut.any():
-            ones = _above_kernel(self.pat, np.zeros(n))
-            total = total + np.where(cut, self._partial_cell(j_full, t_p, ones,
-                                                             np.zeros((n, 0))), 0.0)
+            total = total + np.where(cut, self._births_since_cell_start(j, t_p), 0.0)
+        return np.asarray(total.reshape(shape), dtype=np.float64)
+
+    def _births_since_cell_start(self, j: npt.NDArray[np.intp], t: Array) -> Array:
+        """int_{j h}^{t} B(s) ds for t inside cell j (arrays (P, T)): the primary part by Gauss
+        quadrature on the part of [j h, t] inside the emission window (exact to rounding for the
+        smooth rate), the secondary part from its Legendre moments (integrated exactly)."""
+        h, n = self.h, self.pat.n
+        j = np.minimum(j, self.n_cells - 1)
+        lo = j * h
+        a = np.maximum(lo, self.t_on[:, None])
+        b = np.maximum(a, np.minimum(t, self.t_off[:, None]))
+        s, w = co.gauss_nodes(a, b)  # (P, T, q)
+        total = np.einsum("ptq,ptq->pt", self._primary_rate(None)(s), w)
+        if self.secondary:
+            rows = np.arange(n)[:, None]
+            sec = (self.moments[rows, j] - self.primary_moments[rows, j]) / co.norm2(h)
+            x = (t - (j + 0.5) * h) * (2.0 / h)
+            primitive = np.stack([x + 1.0, 0.5 * (x * x - 1.0), 0.5 * (x**3 - x)], axis=-1)
+            total = total + 0.5 * h * np.einsum("ptm,ptm->pt", sec, primitive)
         return np.asarray(total, dtype=np.float64)
+
+    def _birth_rate(self, t: Array) -> Array:
+        """B(t) at one time per patient: primary emission plus the Legendre reconstruction of
+        the secondary births (Newton derivative of N)."""
+        h, n = self.h, self.pat.n
+        on = (t >= self.t_on) & (t < self.t_off)
+        rate = np.where(on, self._primary_rate(None)(t), 0.0)
+        if self.secondary:
+            j = np.clip(np.floor(t / h).astype(np.intp), 0, self.n_cells - 1)
+            rows = np.arange(n)
+            sec = (self.moments[rows, j] - self.primary_moments[rows, j]) / co.norm2(h)
+            x = (t - (j + 0.5) * h) * (2.0 / h)
+            rate = rate + np.einsum("pm,pm->p", sec, co.legendre(x))
+        return np.asarray(rate, dtype=np.float64)
 
     def time_of_number(self, level: float) -> Array:
         """First time at which N(t) reaches ``level`` (nan if never), for every patient: the
-        crossing cell from the cumulated masses, then bisection inside it (N is monotone)."""
+        crossing cell from the cumulated masses, then safeguarded Newton steps inside it (N is
+        non-decreasing with derivative B; a step leaving the bracket is replaced by bisection)."""
         k = np.sum(self.n_grid < level, axis=1)  # N is non-decreasing: index of the first >= level
         found = (k > 0) & (k <= self.n_cells)
-        lo = np.where(found, (k - 1) * self.h, 0.0)
-        hi = np.where(found, k * self.h, 0.0)
-        for _ in range(60):  # halves the interval to below 1e-15 of a cell
-            mid = 0.5 * (lo + hi)
-            below = self.cumulative_number(mid) < level
-            lo = np.where(below, mid, lo)
-            hi = np.where(below, hi, mid)
-        return np.where(found, 0.5 * (lo + hi), np.nan)
+        kk = np.where(found, k, 1)
+        rows = np.arange(self.pat.n)
+        lo = (kk - 1) * self.h
+        hi = kk * self.h
+        n_lo, n_hi = self.n_grid[rows, kk - 1], self.n_grid[rows, kk]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = lo + self.h * np.clip((level - n_lo) / (n_hi - n_lo), 0.0, 1.0)
+        t = np.where(np.isfinite(t), t, 0.5 * (lo + hi))
+        for _ in range(60):
+            f = self.cumulative_number(t) - level
+            lo = np.where(f < 0, t, lo)
+            hi = np.where(f >= 0, t, hi)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                step = t - f / self._birth_rate(t)
+            bad = ~np.isfinite(step) | (step <= lo) | (step >= hi)
+            new = np.where(bad, 0.5 * (lo + hi), step)
+            done = (np.abs(new - t) <= 1e-13 * np.maximum(1.0, np.abs(t))) | (hi - lo <= 0)
+            t = new
+            if np.all(done | ~found):
+                break
+        return np.where(found, t, np.nan)
 
     def take(self, p: int) -> Solution:
         idx = np.array([p])
@@ -429,17 +501,19 @@ def solve(
     series: dict[str, Array] = {}
     n_grid = np.concatenate([np.zeros((pat.n, 1)), np.cumsum(b_total[:, :, 0], axis=1)], axis=1)
     series["n_metastases"] = n_grid[:, ::m][:, :n_out]
-    # the size X(a) at the Gauss nodes is shared by the burden and visibility kernels
+    # autonomous growth: a metastasis is visible from age a_vis, so N_vis(t) = N(t - a_vis)
+    series["n_visible"] = sol.cumulative_number(sol.times[None, :] - sol.visible_age[:, None])
+    # the size X(a) at the Gauss nodes is shared by the burden and visible-burden kernels
     ages = co.node_ages(h, n_cells, np.zeros(pat.n))
     size = _size_kernel(pat)(ages, None)
-    seen = (ages >= pat.visible_age()[:, None, None]).astype(np.float64)
-    values = {"metastatic_burden_cells": size, "n_visible": seen,
-              "visible_burden_cells": size * seen}
-    for name, (kern, brk) in sol.kernels().items():
-        if name == "n_metastases":
-            continue
-        w = co.kernel_weights(kern, h, n_cells, brk, values=values[name])
-        series[name] = co.causal_convolution(scaled, w, block)[:, ::m][:, :n_out]
+    seen = (ages >= sol.visible_age[:, None, None]).astype(np.float64)
+    kern = sol.kernels()
+    weights = [co.kernel_weights(kern[name][0], h, n_cells, kern[name][1], values=v)
+               for name, v in (("metastatic_burden_cells", size), ("visible_burden_cells",
+                                                                    size * seen))]
+    burden, visible_burden = co.causal_convolutions(scaled, weights, block)
+    series["metastatic_burden_cells"] = burden[:, ::m][:, :n_out]
+    series["visible_burden_cells"] = visible_burden[:, ::m][:, :n_out]
     series["primary_cells"] = sol.primary_cells(sol.times)
     series["p_any_metastasis"] = -np.expm1(-series["n_metastases"])
     series["birth_rate_per_day"] = _birth_rate_on_grid(b_total, h, m, n_out)
