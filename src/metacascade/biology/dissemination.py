@@ -37,9 +37,13 @@ class PowerDissemination:
     def rate(self, v: npt.ArrayLike) -> Array:
         """Expected new metastases per day from a lesion of ``v`` cells."""
         v = np.asarray(v, dtype=np.float64)
+        mu = np.asarray(self.mu, dtype=np.float64)
+        gamma = np.asarray(self.gamma, np.float64)
         vpos = np.maximum(v, 0.0)
+        if np.all(gamma == 1.0):  # linear shedding: no power to take
+            return np.asarray(mu * vpos, dtype=np.float64)
         with np.errstate(divide="ignore"):
-            out = np.asarray(self.mu, dtype=np.float64) * vpos ** np.asarray(self.gamma, np.float64)
+            out = mu * vpos**gamma
         return np.where(v > 0, out, 0.0)
 
 

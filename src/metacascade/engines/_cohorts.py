@@ -106,9 +106,10 @@ def kernel_weights(
     off = np.zeros(n_pat) if offset is None else np.asarray(offset, dtype=np.float64)
     if values is None:
         values = kernel(node_ages(h, n_lags, off), None)
-    vals = values * (0.5 * h * _W)
-    out = np.zeros((n_pat, n_lags + 1, N_MOMENTS))
-    out[:, 1:, :] = vals @ _LEG
+    out = np.empty((n_pat, n_lags + 1, N_MOMENTS))
+    out[:, 0] = 0.0
+    np.matmul(np.broadcast_to(values, (n_pat, n_lags, _NQ)), _LEG * (0.5 * h * _W)[:, None],
+              out=out[:, 1:, :])
     if breaks.size == 0:
         return out
     for col in range(breaks.shape[1]):
@@ -125,11 +126,13 @@ def kernel_weights(
     return out
 
 
-def node_ages(h: float, n_lags: int, offset: Array) -> Array:
-    """Ages at the Gauss nodes of the cells at lags 1..n_lags: shape (P, n_lags, q)."""
+def node_ages(h: float, n_lags: int, offset: Array | None) -> Array:
+    """Ages at the Gauss nodes of the cells at lags 1..n_lags: shape (P, n_lags, q), or
+    (1, n_lags, q) shared by all patients when ``offset`` is None (zero offset)."""
     lags = np.arange(1, n_lags + 1)
     sigma = 0.5 * h * _XI
-    return (lags[None, :, None] - 0.5) * h + offset[:, None, None] - sigma[None, None, :]
+    ages = (lags[None, :, None] - 0.5) * h - sigma[None, None, :]
+    return ages if offset is None else ages + offset[:, None, None]
 
 
 def _split_cell(
@@ -181,23 +184,29 @@ def causal_convolutions(
     L = n_cells if block is None else max(1, min(block, n_cells))
     n_blk = -(-n_cells // L)
     pad = n_blk * L
-    b = np.zeros((n_pat, pad, nm))
-    b[:, :n_cells] = moments
-    bb = b.reshape(n_pat, n_blk, L, nm)
     n_fft = scipy.fft.next_fast_len(2 * L - 1, real=True)
-    fb = scipy.fft.rfft(np.moveaxis(bb, 3, 2), n=n_fft, axis=3)  # (P, S, m, F)
-    nb = np.sqrt(np.einsum("pslm,pslm->psm", bb, bb))  # (P, S, m)
+    # moment-major, zero-padded layouts, so that every transform runs on contiguous rows
+    bt = np.zeros((n_pat, nm, pad))
+    bt[:, :, :n_cells] = moments.transpose(0, 2, 1)
+    blocks = bt.reshape(n_pat, nm, n_blk, L).transpose(0, 2, 1, 3)  # (P, S, m, L)
+    padded = np.zeros((n_pat, n_blk, nm, n_fft))
+    padded[..., :L] = blocks
+    fb = scipy.fft.rfft(padded, axis=3)  # (P, S, m, F)
+    nb = np.sqrt(np.einsum("psml,psml->psm", blocks, blocks))  # (P, S, m)
     eps_fft = 4.0 * np.finfo(np.float64).eps * np.sqrt(np.log2(n_fft))
     outs = []
     for weights in kernels:
-        # lags -(L-1) .. pad + L - 1 with zeros below lag 1; window d is a strided view of it
-        w = np.zeros((n_pat, pad + 2 * L - 1, nm))
+        # lags -(L-1) .. pad + L - 1 with zeros below lag 1; window d holds lags
+        # (d-1)L+1 .. (d+1)L-1
+        wt = np.zeros((n_pat, nm, pad + 2 * L - 1))
         n_w = min(weights.shape[1], pad + L)
-        w[:, L : L - 1 + n_w] = weights[:, 1:n_w]
-        win = np.lib.stride_tricks.sliding_window_view(w, 2 * L - 1, axis=1)[:, ::L][:, :n_blk]
-        win = np.moveaxis(win, -1, 2)  # (P, D, 2L - 1, m): window d holds lags (d-1)L+1 .. (d+1)L-1
-        fw = scipy.fft.rfft(np.moveaxis(win, 3, 2), n=n_fft, axis=3)  # (P, D, m, F)
-        nw = np.sqrt(np.einsum("pdlm,pdlm->pdm", win, win))  # (P, D, m)
+        wt[:, :, L : L - 1 + n_w] = weights[:, 1:n_w].transpose(0, 2, 1)
+        win = np.lib.stride_tricks.sliding_window_view(wt, 2 * L - 1, axis=2)[:, :, ::L][:, :, :n_blk]
+        win = win.transpose(0, 2, 1, 3)  # (P, D, m, 2L - 1)
+        padded[...] = 0.0
+        padded[..., : 2 * L - 1] = win
+        fw = scipy.fft.rfft(padded, axis=3)  # (P, D, m, F)
+        nw = np.sqrt(np.einsum("pdml,pdml->pdm", win, win))  # (P, D, m)
         spec = _block_spectra(fb, fw)
         blk_bound = np.zeros((n_pat, n_blk))
         for d in range(n_blk):
@@ -207,7 +216,7 @@ def causal_convolutions(
         out[:, :pad] = scipy.fft.irfft(spec, n=n_fft, axis=2)[:, :, L - 1 : 2 * L - 1].reshape(
             n_pat, pad)
         if n_cells == pad:  # output k = pad lies one past the last block
-            out[:, pad] = np.einsum("pjm,pjm->p", b, w[:, L - 1 + pad : L - 1 : -1])
+            out[:, pad] = np.einsum("pmj,pmj->p", bt, wt[:, :, L - 1 + pad : L - 1 : -1])
         out = out[:, : n_cells + 1]
         # measured FFT convolution errors are ~ eps ||b|| ||w||; the bound keeps a margin of ~15
         bound = eps_fft * np.repeat(blk_bound, L, axis=1)
@@ -233,6 +242,54 @@ def _block_spectra(fb: npt.NDArray[np.complex128],
                     for f in range(nf):
                         spec[p, o, f] += fb[p, s, m, f] * fw[p, o - s, m, f]
     return spec
+
+
+def projected_number(n_grid: Array, moments: Array, h: float, t: Array) -> Array:
+    """N(t) for times t (P, T) from cumulated cell masses ``n_grid`` (P, J + 1) and the Legendre
+    moments (P, J, 3) integrated exactly over the part of the cell cut by t."""
+    return np.asarray(_projected_number(np.ascontiguousarray(n_grid),
+                                        np.ascontiguousarray(moments), float(h),
+                                        np.ascontiguousarray(t, dtype=np.float64)))
+
+
+@numba.njit(cache=True)
+def _projected_number(n_grid: Array, moments: Array, h: float,
+                      t: Array) -> Array:  # pragma: no cover
+    n_pat, n_cells, _ = moments.shape
+    out = np.empty(t.shape)
+    for p in range(n_pat):
+        for k in range(t.shape[1]):
+            tk = min(max(t[p, k], 0.0), n_cells * h)
+            j = min(int(np.floor(tk / h + 1e-12)), n_cells - 1)
+            x = min(max((tk - (j + 0.5) * h) * (2.0 / h), -1.0), 1.0)
+            part = moments[p, j, 0] * (x + 1.0) + 3.0 * moments[p, j, 1] * 0.5 * (x * x - 1.0) \
+                + 5.0 * moments[p, j, 2] * 0.5 * (x * x * x - x)
+            out[p, k] = n_grid[p, j] + 0.5 * part
+    return out
+
+
+def lagged_dot(moments: Array, weights: Array, last: npt.NDArray[np.intp]) -> Array:
+    """sum_{i=1}^{last_p} sum_m moments[p, last_p - i, m] weights[p, i, m] for every patient p:
+    one output of the causal convolution at a time of its own per patient."""
+    return np.asarray(_lagged_dot(np.ascontiguousarray(moments), np.ascontiguousarray(weights),
+                                  np.ascontiguousarray(last, dtype=np.intp)))
+
+
+@numba.njit(cache=True)
+def _lagged_dot(moments: Array, weights: Array,
+                last: npt.NDArray[np.intp]) -> Array:  # pragma: no cover
+    n_pat, n_cells, nm = moments.shape
+    out = np.zeros(n_pat)
+    for p in range(n_pat):
+        acc = 0.0
+        for i in range(1, min(last[p], weights.shape[1] - 1) + 1):
+            j = last[p] - i
+            if j < 0 or j >= n_cells:
+                continue
+            for m in range(nm):
+                acc += moments[p, j, m] * weights[p, i, m]
+        out[p] = acc
+    return out
 
 
 @numba.njit(cache=True)
