@@ -88,3 +88,21 @@ def test_symmetric_state_instability_threshold(v, eps):
 def test_fully_shared_inhibition_is_never_unstable():
     assert instability_threshold(100.0, 17347.0, self_weight=1.0) == float("inf")
     assert asymmetry_growth_rate(10.0, 100.0, 17347.0, 0.192, self_weight=1.0) < 0
+
+
+def test_two_tumour_cohort_fixed_seed():
+    """Virtual cohort (quick, seed 0): theta is calibrated to the 61 % within the brentq tolerance;
+    the bootstrap CI contains it; the larger tumour is not suppressed (ratio > 0.8 and rarely
+    significant); selection alone gives well under 61 %. Tolerances: the quick cohort's 300 mice
+    put the reduction CI at about +-0.03."""
+    from metacascade.claims._two_tumours import run_study
+
+    m = run_study(0, quick=True).measured
+    assert m["two_tumour_size_reduction_day_15"] == pytest.approx(0.61, abs=1e-3)
+    assert m["reduction_ci95_low"] < 0.61 < m["reduction_ci95_high"]
+    assert m["reduction_ci95_high"] - m["reduction_ci95_low"] < 0.1
+    assert m["smaller_vs_control_mannwhitney_p"] < 1e-6
+    assert m["larger_over_control"] > 0.8 and m["replicates_larger_significant_fraction"] < 0.2
+    assert m["no_interaction_reduction_smaller"] < 0.4
+    assert m["competition_symmetry_gain"] == pytest.approx(1.0, abs=1e-6)
+    assert m["proliferation_symmetry_gain"] > 1.0 > m["no_interaction_symmetry_gain"]

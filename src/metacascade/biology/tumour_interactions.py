@@ -82,7 +82,10 @@ LLC = {"lambda1": 0.192, "b": 5.85, "d": 0.00873}
 class TwoTumourModel(Protocol):
     """What every interaction model provides (arrays of shape (m tumours, n hosts))."""
 
-    lambda1: float
+    @property
+    def lambda1(self) -> float:
+        """Growth rate (day^-1)."""
+        ...
 
     def initial_state(self, v0: Array, k0: Array) -> Array:
         """The flat log-state from volumes ``v0`` and capacities ``k0`` (mm^3)."""
