@@ -185,6 +185,10 @@ def run_study(seed: int, quick: bool) -> TwoTumourStudy:
         "replicates_smaller_significant_fraction": sig_small,
         "replicates_larger_significant_fraction": sig_large,
     }
+    ang_lo, ang_hi = bootstrap_ratio_ci(out["angiogenesis"].smaller, out["angiogenesis"].control,
+                                        rng, n_boot)
+    m["angiogenesis_reduction_ci95_low"] = 1.0 - ang_hi
+    m["angiogenesis_reduction_ci95_high"] = 1.0 - ang_lo
     for k in ("no_interaction", "competition", "angiogenesis"):
         m[f"{k}_reduction_smaller"] = out[k].reduction
         m[f"{k}_larger_over_control"] = out[k].larger_ratio
