@@ -9,7 +9,7 @@ import pytest
 from metacascade.claims.base import STATUSES, Context, discover
 
 
-@pytest.mark.parametrize("sid", ["S1", "S7", "S14"])
+@pytest.mark.parametrize("sid", ["S1", "S7", "S14"])  # S7 runs S8 too
 def test_experiment_runs(tmp_path, sid):
     exp = discover()[sid]
     verdicts = exp.func(Context(tmp_path, quick=True, seed=0))
@@ -24,3 +24,16 @@ def test_experiment_runs(tmp_path, sid):
         s7 = next(v for v in verdicts if v.id == "S7")
         assert s7.status == "reproduced"
         assert not math.isnan(s7.measured["burden_ratio_resected_vs_not_day_7"])
+
+
+def test_s8_two_tumour_verdict(tmp_path):
+    """S8 (run by the S7/S8 experiment): the two-tumour figure exists and the calibrated and
+    independent numbers are reported."""
+    exp = discover()["S8"]
+    (s8,) = [v for v in exp.func(Context(tmp_path, quick=True, seed=0)) if v.id == "S8"]
+    assert "s8_two_tumours.png" in s8.figures
+    assert (tmp_path / "s8_two_tumours.png").stat().st_size > 0
+    assert "CALIBRATED" in s8.summary
+    for k in ("two_tumour_size_reduction_day_15", "angiogenesis_reduction_smaller",
+              "no_interaction_reduction_smaller", "competition_one_sided_fraction"):
+        assert not math.isnan(s8.measured[k])
