@@ -95,3 +95,58 @@ def test_unknown_drug_is_an_error():
     sc = _exp(**{"treatment.events": [{"drug": "aspirin", "start_day": 1.0}]})
     with pytest.raises(ScenarioError, match="aspirin"):
         simulate_cohort(sc, 5, variability={}, seed=1)
+
+
+def test_two_stage_dormancy_adds_latency_and_exponential_switch_wait():
+    """Two-stage dormancy (single cell -> avascular micrometastasis -> growth) with exponential
+    growth: a patient's only metastasis becomes visible L + W later than without dormancy, L the
+    fixed single-cell latency and W ~ Exp(median 100 d) the stall at the plateau. Reference: the
+    exponential law (Kolmogorov-Smirnov, p > 1e-3, fixed seed)."""
+    n = 400
+    a = simulate_cohort(_exp(), n, variability={}, seed=5).patients
+    b = simulate_cohort(_exp(**{"dormancy.single_cell_fraction": 1.0,
+                                "dormancy.single_cell_latency": "fixed",
+                                "dormancy.single_cell_median_days": 300.0,
+                                "dormancy.single_cells_become_micrometastases": True,
+                                "dormancy.avascular_cells": 1e4,
+                                "dormancy.avascular_switch_median_days": 100.0}),
+                        n, variability={}, seed=5).patients
+    one = (a["n_metastases"] == 1) & (a["relapse_day"] > 600.0)
+    assert one.sum() > 60
+    assert set(b.loc[one, "relapse_route"]) == {"micrometastasis"}
+    wait = (b.loc[one, "relapse_day"] - a.loc[one, "relapse_day"]).to_numpy() - 300.0
+    assert wait.min() >= 0.0
+    assert stats.kstest(wait, stats.expon(scale=100.0 / np.log(2)).cdf).pvalue > 1e-3
+
+
+def test_surgery_switch_before_plateau_matches_closed_form():
+    """Every metastasis an avascular micrometastasis (1e2 cells), no spontaneous switch, surgery
+    (day 600) switches all of them, also those still growing toward the plateau. Exponential growth
+    (rate b): a lesion stalled at surgery is visible ln(V_vis / 1e2) / b days after surgery; one
+    still growing is visible when it would be without dormancy. So a patient whose first lesion
+    (without dormancy) would relapse later than that delay relapses on the same day, the others
+    exactly at the delay (exact up to the time-grid interpolation)."""
+    from metacascade.engines.organism import patients_from_scenarios
+
+    n = 300
+    over = {"dissemination.mu": 1e-6}
+    a = simulate_cohort(_exp(**over), n, variability={}, seed=3).patients
+    dorm = {**over, "dormancy.avascular_fraction": 1.0, "dormancy.avascular_cells": 1e2,
+            "dormancy.avascular_switch_median_days": 1e6,
+            "dormancy.surgery_switch_probability": 1.0}
+    sc = _exp(**dorm, **{"dormancy.surgery_switch_before_plateau": True})
+    c = simulate_cohort(sc, n, variability={}, seed=3).patients
+    off = simulate_cohort(_exp(**dorm), n, variability={}, seed=3).patients
+    vis = float(patients_from_scenarios([sc]).visible_cells[0])
+    delay = np.log(vis / 1e2) / 0.03
+    assert set(a["relapse_route"].dropna()) <= {"no_dormancy", ""}
+    ra = a["relapse_after_surgery_days"]
+    later = ra.notna() & (ra > delay + 1e-6)
+    early = ra.notna() & (ra < delay - 1e-6)
+    assert later.sum() > 20 and early.sum() > 20
+    np.testing.assert_allclose(c.loc[later, "relapse_day"], a.loc[later, "relapse_day"], atol=1e-6)
+    assert set(c.loc[later, "relapse_route"]) == {"switched_before_plateau_at_surgery"}
+    np.testing.assert_allclose(c.loc[early, "relapse_after_surgery_days"], delay, rtol=1e-6)
+    assert set(c.loc[early, "relapse_route"]) == {"micrometastasis_at_surgery"}
+    # without the option the lesions growing at surgery stall for good: fewer relapses
+    assert off["relapse_day"].notna().sum() < c["relapse_day"].notna().sum()

@@ -696,7 +696,9 @@ class Dormancy(Strict):
     Each new metastasis is, with ``single_cell_fraction``, a dormant single cell that waits a random
     latency before it grows; with ``avascular_fraction`` it grows to an avascular micrometastasis of
     ``avascular_cells`` and waits for an angiogenic switch. Surgery triggers escape of still-dormant
-    lesions with the given probabilities (a pulse at resection)."""
+    lesions with the given probabilities (a pulse at resection). Optional: single cells that escape
+    then stall as micrometastases (two-stage dormancy), and a surgery switch that also reaches
+    micrometastases still growing toward the plateau."""
 
     single_cell_fraction: float = param(
         0.0, unit="1", ge=0, le=1, description="Fraction of new metastases that are dormant cells.")
@@ -723,6 +725,20 @@ class Dormancy(Strict):
         0.0, unit="1", ge=0, le=1,
         description="Probability that an avascular micrometastasis switches at resection "
                     "(Retsky, Demicheli et al. 2008 surgery-triggered escape).")
+    single_cells_become_micrometastases: bool = param(
+        False, unit="-",
+        description="Two-stage (serial) dormancy: a dormant single cell that escapes grows to "
+                    "avascular_cells and stalls there like an avascular micrometastasis "
+                    "(transitions 1 -> 2 -> 3 in series).",
+        source="Demicheli, Retsky, Swartzendruber & Bonadonna 1997 Ann Oncol 8:1075; Retsky et "
+               "al. 1997 Breast Cancer Res Treat 45:193 [L].")
+    surgery_switch_before_plateau: bool = param(
+        False, unit="-",
+        description="Surgery also switches (probability surgery_switch_probability) stalling "
+                    "micrometastases still growing toward avascular_cells at resection: they never "
+                    "stall (the post-surgical angiogenic stimulus acts whatever the lesion size).",
+        source="Retsky, Demicheli & Hrushesky 2005 Int J Surg 3:179 (surgery-induced "
+               "angiogenesis) [L]; assumption of this package.")
 
     @model_validator(mode="after")
     def _fractions(self) -> Dormancy:

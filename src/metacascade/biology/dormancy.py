@@ -14,6 +14,20 @@ Swartzendruber & Bonadonna 1997, Ann Oncol 8:1075; Retsky et al. 1997, Breast Ca
    ``surgery_escape_probability`` and every stalled micrometastasis switches with probability
    ``surgery_switch_probability`` (the synchronous "pulse" producing the early relapse peak).
 
+Options (``dormancy`` section of a scenario, used by :mod:`metacascade.engines.cohort`):
+``single_cells_become_micrometastases`` puts 1 and 2 in series (a single cell that escapes grows to
+the avascular size and stalls there: transitions 1 -> 2 -> 3 of Demicheli et al. 1997 and Retsky et
+al. 1997); ``surgery_switch_before_plateau`` lets the surgery switch also reach micrometastases
+still growing toward the plateau (they then never stall; an assumption: the post-surgical angiogenic
+stimulus, Retsky, Demicheli & Hrushesky 2005 Int J Surg 3:179, acts whatever the lesion size). The
+spontaneous switch of the breast and prostate dormancy scenarios has a half-life of 12 years (Willis
+et al. 2010, Cancer Res 70:4310: growth-restricted micrometastases escape with a half-life of at
+least 12 years).
+
+The earliest relapse after surgery of a lesion released at surgery from size S is the growth time
+from S to the visible size; with the breast Gompertz law (a = 6.39e-4 day^-1, K = 1e12 cells, 5 mm
+visible) that is 54 months from one cell and 19 months from 1e6 cells (:func:`gompertz_days`).
+
 All functions are vectorised over metastases and take uniform draws in (0, 1) so that the random
 streams stay under the caller's control (one stream per patient). Times in days.
 """
@@ -58,3 +72,9 @@ def surgery_pulse(start: Array, latency: Array, resection_day: Array, probabilit
 def escape_survival(t: Array, rate_per_day: float) -> Array:
     """P(still dormant at time t) for a constant escape rate: exp(-rate t)."""
     return np.exp(-rate_per_day * np.asarray(t, dtype=np.float64))
+
+
+def gompertz_days(v_from: float, v_to: float, rate_per_day: float, capacity: float) -> float:
+    """Time (days) for a Gompertz lesion dV/dt = a V ln(K/V) to grow from ``v_from`` to ``v_to``
+    cells: ln(ln(K/v_from) / ln(K/v_to)) / a (closed form; Norton 1988)."""
+    return float(np.log(np.log(capacity / v_from) / np.log(capacity / v_to)) / rate_per_day)

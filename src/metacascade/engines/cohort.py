@@ -53,8 +53,18 @@ COLUMNS = [
     "relapse_after_surgery_days", "metastatic_at_diagnosis", "death_day",
     "death_after_diagnosis_days", "death_cause", "death_organ", "n_metastases",
     "n_metastases_at_diagnosis", "metastatic_burden_at_diagnosis_cells",
-    "largest_metastasis_at_diagnosis_cells", "first_metastasis_day",
+    "largest_metastasis_at_diagnosis_cells", "first_metastasis_day", "relapse_route",
 ]
+
+#: How the metastasis that relapses first left dormancy (column ``relapse_route``; "" if no
+#: relapse): grew from birth (``no_dormancy``); a dormant single cell that escaped spontaneously
+#: or at surgery; a stalled avascular micrometastasis switched spontaneously or at surgery; a
+#: micrometastasis switched at surgery while still growing toward the plateau
+#: (``dormancy.surgery_switch_before_plateau``).
+ROUTES = ("no_dormancy", "single_cell", "single_cell_at_surgery", "micrometastasis",
+          "micrometastasis_at_surgery", "switched_before_plateau_at_surgery")
+(ROUTE_GROWING, ROUTE_SINGLE, ROUTE_SINGLE_SURGERY, ROUTE_MICRO, ROUTE_MICRO_SURGERY,
+ ROUTE_SKIPPED) = range(len(ROUTES))
 
 
 @dataclass(frozen=True)
@@ -237,17 +247,34 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
     lat = pat.latency[:, None] + np.where(
         single, latency_from_uniform(d.lat1, dm.single_cell_latency, dm.single_cell_median_days,
                                      dm.single_cell_sigma), 0.0)
-    lat = np.where(single, surgery_pulse(birth, lat, res[:, None], dm.surgery_escape_probability,
-                                         d.surg1), lat)
+    pulsed = np.where(single, surgery_pulse(birth, lat, res[:, None],
+                                            dm.surgery_escape_probability, d.surg1), lat)
+    woken1 = single & (pulsed < lat)  # single cells woken by the surgery pulse
+    lat = pulsed
     grow_start = birth + lat
     tau_start = interp_rows(np.minimum(grow_start, duration), tt, tau)
     tau_start = np.where(grow_start <= duration, tau_start, np.inf)
+    # lesions that stall at the avascular plateau: avascular ones, and with two-stage dormancy
+    # (Demicheli 1997; Retsky 1997) also the single cells once they escape
+    stall_kind = avasc | (single & dm.single_cells_become_micrometastases)
     a_av = np.asarray(mlaw.age_at_size(np.full_like(v0, dm.avascular_cells), v0), dtype=np.float64)
-    a_av = np.where(avasc & (a_av < a_vis), a_av, np.inf)  # only stalls below visibility
+    a_av = np.where(stall_kind & (a_av < a_vis), a_av, np.inf)  # only stalls below visibility
+    skipped = np.zeros_like(stall_kind)
+    if dm.surgery_switch_before_plateau:
+        # growing toward the plateau at resection: switched (never stall) with the surgery
+        # switch probability (the same draw that would switch it if it were stalled)
+        r_ok = np.isfinite(res) & (res <= duration)
+        tau_r = np.where(r_ok, interp_rows(np.where(r_ok, res, 0.0)[:, None], tt, tau)[:, 0],
+                         np.inf)[:, None]
+        with np.errstate(invalid="ignore"):
+            skipped = (np.isfinite(a_av) & (tau_start <= tau_r) & (tau_start + a_av > tau_r)
+                       & (d.surg2 < dm.surgery_switch_probability))
+        a_av = np.where(skipped, np.inf, a_av)
     tau_start, valid = _adjuvant(sc, pat, res, tt, tau, tau_start, a_vis, np.isfinite(a_av), valid)
     t_av = _clock_inverse(tau_start + a_av, tt, tau)
-    wait = latency_from_uniform(d.lat2, "exponential", dm.avascular_switch_median_days)
-    wait = surgery_pulse(t_av, wait, res[:, None], dm.surgery_switch_probability, d.surg2)
+    wait0 = latency_from_uniform(d.lat2, "exponential", dm.avascular_switch_median_days)
+    wait = surgery_pulse(t_av, wait0, res[:, None], dm.surgery_switch_probability, d.surg2)
+    switched = np.isfinite(a_av) & (wait < wait0)  # stalled micrometastases switched at surgery
     resume = t_av + wait
     tau_resume = np.where(np.isfinite(resume),
                           interp_rows(np.minimum(resume, duration), tt, tau), np.inf)
@@ -258,6 +285,10 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
     t_vis = np.where(valid, _clock_inverse(tau_vis, tt, tau), np.inf)
 
     first_vis = np.min(t_vis, axis=1) if k else np.full(n, np.inf)
+    route_code = np.select(
+        [np.isfinite(a_av) & switched, np.isfinite(a_av), skipped, woken1, single],
+        [ROUTE_MICRO_SURGERY, ROUTE_MICRO, ROUTE_SKIPPED, ROUTE_SINGLE_SURGERY, ROUTE_SINGLE],
+        ROUTE_GROWING)
     surgery = np.where(np.isfinite(res), res, diag)
     m1 = first_vis <= surgery
     relapse = np.where(m1 & np.isfinite(surgery), surgery,
@@ -326,6 +357,12 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
         burden_dx[rows] = _ordered_sum(size_dx, axis=1)
         largest_dx[rows] = size_dx.max(axis=1)
     diag_out = np.where(diag_ok, diag, np.nan)
+    if k:
+        first_j = np.argmin(t_vis, axis=1)[:, None]
+        route = np.asarray(ROUTES, dtype=object)[np.take_along_axis(route_code, first_j, 1)[:, 0]]
+    else:
+        route = np.full(n, "", dtype=object)
+    route = np.where(np.isfinite(relapse), route, "")
     vdiag = np.asarray(pat.primary(1).size(np.where(diag_ok, diag, 0.0), pat.vp0))
     n_at_diag = np.array([int(np.sum(birth[p] <= diag[p])) for p in range(n)])
     first_met = np.where(np.isfinite(birth[:, 0]) if k else False, birth[:, 0], np.nan)
@@ -346,6 +383,7 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
         "metastatic_burden_at_diagnosis_cells": np.where(diag_ok, burden_dx, np.nan),
         "largest_metastasis_at_diagnosis_cells": np.where(diag_ok, largest_dx, np.nan),
         "first_metastasis_day": first_met,
+        "relapse_route": route,
     })
     for key, sigma in spec.variability.items():
         if sigma > 0:
