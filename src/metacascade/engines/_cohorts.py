@@ -189,10 +189,10 @@ def causal_convolutions(
     bt = np.zeros((n_pat, nm, pad))
     bt[:, :, :n_cells] = moments.transpose(0, 2, 1)
     blocks = bt.reshape(n_pat, nm, n_blk, L).transpose(0, 2, 1, 3)  # (P, S, m, L)
-    padded = np.zeros((n_pat, n_blk, nm, n_fft))
-    padded[..., :L] = blocks
-    fb = scipy.fft.rfft(padded, axis=3)  # (P, S, m, F)
     nb = np.sqrt(np.einsum("psml,psml->psm", blocks, blocks))  # (P, S, m)
+    # blocks without births (before emission starts, after resection) are skipped
+    live_b = nb.any(axis=2)  # (P, S)
+    fb = _rfft_rows(blocks[live_b], n_fft, live_b)  # (P, S, m, F)
     eps_fft = 4.0 * np.finfo(np.float64).eps * np.sqrt(np.log2(n_fft))
     outs = []
     for weights in kernels:
@@ -203,18 +203,19 @@ def causal_convolutions(
         wt[:, :, L : L - 1 + n_w] = weights[:, 1:n_w].transpose(0, 2, 1)
         win = np.lib.stride_tricks.sliding_window_view(wt, 2 * L - 1, axis=2)[:, :, ::L][:, :, :n_blk]
         win = win.transpose(0, 2, 1, 3)  # (P, D, m, 2L - 1)
-        padded[...] = 0.0
-        padded[..., : 2 * L - 1] = win
-        fw = scipy.fft.rfft(padded, axis=3)  # (P, D, m, F)
         nw = np.sqrt(np.einsum("pdml,pdml->pdm", win, win))  # (P, D, m)
-        spec = _block_spectra(fb, fw)
+        live_w = nw.any(axis=2)  # (P, D): lag windows where the kernel is not zero
+        fw = _rfft_rows(win[live_w], n_fft, live_w)  # (P, D, m, F)
+        spec = _block_spectra(fb, fw, live_b, live_w)
         blk_bound = np.zeros((n_pat, n_blk))
         for d in range(n_blk):
             blk_bound[:, d:] += np.einsum("psm,pm->ps", nb[:, : n_blk - d], nw[:, d])
-        out = np.empty((n_pat, pad + 1))
-        # circular index L - 1 + k' of the pair product is output k' of the block
-        out[:, :pad] = scipy.fft.irfft(spec, n=n_fft, axis=2)[:, :, L - 1 : 2 * L - 1].reshape(
-            n_pat, pad)
+        out = np.zeros((n_pat, pad + 1))
+        # circular index L - 1 + k' of the pair product is output k' of the block; output
+        # blocks fed by no live pair stay zero
+        live_o = blk_bound > 0
+        out_blocks = out[:, :pad].reshape(n_pat, n_blk, L)
+        out_blocks[live_o] = scipy.fft.irfft(spec[live_o], n=n_fft, axis=1)[:, L - 1 : 2 * L - 1]
         if n_cells == pad:  # output k = pad lies one past the last block
             out[:, pad] = np.einsum("pmj,pmj->p", bt, wt[:, :, L - 1 + pad : L - 1 : -1])
         out = out[:, : n_cells + 1]
@@ -228,16 +229,29 @@ def causal_convolutions(
     return outs
 
 
+def _rfft_rows(rows: Array, n_fft: int, live: npt.NDArray[np.bool_]) -> npt.NDArray[np.complex128]:
+    """Real FFTs (length ``n_fft``, zero-padded) of the rows (n_live, m, l) of the ``live``
+    entries of a (P, B) grid; the spectra of the other entries are zero."""
+    padded = np.zeros((rows.shape[0], rows.shape[1], n_fft))
+    padded[..., : rows.shape[2]] = rows
+    out = np.zeros((*live.shape, rows.shape[1], n_fft // 2 + 1), dtype=np.complex128)
+    out[live] = scipy.fft.rfft(padded, axis=2)
+    return out
+
+
 @numba.njit(cache=True)
-def _block_spectra(fb: npt.NDArray[np.complex128],
-                   fw: npt.NDArray[np.complex128]) -> npt.NDArray[np.complex128]:  # pragma: no cover
+def _block_spectra(fb: npt.NDArray[np.complex128], fw: npt.NDArray[np.complex128],
+                   live_b: npt.NDArray[np.bool_],
+                   live_w: npt.NDArray[np.bool_]) -> npt.NDArray[np.complex128]:  # pragma: no cover
     """spec[p, o] = sum_{s <= o} sum_m fb[p, s, m] fw[p, o - s, m]: every (source block, lag
-    window) pair summed into the spectrum of the output block it feeds."""
+    window) pair summed into the spectrum of the output block it feeds (zero blocks skipped)."""
     n_pat, n_blk, nm, nf = fb.shape
     spec = np.zeros((n_pat, n_blk, nf), dtype=np.complex128)
     for p in range(n_pat):
         for o in range(n_blk):
             for s in range(o + 1):
+                if not (live_b[p, s] and live_w[p, o - s]):
+                    continue
                 for m in range(nm):
                     for f in range(nf):
                         spec[p, o, f] += fb[p, s, m, f] * fw[p, o - s, m, f]

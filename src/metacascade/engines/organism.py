@@ -711,7 +711,7 @@ def _systemic_series(scenario: Scenario, pat: Patients, sol: Solution,
 
 
 def simulate_batch(scenarios: Sequence[Scenario],
-                   chunk: int = 16) -> tuple[xr.Dataset, pd.DataFrame]:
+                   chunk: int = 32) -> tuple[xr.Dataset, pd.DataFrame]:
     """Simulate many patients at once (vectorised over patients; same growth laws and grid).
 
     Patients are processed ``chunk`` at a time to bound memory. Returns the time series with
