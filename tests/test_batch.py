@@ -29,3 +29,34 @@ def test_batch_equals_individual_runs():
                 assert got is None or np.isnan(got)
             else:
                 assert got == pytest.approx(expected, rel=1e-6)
+
+
+def _scenarios(n, seed=3, days=1500):
+    rng = np.random.default_rng(seed)
+    return [mc.load_scenario("breast", [f"dissemination.mu={mu}", f"primary.rate_per_day={a}",
+                                        f"simulation.duration_days={days}"])
+            for mu, a in zip(10 ** rng.uniform(-12, -10, n), rng.uniform(6e-4, 1.5e-3, n),
+                             strict=True)]
+
+
+def test_batch_same_numbers_whatever_the_chunks_and_workers():
+    """A patient's series do not depend on its batch-mates, the chunk size or the number of
+    processes (bit for bit): the cohort width and FFT block are fixed for the whole batch."""
+    scenarios = _scenarios(9)
+    ds1, ev1 = mc.simulate_batch(scenarios, chunk=9)
+    for chunk, workers in ((2, 1), (4, 2), (1, 2)):
+        ds, ev = mc.simulate_batch(scenarios, chunk=chunk, workers=workers)
+        for name in ds1.data_vars:
+            assert np.array_equal(ds[name].values, ds1[name].values), (name, chunk, workers)
+        assert ev.equals(ev1)
+
+
+def test_batch_rejects_mixed_grids_and_bad_options():
+    a, b = _scenarios(2)
+    b = mc.load_scenario(b, ["simulation.output_step_days=2"])
+    with pytest.raises(mc.MetacascadeError, match="output_step_days"):
+        mc.simulate_batch([a, b])
+    with pytest.raises(mc.MetacascadeError, match="workers = 0"):
+        mc.simulate_batch([a], workers=0)
+    with pytest.raises(mc.MetacascadeError, match="no scenarios"):
+        mc.simulate_batch([])

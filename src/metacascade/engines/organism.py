@@ -15,7 +15,7 @@ autonomous growth the convolutions are evaluated by FFT. Expected counts are rea
 probability of at least one metastasis is 1 - exp(-N) (Poisson births).
 
 All functions work on a batch of patients at once (leading axis P); :func:`simulate` is the
-single-patient entry point and :func:`simulate_batch` the vectorised one.
+single-patient entry point; :mod:`metacascade.engines.batch` runs many patients at once.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import xarray as xr
 
 from metacascade._version import __version__
@@ -44,7 +43,7 @@ Index = npt.NDArray[np.intp]
 #: Internal cohort width is at most this many e-folding times of the fastest specific growth rate.
 STEP_RATE = 0.1
 #: An FFT block of the convolutions spans at most this many e-folding times.
-BLOCK_GROWTH = 8.0
+BLOCK_GROWTH = 6.0
 
 
 def _col(x: Array, ndim: int) -> Array:
@@ -473,8 +472,12 @@ def solve(
     output_step: float,
     secondary: bool,
     max_step: float | None = None,
+    block: int | None = None,
 ) -> Solution:
-    """Run the cohort engine for a batch of patients with autonomous metastatic growth."""
+    """Run the cohort engine for a batch of patients with autonomous metastatic growth.
+
+    ``max_step`` caps the cohort width; ``block`` fixes the FFT block (cells) instead of deriving
+    it from these patients (so that a patient's result does not depend on its batch-mates)."""
     h, m = choose_step(pat, output_step, max_step)
     n_out = int(np.floor(duration / output_step + 1e-9)) + 1
     # the cohort grid covers the whole duration (outputs are the multiples of output_step)
@@ -498,7 +501,7 @@ def solve(
                    series={}, times=np.arange(n_out, dtype=np.float64) * output_step)
     inv = 1.0 / co.norm2(h)
     scaled = b_total * inv
-    block = fft_block(pat, h)
+    block = fft_block(pat, h) if block is None else block
     series: dict[str, Array] = {}
     n_grid = np.concatenate([np.zeros((pat.n, 1)), np.cumsum(b_total[:, :, 0], axis=1)], axis=1)
     series["n_metastases"] = n_grid[:, ::m][:, :n_out]
@@ -708,48 +711,3 @@ def _systemic_series(scenario: Scenario, pat: Patients, sol: Solution,
         events[f"{key}_final"] = float(sol.series[key][0, -1])
     events["systemic"] = scenario.systemic.model
     return out
-
-
-def simulate_batch(scenarios: Sequence[Scenario],
-                   chunk: int = 32) -> tuple[xr.Dataset, pd.DataFrame]:
-    """Simulate many patients at once (vectorised over patients; same growth laws and grid).
-
-    Patients are processed ``chunk`` at a time to bound memory. Returns the time series with
-    dimensions (patient, time_days) and a table of key events (one row per patient).
-    """
-    if not scenarios:
-        raise ValueError("no scenarios given")
-    first = scenarios[0]
-    sim = first.simulation
-    if any(s.dissemination.model == "cascade" for s in scenarios):
-        raise ValueError("simulate_batch runs the power model; use "
-                         "metacascade.engines.spread.solve_cascade for cascade scenarios")
-    for s in scenarios[1:]:
-        if (s.simulation.duration_days, s.simulation.output_step_days) != (
-                sim.duration_days, sim.output_step_days):
-            raise ValueError("a batch must share simulation.duration_days and output_step_days")
-        if s.dissemination.secondary != first.dissemination.secondary:
-            raise ValueError("a batch must share dissemination.secondary")
-    pat_all = patients_from_scenarios(scenarios)
-    # one internal step for the whole batch, so that every chunk shares the time grid
-    h, _ = choose_step(pat_all, sim.output_step_days, sim.max_internal_step_days)
-    series: dict[str, Array] = {}
-    rows: list[dict[str, Any]] = []
-    times: Array = np.zeros(0)
-    for start in range(0, pat_all.n, chunk):
-        idx = np.arange(start, min(start + chunk, pat_all.n))
-        sol = solve(pat_all.take(idx), sim.duration_days, sim.output_step_days,
-                    first.dissemination.secondary, max_step=h)
-        for k, v in sol.series.items():
-            if k not in series:
-                series[k] = np.empty((pat_all.n, v.shape[1]))
-            series[k][idx] = v
-        rows.extend(key_events(sol))
-        times = sol.times
-    ds = xr.Dataset(
-        {k: (("patient", "time_days"), v) for k, v in series.items()},
-        coords={"patient": np.arange(pat_all.n), "time_days": times},
-    )
-    events = pd.DataFrame(rows)
-    events.insert(0, "patient", np.arange(pat_all.n))
-    return ds, events
