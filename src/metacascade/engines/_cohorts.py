@@ -192,21 +192,31 @@ def causal_convolutions(
     nb = np.sqrt(np.einsum("psml,psml->psm", blocks, blocks))  # (P, S, m)
     # blocks without births (before emission starts, after resection) are skipped
     live_b = nb.any(axis=2)  # (P, S)
-    fb = _rfft_rows(blocks[live_b], n_fft, live_b)  # (P, S, m, F)
+    fb, at_b = _rfft_rows(bt, live_b, L, L, n_fft)  # (live blocks, m, F), (P, S) row or -1
     eps_fft = 4.0 * np.finfo(np.float64).eps * np.sqrt(np.log2(n_fft))
     outs = []
+    first: tuple[Array, npt.NDArray[np.complex128], npt.NDArray[np.intp]] | None = None
     for weights in kernels:
         # lags -(L-1) .. pad + L - 1 with zeros below lag 1; window d holds lags
         # (d-1)L+1 .. (d+1)L-1
         wt = np.zeros((n_pat, nm, pad + 2 * L - 1))
         n_w = min(weights.shape[1], pad + L)
         wt[:, :, L : L - 1 + n_w] = weights[:, 1:n_w].transpose(0, 2, 1)
-        win = np.lib.stride_tricks.sliding_window_view(wt, 2 * L - 1, axis=2)[:, :, ::L][:, :, :n_blk]
-        win = win.transpose(0, 2, 1, 3)  # (P, D, m, 2L - 1)
+        win = _windows(wt, L, n_blk)  # (P, D, m, 2L - 1)
         nw = np.sqrt(np.einsum("pdml,pdml->pdm", win, win))  # (P, D, m)
         live_w = nw.any(axis=2)  # (P, D): lag windows where the kernel is not zero
-        fw = _rfft_rows(win[live_w], n_fft, live_w)  # (P, D, m, F)
-        spec = _block_spectra(fb, fw, live_b, live_w)
+        if first is None:
+            fw, at_w = _rfft_rows(wt, live_w, L, 2 * L - 1, n_fft)
+            first = (wt, fw, at_w)
+            spec = _block_spectra(fb, fw, fw, at_b, at_w, np.ones_like(live_w))
+        else:
+            # windows equal to the first kernel's (e.g. the visible burden at ages past the
+            # visibility age is the burden) reuse its spectra
+            same = live_w & (first[2] >= 0) & np.all(win == _windows(first[0], L, n_blk),
+                                                       axis=(2, 3))
+            fw, at_w = _rfft_rows(wt, live_w & ~same, L, 2 * L - 1, n_fft)
+            at_w = np.where(same, first[2], at_w)
+            spec = _block_spectra(fb, first[1], fw, at_b, at_w, ~same)
         blk_bound = np.zeros((n_pat, n_blk))
         for d in range(n_blk):
             blk_bound[:, d:] += np.einsum("psm,pm->ps", nb[:, : n_blk - d], nw[:, d])
@@ -229,33 +239,63 @@ def causal_convolutions(
     return outs
 
 
-def _rfft_rows(rows: Array, n_fft: int, live: npt.NDArray[np.bool_]) -> npt.NDArray[np.complex128]:
-    """Real FFTs (length ``n_fft``, zero-padded) of the rows (n_live, m, l) of the ``live``
-    entries of a (P, B) grid; the spectra of the other entries are zero."""
-    padded = np.zeros((rows.shape[0], rows.shape[1], n_fft))
-    padded[..., : rows.shape[2]] = rows
-    out = np.zeros((*live.shape, rows.shape[1], n_fft // 2 + 1), dtype=np.complex128)
-    out[live] = scipy.fft.rfft(padded, axis=2)
+def _rfft_rows(src: Array, live: npt.NDArray[np.bool_], step: int, width: int,
+               n_fft: int) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.intp]]:
+    """Real FFTs (length ``n_fft``, zero-padded) of the windows src[p, m, b step : b step + width]
+    for the ``live`` (P, B) entries, packed: returns the spectra (n_live, m, F) and, for every
+    (P, B) entry, its row in them (-1 where not live: spectrum zero, never computed)."""
+    at = np.full(live.shape, -1, dtype=np.intp)
+    at[live] = np.arange(int(live.sum()))
+    padded = _gather_windows(src, live, step, width, n_fft)
+    return scipy.fft.rfft(padded, axis=2, overwrite_x=True), at
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather_windows(src: Array, live: npt.NDArray[np.bool_], step: int, width: int,
+                    n_fft: int) -> Array:  # pragma: no cover
+    n_pat, n_b = live.shape
+    nm = src.shape[1]
+    out = np.zeros((live.sum(), nm, n_fft))
+    r = 0
+    for p in range(n_pat):
+        for b in range(n_b):
+            if live[p, b]:
+                for m in range(nm):
+                    out[r, m, :width] = src[p, m, b * step : b * step + width]
+                r += 1
     return out
 
 
-@numba.njit(cache=True)
-def _block_spectra(fb: npt.NDArray[np.complex128], fw: npt.NDArray[np.complex128],
-                   live_b: npt.NDArray[np.bool_],
-                   live_w: npt.NDArray[np.bool_]) -> npt.NDArray[np.complex128]:  # pragma: no cover
+@numba.njit(cache=True, nogil=True)
+def _block_spectra(fb: npt.NDArray[np.complex128], fw_first: npt.NDArray[np.complex128],
+                   fw_own: npt.NDArray[np.complex128], at_b: npt.NDArray[np.intp],
+                   at_w: npt.NDArray[np.intp],
+                   own: npt.NDArray[np.bool_]) -> npt.NDArray[np.complex128]:  # pragma: no cover
     """spec[p, o] = sum_{s <= o} sum_m fb[p, s, m] fw[p, o - s, m]: every (source block, lag
-    window) pair summed into the spectrum of the output block it feeds (zero blocks skipped)."""
-    n_pat, n_blk, nm, nf = fb.shape
+    window) pair summed into the spectrum of the output block it feeds (zero blocks skipped;
+    ``at_b``/``at_w`` give the packed row of each block or window, -1 for zero ones; a window's
+    spectrum is in ``fw_own`` where ``own``, else in ``fw_first``)."""
+    n_pat, n_blk = at_b.shape
+    nm, nf = fb.shape[1], fb.shape[2]
     spec = np.zeros((n_pat, n_blk, nf), dtype=np.complex128)
     for p in range(n_pat):
         for o in range(n_blk):
             for s in range(o + 1):
-                if not (live_b[p, s] and live_w[p, o - s]):
+                ib = at_b[p, s]
+                iw = at_w[p, o - s]
+                if ib < 0 or iw < 0:
                     continue
+                fw = fw_own if own[p, o - s] else fw_first
                 for m in range(nm):
                     for f in range(nf):
-                        spec[p, o, f] += fb[p, s, m, f] * fw[p, o - s, m, f]
+                        spec[p, o, f] += fb[ib, m, f] * fw[iw, m, f]
     return spec
+
+
+def _windows(wt: Array, L: int, n_blk: int) -> Array:
+    """The lag windows (P, D, m, 2L - 1) of a padded kernel layout, as a strided view."""
+    win = np.lib.stride_tricks.sliding_window_view(wt, 2 * L - 1, axis=2)[:, :, ::L][:, :, :n_blk]
+    return win.transpose(0, 2, 1, 3)
 
 
 def projected_number(n_grid: Array, moments: Array, h: float, t: Array) -> Array:
@@ -266,7 +306,7 @@ def projected_number(n_grid: Array, moments: Array, h: float, t: Array) -> Array
                                         np.ascontiguousarray(t, dtype=np.float64)))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _projected_number(n_grid: Array, moments: Array, h: float,
                       t: Array) -> Array:  # pragma: no cover
     n_pat, n_cells, _ = moments.shape
@@ -289,7 +329,7 @@ def lagged_dot(moments: Array, weights: Array, last: npt.NDArray[np.intp]) -> Ar
                                   np.ascontiguousarray(last, dtype=np.intp)))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _lagged_dot(moments: Array, weights: Array,
                 last: npt.NDArray[np.intp]) -> Array:  # pragma: no cover
     n_pat, n_cells, nm = moments.shape
@@ -306,7 +346,7 @@ def _lagged_dot(moments: Array, weights: Array,
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _direct_fill(moments: Array, weights: Array, redo: npt.NDArray[np.bool_],
                  out: Array) -> None:  # pragma: no cover
     n_pat, n_cells, nm = moments.shape
@@ -388,7 +428,7 @@ def _renewal_piecewise(
     return np.einsum("pian,a,am->pinm", inner, 0.5 * h * _W, p_sig)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _renewal_loop(primary: Array, lam: Array, inv_norm: Array) -> Array:  # pragma: no cover
     n_pat, n_cells, nm = primary.shape
     out = np.zeros_like(primary)

@@ -88,6 +88,20 @@ def _shared_array(shape: tuple[int, ...]) -> Array:
     return np.frombuffer(buf, dtype=np.float64, count=n).reshape(shape)
 
 
+def _prefaulted_array(shape: tuple[int, ...]) -> Array:
+    """A float64 array whose pages the kernel maps in one go (``MAP_POPULATE``, Linux).
+
+    The series of a large batch are gigabytes; touching fresh pages one fault at a time (and
+    numpy's transparent-huge-page advice, which can stall on compaction) cost up to 5 s for
+    10,000 patients on our 2-core VMs, against 0.7-0.9 s when populated at once."""
+    populate = getattr(mmap, "MAP_POPULATE", 0)
+    if not populate:
+        return np.empty(shape)
+    n = int(np.prod(shape))
+    buf = mmap.mmap(-1, max(8 * n, 8), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
+    return np.frombuffer(buf, dtype=np.float64, count=n).reshape(shape)
+
+
 def _run_chunk(plan: _Plan, out: dict[str, Array], chunk: _Chunk) -> list[dict[str, Any]]:
     sol = solve(plan.pat.take(chunk.rows), plan.duration, plan.output_step, plan.secondary,
                 max_step=plan.h, block=chunk.block)
@@ -123,7 +137,7 @@ def _check(scenarios: Sequence[Scenario], chunk: int, workers: int) -> None:
                 "simulate_batch: all scenarios must share dissemination.secondary")
 
 
-def simulate_batch(scenarios: Sequence[Scenario], chunk: int = 32,
+def simulate_batch(scenarios: Sequence[Scenario], chunk: int = 16,
                    workers: int = 1) -> tuple[xr.Dataset, pd.DataFrame]:
     """Simulate many patients (same growth laws and grid, any other parameters).
 
@@ -151,7 +165,7 @@ def simulate_batch(scenarios: Sequence[Scenario], chunk: int = 32,
         finally:
             _SHARED.clear()
     else:
-        out = {name: np.empty((pat.n, n_out)) for name in SERIES}
+        out = {name: _prefaulted_array((pat.n, n_out)) for name in SERIES}
         parts = [_run_chunk(plan, out, c) for c in chunks]
     rows: list[dict[str, Any]] = [{} for _ in range(pat.n)]
     for c, part in zip(chunks, parts, strict=True):
