@@ -18,7 +18,7 @@ by splitting the affected cells at the kink.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import NamedTuple, cast
 
 import numba
 import numpy as np
@@ -185,38 +185,35 @@ def causal_convolutions(
     n_blk = -(-n_cells // L)
     pad = n_blk * L
     n_fft = scipy.fft.next_fast_len(2 * L - 1, real=True)
-    # moment-major, zero-padded layouts, so that every transform runs on contiguous rows
-    bt = np.zeros((n_pat, nm, pad))
-    bt[:, :, :n_cells] = moments.transpose(0, 2, 1)
-    blocks = bt.reshape(n_pat, nm, n_blk, L).transpose(0, 2, 1, 3)  # (P, S, m, L)
-    nb = np.sqrt(np.einsum("psml,psml->psm", blocks, blocks))  # (P, S, m)
-    # blocks without births (before emission starts, after resection) are skipped
-    live_b = nb.any(axis=2)  # (P, S)
-    fb, at_b = _rfft_rows(bt, live_b, L, L, n_fft)  # (live blocks, m, F), (P, S) row or -1
+    moments = np.ascontiguousarray(moments)
+    # source block s: cells s L .. s L + L - 1; blocks without births (before emission starts,
+    # after resection) are skipped
+    src = _Windows(step=L, offset=0, width=L, lo=0, hi=n_cells)
+    nb = _window_norms(moments, n_blk, *src)  # (P, S, m)
+    live_b = np.asarray(nb.any(axis=2), dtype=np.bool_)  # (P, S)
+    fb, at_b = _rfft_rows(moments, live_b, src, n_fft)  # (live blocks, m, F), (P, S) row or -1
     eps_fft = 4.0 * np.finfo(np.float64).eps * np.sqrt(np.log2(n_fft))
     outs = []
-    first: tuple[Array, npt.NDArray[np.complex128], npt.NDArray[np.intp]] | None = None
+    first: tuple[Array, _Windows, npt.NDArray[np.complex128], npt.NDArray[np.intp]] | None = None
     for weights in kernels:
-        # lags -(L-1) .. pad + L - 1 with zeros below lag 1; window d holds lags
-        # (d-1)L+1 .. (d+1)L-1
-        wt = np.zeros((n_pat, nm, pad + 2 * L - 1))
-        n_w = min(weights.shape[1], pad + L)
-        wt[:, :, L : L - 1 + n_w] = weights[:, 1:n_w].transpose(0, 2, 1)
-        win = _windows(wt, L, n_blk)  # (P, D, m, 2L - 1)
-        nw = np.sqrt(np.einsum("pdml,pdml->pdm", win, win))  # (P, D, m)
-        live_w = nw.any(axis=2)  # (P, D): lag windows where the kernel is not zero
+        weights = np.ascontiguousarray(weights)
+        # lag window d: lags (d-1)L+1 .. (d+1)L-1 (zero below lag 1)
+        lag = _Windows(step=L, offset=1 - L, width=2 * L - 1, lo=1,
+                       hi=min(weights.shape[1], pad + L))
+        nw = _window_norms(weights, n_blk, *lag)  # (P, D, m)
+        live_w = np.asarray(nw.any(axis=2), dtype=np.bool_)  # (P, D): kernel windows not zero
         if first is None:
-            fw, at_w = _rfft_rows(wt, live_w, L, 2 * L - 1, n_fft)
-            first = (wt, fw, at_w)
+            fw, at_w = _rfft_rows(weights, live_w, lag, n_fft)
+            first = (weights, lag, fw, at_w)
             spec = _block_spectra(fb, fw, fw, at_b, at_w, np.ones_like(live_w))
         else:
             # windows equal to the first kernel's (e.g. the visible burden at ages past the
             # visibility age is the burden) reuse its spectra
-            same = live_w & (first[2] >= 0) & np.all(win == _windows(first[0], L, n_blk),
-                                                       axis=(2, 3))
-            fw, at_w = _rfft_rows(wt, live_w & ~same, L, 2 * L - 1, n_fft)
-            at_w = np.where(same, first[2], at_w)
-            spec = _block_spectra(fb, first[1], fw, at_b, at_w, ~same)
+            same = live_w & (first[3] >= 0) & _windows_equal(weights, first[0], n_blk, lag,
+                                                               first[1])
+            fw, at_w = _rfft_rows(weights, live_w & ~same, lag, n_fft)
+            at_w = np.where(same, first[3], at_w)
+            spec = _block_spectra(fb, first[2], fw, at_b, at_w, ~same)
         blk_bound = np.zeros((n_pat, n_blk))
         for d in range(n_blk):
             blk_bound[:, d:] += np.einsum("psm,pm->ps", nb[:, : n_blk - d], nw[:, d])
@@ -227,41 +224,99 @@ def causal_convolutions(
         out_blocks = out[:, :pad].reshape(n_pat, n_blk, L)
         out_blocks[live_o] = scipy.fft.irfft(spec[live_o], n=n_fft, axis=1)[:, L - 1 : 2 * L - 1]
         if n_cells == pad:  # output k = pad lies one past the last block
-            out[:, pad] = np.einsum("pmj,pmj->p", bt, wt[:, :, L - 1 + pad : L - 1 : -1])
+            out[:, pad] = lagged_dot(moments, weights, np.full(n_pat, pad))
         out = out[:, : n_cells + 1]
         # measured FFT convolution errors are ~ eps ||b|| ||w||; the bound keeps a margin of ~15
         bound = eps_fft * np.repeat(blk_bound, L, axis=1)
         bound = np.concatenate([bound, bound[:, -1:]], axis=1)[:, : n_cells + 1]
         redo = (np.abs(out) < bound / rel_tol) & (bound > 0)
         if redo.any():
-            _direct_fill(np.ascontiguousarray(moments), np.ascontiguousarray(weights), redo, out)
+            _direct_fill(moments, weights, redo, out)
         outs.append(out)
     return outs
 
 
-def _rfft_rows(src: Array, live: npt.NDArray[np.bool_], step: int, width: int,
+class _Windows(NamedTuple):
+    """Window b of a (P, K, m) array covers indices b step + offset + i, i = 0..width-1; indices
+    outside [lo, hi) read as zero."""
+
+    step: int
+    offset: int
+    width: int
+    lo: int
+    hi: int
+
+
+@numba.njit(cache=True, nogil=True)
+def _window_norms(arr: Array, n_b: int, step: int, offset: int, width: int, lo: int,
+                  hi: int) -> Array:  # pragma: no cover
+    """L2 norm of every window of every moment: (P, n_b, m)."""
+    n_pat, _, nm = arr.shape
+    out = np.zeros((n_pat, n_b, nm))
+    for p in range(n_pat):
+        for b in range(n_b):
+            start = max(b * step + offset, lo)
+            stop = min(b * step + offset + width, hi)
+            for k in range(start, stop):
+                for m in range(nm):
+                    out[p, b, m] += arr[p, k, m] * arr[p, k, m]
+    return np.sqrt(out)
+
+
+def _windows_equal(a: Array, b: Array, n_b: int, wa: _Windows,
+                   wb: _Windows) -> npt.NDArray[np.bool_]:
+    """(P, n_b): whether window d of ``a`` equals window d of ``b`` (same layout and range)."""
+    if wa != wb:
+        return np.zeros((a.shape[0], n_b), dtype=np.bool_)
+    return np.asarray(_windows_equal_loop(a, b, n_b, *wa))
+
+
+@numba.njit(cache=True, nogil=True)
+def _windows_equal_loop(a: Array, b: Array, n_b: int, step: int, offset: int, width: int,
+                        lo: int, hi: int) -> npt.NDArray[np.bool_]:  # pragma: no cover
+    n_pat, _, nm = a.shape
+    out = np.ones((n_pat, n_b), dtype=np.bool_)
+    for p in range(n_pat):
+        for d in range(n_b):
+            start = max(d * step + offset, lo)
+            stop = min(d * step + offset + width, hi)
+            for k in range(start, stop):
+                for m in range(nm):
+                    if a[p, k, m] != b[p, k, m]:
+                        out[p, d] = False
+                        break
+                if not out[p, d]:
+                    break
+    return out
+
+
+def _rfft_rows(arr: Array, live: npt.NDArray[np.bool_], win: _Windows,
                n_fft: int) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.intp]]:
-    """Real FFTs (length ``n_fft``, zero-padded) of the windows src[p, m, b step : b step + width]
-    for the ``live`` (P, B) entries, packed: returns the spectra (n_live, m, F) and, for every
-    (P, B) entry, its row in them (-1 where not live: spectrum zero, never computed)."""
+    """Real FFTs (length ``n_fft``, zero-padded) of the ``live`` windows (P, B) of a (P, K, m)
+    array, moment by moment, packed: returns the spectra (n_live, m, F) and, for every (P, B)
+    entry, its row in them (-1 where not live: spectrum zero, never computed)."""
     at = np.full(live.shape, -1, dtype=np.intp)
     at[live] = np.arange(int(live.sum()))
-    padded = _gather_windows(src, live, step, width, n_fft)
+    padded = _gather_windows(arr, live, *win, n_fft)
     return scipy.fft.rfft(padded, axis=2, overwrite_x=True), at
 
 
 @numba.njit(cache=True, nogil=True)
-def _gather_windows(src: Array, live: npt.NDArray[np.bool_], step: int, width: int,
-                    n_fft: int) -> Array:  # pragma: no cover
+def _gather_windows(arr: Array, live: npt.NDArray[np.bool_], step: int, offset: int,
+                    width: int, lo: int, hi: int, n_fft: int) -> Array:  # pragma: no cover
     n_pat, n_b = live.shape
-    nm = src.shape[1]
+    nm = arr.shape[2]
     out = np.zeros((live.sum(), nm, n_fft))
     r = 0
     for p in range(n_pat):
         for b in range(n_b):
             if live[p, b]:
-                for m in range(nm):
-                    out[r, m, :width] = src[p, m, b * step : b * step + width]
+                start = max(b * step + offset, lo)
+                stop = min(b * step + offset + width, hi)
+                for k in range(start, stop):
+                    i = k - (b * step + offset)
+                    for m in range(nm):
+                        out[r, m, i] = arr[p, k, m]
                 r += 1
     return out
 
@@ -290,12 +345,6 @@ def _block_spectra(fb: npt.NDArray[np.complex128], fw_first: npt.NDArray[np.comp
                     for f in range(nf):
                         spec[p, o, f] += fb[ib, m, f] * fw[iw, m, f]
     return spec
-
-
-def _windows(wt: Array, L: int, n_blk: int) -> Array:
-    """The lag windows (P, D, m, 2L - 1) of a padded kernel layout, as a strided view."""
-    win = np.lib.stride_tricks.sliding_window_view(wt, 2 * L - 1, axis=2)[:, :, ::L][:, :, :n_blk]
-    return win.transpose(0, 2, 1, 3)
 
 
 def projected_number(n_grid: Array, moments: Array, h: float, t: Array) -> Array:

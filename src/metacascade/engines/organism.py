@@ -232,6 +232,11 @@ class Solution:
     times: Array  # (n_out,)
 
     @cached_property
+    def scaled_moments(self) -> Array:
+        """The moments divided by ||P_m||^2 (the coefficients of the cell-wise projection)."""
+        return np.asarray(self.moments / co.norm2(self.h), dtype=np.float64)
+
+    @cached_property
     def n_grid(self) -> Array:
         """N at the cell boundaries k h, k = 0..J (P, J + 1)."""
         return np.concatenate([np.zeros((self.pat.n, 1)), np.cumsum(self.moments[:, :, 0], 1)], 1)
@@ -270,7 +275,7 @@ class Solution:
             w = co.kernel_weights(kernel, h, n_lags, breaks, offset=delta,
                                   values=None if values is None else values[:, :n_lags])
             # cell j_full - i lies i cells before t (lag i = 1 .. j_full)
-            total += co.lagged_dot(self.moments / co.norm2(h), w, j_full)
+            total += co.lagged_dot(self.scaled_moments, w, j_full)
         cut = (delta > 1e-12 * h) & (j_full < self.n_cells)
         if cut.any():
             total += np.where(cut, self._partial_cell(j_full, t_p, kernel, breaks), 0.0)
@@ -499,11 +504,10 @@ def solve(
     sol = Solution(pat=pat, h=h, n_cells=n_cells, out_every=m, duration=duration, t_on=t_on,
                    t_off=t_off, primary_moments=b_primary, moments=b_total, secondary=secondary,
                    series={}, times=np.arange(n_out, dtype=np.float64) * output_step)
-    inv = 1.0 / co.norm2(h)
-    scaled = b_total * inv
+    scaled = sol.scaled_moments
     block = fft_block(pat, h) if block is None else block
     series: dict[str, Array] = {}
-    n_grid = np.concatenate([np.zeros((pat.n, 1)), np.cumsum(b_total[:, :, 0], axis=1)], axis=1)
+    n_grid = sol.n_grid
     series["n_metastases"] = n_grid[:, ::m][:, :n_out]
     # autonomous growth: a metastasis is visible from age a_vis, so N_vis(t) = N(t - a_vis)
     series["n_visible"] = sol.projected_number(sol.times[None, :] - sol.visible_age[:, None])
