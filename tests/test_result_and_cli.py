@@ -92,3 +92,13 @@ def test_scenarios_commands():
     assert res.exit_code == 0 and mc.__version__ in res.output
     for cmd in (["--help"], ["run", "--help"], ["scenarios", "--help"]):
         assert runner.invoke(app, cmd).exit_code == 0
+
+
+def test_python_dash_m_runs_the_cli():
+    """``python -m metacascade`` is the same interface as the console script."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "metacascade", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert mc.__version__ in out.stdout
