@@ -33,7 +33,8 @@ from metacascade.claims.base import Context, Verdict, experiment
 from metacascade.cohort import relapse_hazard, simulate_cohort
 from metacascade.scenario import Scenario, load_scenario
 
-MONTH = 365.25 / 12
+YEAR = 365.25
+MONTH = YEAR / 12
 BANDWIDTH = 180.0  # days, Epanechnikov kernel
 PEAK_WINDOW_MONTHS = 240.0  # peaks are sought within 20 years of surgery (the targets' follow-up)
 NO_DORMANCY = ["dormancy.single_cell_fraction=0", "dormancy.avascular_fraction=0"]
@@ -67,6 +68,9 @@ def _stats(table: pd.DataFrame, duration: float) -> dict[str, float]:
     late = hz[(y >= 10) & (y < 20)]
     rel = table["relapse_after_surgery_days"].dropna().to_numpy()
     routes = table.loc[table["relapse_after_surgery_days"].notna(), "relapse_route"]
+    d = table[table["diagnosis_day"].notna()]
+    seeded = d["first_metastasis_day"].to_numpy() <= d["diagnosis_day"].to_numpy()
+    lead = (d["diagnosis_day"].to_numpy() - d["first_metastasis_day"].to_numpy())[seeded] / YEAR
     return {
         "n_peaks": float(len(peaks)),
         "first_peak_months": peaks[0] if peaks else float("nan"),
@@ -80,6 +84,11 @@ def _stats(table: pd.DataFrame, duration: float) -> dict[str, float]:
         if rel.size else 0.0,
         "share_of_relapses_micrometastasis_switched_at_surgery": float(
             (routes == "micrometastasis_at_surgery").mean()) if rel.size else 0.0,
+        "share_of_patients_with_visible_metastasis_at_diagnosis": float(
+            d["metastatic_at_diagnosis"].astype(bool).mean()) if len(d) else float("nan"),
+        "share_of_patients_seeded_before_diagnosis": float(np.mean(seeded)) if len(d) else 0.0,
+        "cohort_median_first_seeding_lead_years": float(np.median(lead)) if lead.size
+        else float("nan"),
     }
 
 
