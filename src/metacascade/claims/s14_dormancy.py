@@ -227,7 +227,7 @@ def _summary(m: dict[str, float], bimodal_ok: bool, steady_ok: bool, vanish_ok: 
             f"{pct('breast_share_of_relapses_micrometastasis_switched_at_surgery')}, prostate "
             f"{pct('prostate_share_of_relapses_micrometastasis_switched_at_surgery')}; they relapse "
             f"after the growth time plateau -> 5 mm, {m['breast_months_plateau_to_visible']:.0f} "
-            f"months (breast) and {m['prostate_months_plateau_to_visible']:.0f} months (prostate), "
+            f"months (breast) and {m['prostate_months_plateau_to_visible']:.0f} months (prostate) "
             f"(one cell -> 5 mm: {m['breast_months_one_cell_to_visible']:.0f} / "
             f"{m['prostate_months_one_cell_to_visible']:.0f} months); of the relapses within 6 "
             "months of the first peak, "
@@ -243,7 +243,7 @@ def _summary(m: dict[str, float], bimodal_ok: bool, steady_ok: bool, vanish_ok: 
             "years, Willis 2010) once at the plateau, and single cells that escape (at surgery or "
             "later) grow to the plateau and stall again (serial two-stage dormancy), so late "
             "relapses form a broad plateau of hazard over years 5-20 instead of a peak; lesions "
-            "that never slept relapse in the first 5 years after surgery. In prostate the "
+            "that never slept relapse mostly within 6 years of surgery. In prostate the "
             "surgery-pulse peak sits at the plateau -> visible time of the slower prostate "
             "metastases and the second maximum is the end of growth from seeding (one cell -> "
             "visible), both outside the windows.")
