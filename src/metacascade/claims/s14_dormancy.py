@@ -6,6 +6,21 @@ growth, surgery-triggered escape and switch, spontaneous switch half-life 12 yea
 al. 2010; every dormancy value is a stated assumption set before comparing with the targets) and of
 the same scenarios without dormancy.
 
+Dissemination (calibrated to an independent target, never to the relapse hazard): the dormancy
+scenarios shed with d(V) = mu V^gamma, gamma chosen so that the median lead of the first seeding of
+metastatic (typical) patients is 2.7 years before diagnosis, the Hu et al. 2020 breast median
+(per-metastasis seeding times 2.69 y; "2-4 years" in the abstract; science.md §11.1.3), and mu so
+that the risk of metastasis stays that of the base scenario (breast N(t_det) = 0.357, 30 %; prostate
+N(t_det) = -ln 0.82). The measure is S13's (:func:`metacascade.claims.s13_early_seeding.first_seeding_times`:
+Poisson births, P(T1 <= t | metastatic) = (1 - exp(-N(t))) / (1 - exp(-N(t_det)))); with the
+breast Gompertz primary the median lead is 0.41 y for gamma = 1, 0.73 y for 0.5, 2.03 y for 0.1,
+3.23 y for 0 (constant rate) and 2.70 y for gamma = 0.038 (mu = 9.921e-5 cell^-0.038 day^-1).
+Prostate has no Hu value; assumption: the same 2.7 years (gamma = 0.82, mu = 5.949e-12; the slow
+prostate primary already gives 2.28 y with gamma = 1). The no-dormancy arm keeps the same
+dissemination, so the comparison isolates dormancy. Also reported: the share of patients with a
+visible metastasis at diagnosis (synchronous stage IV; not a target, de novo stage IV breast cancer
+is about 5-6 %) and the cohort's median lead of first seeding (with inter-patient variability).
+
 Targets: a bimodal relapse hazard after surgery with peaks near 18-24 and ~60 months (Demicheli
 et al. 1996 [L], 2004, 2008; science.md §3); recurrences at a steady rate from year 5 to year 20
 (Pan et al., NEJM 2017;377:1836); without dormancy the late relapses (second peak) vanish.
@@ -33,7 +48,8 @@ from metacascade.claims.base import Context, Verdict, experiment
 from metacascade.cohort import relapse_hazard, simulate_cohort
 from metacascade.scenario import Scenario, load_scenario
 
-MONTH = 365.25 / 12
+YEAR = 365.25
+MONTH = YEAR / 12
 BANDWIDTH = 180.0  # days, Epanechnikov kernel
 PEAK_WINDOW_MONTHS = 240.0  # peaks are sought within 20 years of surgery (the targets' follow-up)
 NO_DORMANCY = ["dormancy.single_cell_fraction=0", "dormancy.avascular_fraction=0"]
@@ -67,6 +83,9 @@ def _stats(table: pd.DataFrame, duration: float) -> dict[str, float]:
     late = hz[(y >= 10) & (y < 20)]
     rel = table["relapse_after_surgery_days"].dropna().to_numpy()
     routes = table.loc[table["relapse_after_surgery_days"].notna(), "relapse_route"]
+    d = table[table["diagnosis_day"].notna()]
+    seeded = d["first_metastasis_day"].to_numpy() <= d["diagnosis_day"].to_numpy()
+    lead = (d["diagnosis_day"].to_numpy() - d["first_metastasis_day"].to_numpy())[seeded] / YEAR
     return {
         "n_peaks": float(len(peaks)),
         "first_peak_months": peaks[0] if peaks else float("nan"),
@@ -80,6 +99,14 @@ def _stats(table: pd.DataFrame, duration: float) -> dict[str, float]:
         if rel.size else 0.0,
         "share_of_relapses_micrometastasis_switched_at_surgery": float(
             (routes == "micrometastasis_at_surgery").mean()) if rel.size else 0.0,
+        "share_of_relapses_within_6_months_of_first_peak_surgery_triggered": float(
+            routes[np.abs(rel / MONTH - peaks[0]) <= 6].isin(SURGERY_ROUTES).mean())
+        if peaks and np.any(np.abs(rel / MONTH - peaks[0]) <= 6) else float("nan"),
+        "share_of_patients_with_visible_metastasis_at_diagnosis": float(
+            d["metastatic_at_diagnosis"].astype(bool).mean()) if len(d) else float("nan"),
+        "share_of_patients_seeded_before_diagnosis": float(np.mean(seeded)) if len(d) else 0.0,
+        "cohort_median_first_seeding_lead_years": float(np.median(lead)) if lead.size
+        else float("nan"),
     }
 
 
@@ -172,30 +199,57 @@ def _summary(m: dict[str, float], bimodal_ok: bool, steady_ok: bool, vanish_ok: 
     def peaks(t: str) -> str:
         return f"{m[f'{t}_first_peak_months']:.0f}/{m[f'{t}_second_peak_months']:.0f}"
 
+    def pct(key: str) -> str:
+        return f"{100 * m[key]:.1f} %"
+
     text = (f"Bimodal hazard with peaks in the target windows: {bimodal_ok}; steady hazard in years "
             f"5-20: {steady_ok}; late relapses vanish without dormancy: {vanish_ok}. Peaks "
             f"(months after surgery, nan: no such peak): breast {peaks('breast')} (without "
             f"dormancy {peaks('breast_no_dormancy')}), prostate {peaks('prostate')} (without "
             f"{peaks('prostate_no_dormancy')}); hazard ratio years 10-20 / 5-10: breast "
             f"{m['breast_hazard_ratio_y10_20_vs_y5_10']:.2f}, prostate "
-            f"{m['prostate_hazard_ratio_y10_20_vs_y5_10']:.2f}.")
+            f"{m['prostate_hazard_ratio_y10_20_vs_y5_10']:.2f}; relapses after 5 years: breast "
+            f"{pct('breast_share_of_relapses_after_5y')}, prostate "
+            f"{pct('prostate_share_of_relapses_after_5y')}. Dissemination calibrated to the "
+            "genomic seeding times of Hu et al. 2020 (typical patient: first seeding a median "
+            "2.7 years before diagnosis); in the cohorts (inter-patient variability of mu and of "
+            "the growth rate) the median lead of first seeding is "
+            f"{m['breast_cohort_median_first_seeding_lead_years']:.2f} y (breast) and "
+            f"{m['prostate_cohort_median_first_seeding_lead_years']:.2f} y (prostate). Visible "
+            f"metastasis at diagnosis: breast {pct('breast_share_of_patients_with_visible_metastasis_at_diagnosis')} "
+            f"with dormancy, {pct('breast_no_dormancy_share_of_patients_with_visible_metastasis_at_diagnosis')} "
+            f"without; prostate {pct('prostate_share_of_patients_with_visible_metastasis_at_diagnosis')} "
+            f"/ {pct('prostate_no_dormancy_share_of_patients_with_visible_metastasis_at_diagnosis')}. "
+            f"Patients holding a lesion at the 1e6-cell plateau at surgery: breast "
+            f"{pct('breast_share_with_lesion_at_plateau_at_surgery')}, prostate "
+            f"{pct('prostate_share_with_lesion_at_plateau_at_surgery')}; relapses from "
+            "micrometastases switched at surgery: breast "
+            f"{pct('breast_share_of_relapses_micrometastasis_switched_at_surgery')}, prostate "
+            f"{pct('prostate_share_of_relapses_micrometastasis_switched_at_surgery')}; they relapse "
+            f"after the growth time plateau -> 5 mm, {m['breast_months_plateau_to_visible']:.0f} "
+            f"months (breast) and {m['prostate_months_plateau_to_visible']:.0f} months (prostate) "
+            f"(one cell -> 5 mm: {m['breast_months_one_cell_to_visible']:.0f} / "
+            f"{m['prostate_months_one_cell_to_visible']:.0f} months); of the relapses within 6 "
+            "months of the first peak, "
+            f"{pct('breast_share_of_relapses_within_6_months_of_first_peak_surgery_triggered')} "
+            "(breast) and "
+            f"{pct('prostate_share_of_relapses_within_6_months_of_first_peak_surgery_triggered')} "
+            "(prostate) were triggered by surgery.")
     if not bimodal_ok:
         text += (
-            " Why no early surgery-triggered peak: a lesion released at surgery relapses after its "
-            "growth time from its size at surgery to 5 mm; from the 1e6-cell avascular plateau "
-            f"that is {m['breast_months_plateau_to_visible']:.0f} months (breast) and "
-            f"{m['prostate_months_plateau_to_visible']:.0f} months (prostate; the breast value "
-            "lies in the 12-30-month window of the first peak), but with shedding proportional to the primary volume (gamma = 1) "
-            "most metastases are seeded in the last 1-2 years before diagnosis and need "
-            f"{m['breast_months_one_cell_to_visible']:.0f} / "
-            f"{m['prostate_months_one_cell_to_visible']:.0f} months from one cell to 5 mm, so only "
-            f"{100 * m['breast_share_with_lesion_at_plateau_at_surgery']:.1f} % (breast) and "
-            f"{100 * m['prostate_share_with_lesion_at_plateau_at_surgery']:.1f} % (prostate) of "
-            "patients hold a lesion at the plateau at surgery and micrometastases switched at "
-            f"surgery give {100 * m['breast_share_of_relapses_micrometastasis_switched_at_surgery']:.1f}"
-            f" % / {100 * m['prostate_share_of_relapses_micrometastasis_switched_at_surgery']:.1f}"
-            " % of relapses. Sensitivity: with breast metastases growing twice as fast the first "
-            f"peak moves to {m['breast_fast_metastases_first_peak_months']:.0f} months, but it is "
-            "made by lesions that never slept (growth from seeding), not by a surgery pulse, and no "
-            "second peak near 60 months appears (spontaneous escapes are spread over years).")
+            " Why not bimodal: the second peak would need late relapses concentrated near 60 "
+            "months, but the lesions that do not relapse through the surgery pulse wait for a "
+            "spontaneous angiogenic switch with a constant hazard (exponential, half-life 12 "
+            "years, Willis 2010) once at the plateau, and single cells that escape (at surgery or "
+            "later) grow to the plateau and stall again (serial two-stage dormancy), so late "
+            "relapses form a broad plateau of hazard over years 5-20 instead of a peak; lesions "
+            "that never slept relapse mostly within 6 years of surgery. In prostate the "
+            "surgery-pulse peak sits at the plateau -> visible time of the slower prostate "
+            "metastases and the second maximum is the end of growth from seeding (one cell -> "
+            "visible), both outside the windows.")
+    if not np.isnan(m.get("breast_fast_metastases_first_peak_months", np.nan)):
+        text += (" Sensitivity (not in the verdict): with breast metastases growing twice as fast "
+                 f"the first peak moves to {m['breast_fast_metastases_first_peak_months']:.0f} "
+                 "months (second peak: "
+                 f"{m['breast_fast_metastases_second_peak_months']:.0f} months).")
     return text
