@@ -22,8 +22,8 @@ import time
 import numpy as np
 
 import metacascade as mc
+from metacascade._memory import keep_freed_memory
 from metacascade.biology.growth import make_growth_law
-from metacascade.engines.batch import keep_freed_memory
 from metacascade.engines.organism import patients_from_scenarios, solve
 
 

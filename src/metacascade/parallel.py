@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 
+from metacascade._memory import keep_freed_memory
 from metacascade.errors import MetacascadeError
 
 T = TypeVar("T")
@@ -77,7 +78,8 @@ class ProcessExecutor:
 
     def _get(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                             initializer=keep_freed_memory)
         return self._pool
 
     def map(self, fn: Callable[[Any], R], tasks: Sequence[Any],

@@ -14,7 +14,6 @@ rows travel back. Where ``fork`` is unavailable (Windows, macOS default) the bat
 
 from __future__ import annotations
 
-import ctypes
 import mmap
 import multiprocessing as mp
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
+from metacascade._memory import keep_freed_memory
 from metacascade.engines.organism import (
     Patients,
     choose_step,
@@ -109,25 +109,6 @@ def _run_chunk(plan: _Plan, out: dict[str, Array], chunk: _Chunk) -> list[dict[s
     for name in SERIES:
         out[name][chunk.rows] = sol.series[name]
     return key_events(sol)
-
-
-def keep_freed_memory() -> None:
-    """Let glibc keep freed memory for reuse instead of returning it to the kernel.
-
-    The engine's temporaries are megabytes each; by default glibc maps every such block afresh
-    and unmaps it on free, so each chunk pays page faults again (about a fifth of the time on
-    our VMs). Raising the mmap and trim thresholds keeps those blocks in the heap. This changes
-    the whole process's allocator, so it is only applied in the batch's own worker processes.
-    No-op where glibc's ``mallopt`` is unavailable."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, 256 << 20)
-        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
-    except (OSError, AttributeError):
-        pass
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc <malloc.h>
 
 
 def _forked_chunk(chunk: _Chunk) -> list[dict[str, Any]]:
