@@ -248,6 +248,13 @@ class _Windows(NamedTuple):
 
 
 @numba.njit(cache=True, nogil=True)
+def _window_range(b: int, step: int, offset: int, width: int, lo: int,
+                  hi: int) -> tuple[int, int]:  # pragma: no cover
+    """Indices [start, stop) of window b that lie inside [lo, hi) (see :class:`_Windows`)."""
+    return max(b * step + offset, lo), min(b * step + offset + width, hi)
+
+
+@numba.njit(cache=True, nogil=True)
 def _window_norms(arr: Array, n_b: int, step: int, offset: int, width: int, lo: int,
                   hi: int) -> Array:  # pragma: no cover
     """L2 norm of every window of every moment: (P, n_b, m)."""
@@ -255,8 +262,7 @@ def _window_norms(arr: Array, n_b: int, step: int, offset: int, width: int, lo: 
     out = np.zeros((n_pat, n_b, nm))
     for p in range(n_pat):
         for b in range(n_b):
-            start = max(b * step + offset, lo)
-            stop = min(b * step + offset + width, hi)
+            start, stop = _window_range(b, step, offset, width, lo, hi)
             for k in range(start, stop):
                 for m in range(nm):
                     out[p, b, m] += arr[p, k, m] * arr[p, k, m]
@@ -278,8 +284,7 @@ def _windows_equal_loop(a: Array, b: Array, n_b: int, step: int, offset: int, wi
     out = np.ones((n_pat, n_b), dtype=np.bool_)
     for p in range(n_pat):
         for d in range(n_b):
-            start = max(d * step + offset, lo)
-            stop = min(d * step + offset + width, hi)
+            start, stop = _window_range(d, step, offset, width, lo, hi)
             for k in range(start, stop):
                 for m in range(nm):
                     if a[p, k, m] != b[p, k, m]:
@@ -311,8 +316,7 @@ def _gather_windows(arr: Array, live: npt.NDArray[np.bool_], step: int, offset: 
     for p in range(n_pat):
         for b in range(n_b):
             if live[p, b]:
-                start = max(b * step + offset, lo)
-                stop = min(b * step + offset + width, hi)
+                start, stop = _window_range(b, step, offset, width, lo, hi)
                 for k in range(start, stop):
                     i = k - (b * step + offset)
                     for m in range(nm):
