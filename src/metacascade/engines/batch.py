@@ -82,11 +82,17 @@ def plan_chunks(pat: Patients, h: float, chunk: int) -> list[_Chunk]:
 _SHARED: dict[str, Any] = {}
 
 
+def _mapped_array(shape: tuple[int, ...], flags: int | None = None) -> Array:
+    """A float64 array on an anonymous memory map (``flags`` None: shared with forked children)."""
+    n = int(np.prod(shape))
+    size = max(8 * n, 8)
+    buf = mmap.mmap(-1, size) if flags is None else mmap.mmap(-1, size, flags=flags)
+    return np.frombuffer(buf, dtype=np.float64, count=n).reshape(shape)
+
+
 def _shared_array(shape: tuple[int, ...]) -> Array:
     """A float64 array in anonymous shared memory (visible to forked children)."""
-    n = int(np.prod(shape))
-    buf = mmap.mmap(-1, max(8 * n, 8))
-    return np.frombuffer(buf, dtype=np.float64, count=n).reshape(shape)
+    return _mapped_array(shape)
 
 
 def _prefaulted_array(shape: tuple[int, ...]) -> Array:
@@ -98,9 +104,7 @@ def _prefaulted_array(shape: tuple[int, ...]) -> Array:
     populate = getattr(mmap, "MAP_POPULATE", 0)
     if not populate:
         return np.empty(shape)
-    n = int(np.prod(shape))
-    buf = mmap.mmap(-1, max(8 * n, 8), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
-    return np.frombuffer(buf, dtype=np.float64, count=n).reshape(shape)
+    return _mapped_array(shape, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
 
 
 def _run_chunk(plan: _Plan, out: dict[str, Array], chunk: _Chunk) -> list[dict[str, Any]]:
