@@ -37,3 +37,21 @@ def test_s8_two_tumour_verdict(tmp_path):
     for k in ("two_tumour_size_reduction_day_15", "angiogenesis_reduction_smaller",
               "no_interaction_reduction_smaller", "competition_one_sided_fraction"):
         assert not math.isnan(s8.measured[k])
+
+
+def test_s14_route_rates_count_relapses_per_month_per_1000():
+    """The relapse-route table: counts by route group and period, divided by months and patients."""
+    import numpy as np
+    import pandas as pd
+
+    from metacascade.claims.s14_dormancy import MONTH, _route_rates
+
+    rel = np.array([6, 18, 18, 30, 100]) * MONTH  # months after surgery
+    routes = pd.Series(["no_dormancy", "micrometastasis_at_surgery", "micrometastasis_at_surgery",
+                        "micrometastasis", "single_cell"])
+    got = _route_rates(rel, routes, n=50)
+    assert got["relapses_per_month_per_1000_never_dormant_months_0_12"] == 1000 * 1 / (50 * 12)
+    assert got["relapses_per_month_per_1000_surgery_triggered_months_12_24"] == 1000 * 2 / (50 * 12)
+    assert got["relapses_per_month_per_1000_spontaneous_escape_months_24_48"] == 1000 * 1 / (50 * 24)
+    assert got["relapses_per_month_per_1000_spontaneous_escape_months_72_120"] == 1000 * 1 / (50 * 48)
+    assert got["relapses_per_month_per_1000_surgery_triggered_months_0_12"] == 0.0

@@ -107,7 +107,28 @@ def _stats(table: pd.DataFrame, duration: float) -> dict[str, float]:
         "share_of_patients_seeded_before_diagnosis": float(np.mean(seeded)) if len(d) else 0.0,
         "cohort_median_first_seeding_lead_years": float(np.median(lead)) if lead.size
         else float("nan"),
-    }
+    } | _route_rates(rel, routes, len(table))
+
+
+#: periods (months after surgery) and route groups of the relapse-rate table that explains the
+#: shape of the hazard (which kind of lesion relapses when)
+ROUTE_PERIODS = ((0, 12), (12, 24), (24, 48), (48, 72), (72, 120), (120, 240))
+ROUTE_GROUPS = {"surgery_triggered": SURGERY_ROUTES,
+                "spontaneous_escape": ("single_cell", "micrometastasis"),
+                "never_dormant": ("no_dormancy",)}
+
+
+def _route_rates(rel: np.ndarray, routes: pd.Series, n: int) -> dict[str, float]:
+    """First relapses per month per 1,000 patients, by route group and period after surgery."""
+    months = rel / MONTH
+    out: dict[str, float] = {}
+    for group, names in ROUTE_GROUPS.items():
+        member = routes.isin(names).to_numpy()
+        for lo, hi in ROUTE_PERIODS:
+            k = np.sum(member & (months > lo) & (months <= hi))
+            out[f"relapses_per_month_per_1000_{group}_months_{lo}_{hi}"] = (
+                float(1000.0 * k / (n * (hi - lo))) if n else float("nan"))
+    return out
 
 
 def _growth_months(sc: Scenario) -> dict[str, float]:
@@ -151,7 +172,9 @@ def dormancy(ctx: Context) -> list[Verdict]:
             st = _stats(res.patients, sc.simulation.duration_days)
             tag = organ + {"dormancy": "", "no dormancy": "_no_dormancy"}.get(
                 label, "_fast_metastases")
-            measured.update({f"{tag}_{k}": v for k, v in st.items()})
+            # the route table explains the dormancy arm's hazard; other arms report the rest
+            measured.update({f"{tag}_{k}": v for k, v in st.items()
+                             if label == "dormancy" or not k.startswith("relapses_per_month")})
             if label != "no dormancy":
                 measured.update({f"{tag}_{k}": v for k, v in _growth_months(sc).items()})
                 measured[f"{tag}_share_with_lesion_at_plateau_at_surgery"] = _at_plateau(
