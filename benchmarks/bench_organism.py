@@ -142,7 +142,7 @@ def main() -> dict[str, object]:
     fig[f"batch_10000_patients_{workers}workers_runs_s"] = [round(r, 2) for r in runs]
     fig["batch_speedup_workers_over_serial"] = round(
         fig["batch_10000_patients_serial_s"] / min(runs), 2)
-    # the workers keep freed memory in the heap (engines/batch.py); the same setting here shows
+    # the workers keep freed memory in the heap (metacascade/_memory.py); the same setting here shows
     # the per-core cost without page faults (irreversible, so measured last)
     keep_freed_memory()
     mc.simulate_batch(scenarios[:300])
