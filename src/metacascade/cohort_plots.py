@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from metacascade.cohort import CohortResult
 
 MONTH = 365.25 / 12
+NOBODY = "no patient was diagnosed within the follow-up:\n{what} is undefined"
+
+
+def _say(ax: Axes, text: str) -> None:
+    """Write ``text`` in the middle of an empty panel (an undefined estimate is said, not drawn)."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", wrap=True)
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -36,10 +42,14 @@ def plot_survival(cohort: CohortResult, ax: Axes | None = None) -> Axes:
 
     ax = _axes(ax)
     dur = cohort.scenario.simulation.duration_days
+    drawn = 0
     for (t, e), label in ((relapse_free(cohort.patients, dur), "relapse-free (from surgery)"),
                           (overall(cohort.patients, dur), "overall (from diagnosis)")):
         if t.size:
             KaplanMeierFitter(label=label).fit(t / 365.25, e).plot_survival_function(ax=ax)
+            drawn += 1
+    if not drawn:
+        _say(ax, NOBODY.format(what="survival after diagnosis"))
     ax.set_xlabel("years")
     ax.set_ylabel("survival probability")
     ax.set_ylim(0, 1.02)
@@ -54,6 +64,11 @@ def plot_hazard(cohort: CohortResult, ax: Axes | None = None, bandwidth_days: fl
 
     ax = _axes(ax)
     h = relapse_hazard(cohort.patients, cohort.scenario.simulation.duration_days, bandwidth_days)
+    if h.empty:
+        _say(ax, NOBODY.format(what="the relapse hazard after surgery"))
+        ax.set_xlabel("months after surgery")
+        ax.set_ylabel("relapse hazard (per month)")
+        return ax
     m = h["days"] / MONTH
     ax.plot(m, h["hazard_per_day"] * MONTH, color="C3", label="smoothed hazard")
     ax.fill_between(m, h["lower"] * MONTH, h["upper"] * MONTH, color="C3", alpha=0.25,
@@ -79,7 +94,8 @@ def plot_causes(cohort: CohortResult, ax: Axes | None = None) -> Axes:
     counts.append(int((cause == "").sum()))
     ax.barh(labels, counts, color=["C1"] + ["C3"] * (len(labels) - 2) + ["C2"])
     ax.set_xlabel("patients")
-    ax.set_title("causes of death")
+    early = int(t["died_before_diagnosis"].sum()) if "died_before_diagnosis" in t else 0
+    ax.set_title("causes of death" + (f" ({early} before diagnosis)" if early else ""))
     return ax
 
 

@@ -15,6 +15,10 @@ class DataError(MetacascadeError, ValueError):
     """An input data file is missing, malformed or out of range."""
 
 
+class OptionError(MetacascadeError, ValueError):
+    """An option value (a count, a seed, a level, a scale) is of the wrong type or out of range."""
+
+
 class MemoryLimitError(MetacascadeError, ValueError):
     """A requested size (patients, cohorts, samples, points) needs more memory than the limit
     allows (see :mod:`metacascade.limits`)."""

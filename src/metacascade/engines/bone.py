@@ -42,6 +42,7 @@ from metacascade.biology.bone import (
     lemaire_healthy_state,
     lemaire_rhs,
 )
+from metacascade.engines.checks import NON_NEGATIVE, check_physical
 from metacascade.errors import ScenarioError
 
 Array = npt.NDArray[np.float64]
@@ -360,6 +361,9 @@ def simulate_bone(scenario: Any, times: Array | None = None) -> xr.Dataset:
         ds.attrs["bone_model"] = "Lemaire et al. 2004 RANKL/OPG + tumour (vicious cycle)"
     out = ds.isel(system=0, drop=True)
     out.attrs["bone_doses"] = len(doses)
+    # every state is a cell count, a bone-mass percentage or a concentration: non-negative
+    check_physical(out, f"bone engine ({bone.model})", "the bone.* parameters and treatment.events",
+                   rules={str(name): NON_NEGATIVE for name in out.data_vars})
     return out
 
 
