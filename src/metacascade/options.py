@@ -33,7 +33,13 @@ def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = Non
 
 def check_seed(value: Any, name: str = "--seed") -> int:
     """A random seed: an integer from 0 to 2^63 - 1."""
-    return check_int(name, value, 0, MAX_SEED)
+    try:
+        return check_int(name, value, 0, MAX_SEED)
+    except OptionError as exc:
+        if "must be from" in str(exc):
+            raise OptionError(f"{name} = {shown(value)}: must be an integer from 0 to 2^63 - 1"
+                              ) from None
+        raise
 
 
 def check_number(name: str, value: Any, *, gt: float | None = None, ge: float | None = None,

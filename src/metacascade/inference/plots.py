@@ -162,6 +162,10 @@ def plot_prediction(ds: object, path: Path) -> None:
         ax.plot(t, np.maximum(sel["estimate"].values, 1e-12), "--", label="point estimate")
         ax.set_yscale("log")
         ax.set_title(o, fontsize=9)
+        first_dead = ds.attrs.get("first_day_past_lethal_burden")
+        if first_dead is not None:  # beyond the lethal burden the curves are not physical
+            ax.axvspan(float(first_dead), float(t[-1]), color="0.85", zorder=0,
+                       label="past the lethal burden")
         # the band relative to the median (invisible on many decades otherwise)
         ok = med > 0
         rel = axes[1, j]
