@@ -1001,7 +1001,8 @@ def _read_source(source: str | Path) -> tuple[dict[str, Any], str]:
                                     "allowed")
             text = path.read_text(encoding="utf-8")
         except (OSError, ValueError, UnicodeDecodeError) as exc:  # ValueError: NUL in the name
-            raise ScenarioError(one_line(f"cannot read {label}: {exc}", 400)) from None
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ScenarioError(one_line(f"cannot read {label}: {why}", 400)) from None
         label = text_source if len(text_source) <= 200 else label
     else:
         text = builtin_text(text_source)

@@ -43,7 +43,7 @@ from metacascade.biology.bone import (
     lemaire_rhs,
 )
 from metacascade.engines.checks import NON_NEGATIVE, check_physical
-from metacascade.errors import ScenarioError
+from metacascade.errors import ScenarioError, shown
 
 Array = npt.NDArray[np.float64]
 _solve_ivp: Any = solve_ivp  # the stubs' overloads do not cover a str method + **kwargs
@@ -76,7 +76,7 @@ def expand_events(events: Sequence[Any], duration: float) -> list[Dose]:
     for i, ev in enumerate(events):
         if ev.drug not in DRUGS:
             raise ScenarioError(
-                f"treatment.events[{i}].drug = {ev.drug!r}: unknown drug for the bone model; "
+                f"treatment.events[{i}].drug = {shown(ev.drug)}: unknown drug for the bone model; "
                 f"allowed: {', '.join(sorted(DRUGS))}")
         if ev.interval_days is None:
             n = ev.n_doses or 1

@@ -54,7 +54,7 @@ from metacascade.engines.organism import (
     overflow_problems,
     patients_from_scenarios,
 )
-from metacascade.errors import ScenarioError
+from metacascade.errors import ScenarioError, shown
 from metacascade.limits import check_memory
 from metacascade.parallel import patient_stream
 from metacascade.scenario import Scenario, TreatmentEvent, apply_overrides, scenario_from_dict
@@ -100,7 +100,7 @@ def _get(data: Mapping[str, Any], key: str) -> Any:
     node: Any = data
     for part in key.split("."):
         if not isinstance(node, Mapping) or part not in node:
-            raise ScenarioError(f"variability key {key!r}: no such scenario value")
+            raise ScenarioError(f"variability key {shown(key)}: no such scenario value")
         node = node[part]
     return node
 
@@ -111,10 +111,10 @@ def check_variability(scenario: Scenario, variability: Mapping[str, float]) -> N
     for key, sigma in variability.items():
         value = _get(data, key)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ScenarioError(f"variability key {key!r}: value {value!r} is not a positive "
+            raise ScenarioError(f"variability key {shown(key)}: value {shown(value)} is not a positive "
                                 "number (log-normal variability needs one)")
         if not (math.isfinite(sigma) and 0 <= sigma <= 5):
-            raise ScenarioError(f"variability of {key!r} = {sigma!r}: allowed 0 <= sigma <= 5")
+            raise ScenarioError(f"variability of {shown(key)} = {shown(sigma)}: allowed 0 <= sigma <= 5")
 
 
 def _patient_scenarios(spec: CohortSpec, zs: Array) -> list[Scenario]:

@@ -81,7 +81,7 @@ class FitResult:
         for f in self.reported:
             if f.id == str(sid):
                 return f
-        raise DataError(f"id {sid!r} is not in this fit (ids: "
+        raise DataError(f"id {shown(sid)} is not in this fit (ids: "
                         f"{', '.join(f.id for f in self.reported[:10])})")
 
     def goodness_of_fit(self) -> dict[str, Any]:
@@ -250,7 +250,7 @@ def fit(
                                 f"{', '.join(OBSERVABLES)}")
     for k in settings.bounds:
         if k not in ks:
-            raise ScenarioError(f"--bounds {k}=...: {k!r} is not fitted (--fit {','.join(ks)})")
+            raise ScenarioError(f"--bounds {shown(k)}=...: it is not fitted (--fit {','.join(ks)})")
     chosen = [str(i) for i in ids] if ids is not None else obs.ids
     for i in chosen:
         obs[i]  # noqa: B018 - raises DataError for unknown ids
@@ -269,11 +269,24 @@ def fit(
 
 
 def load_fit(folder: str | Path) -> FitResult:
-    """Read a fit folder written by :meth:`FitResult.save` (enough for :func:`predict`)."""
+    """Read a fit folder written by :meth:`FitResult.save` (enough for :func:`predict`).
+    A missing, unreadable or corrupt ``estimates.json`` is a DataError, never a traceback."""
     p = Path(folder) / "estimates.json"
-    if not p.is_file():
-        raise DataError(f"{p} not found: give a folder written by 'metacascade fit'")
-    d = json.loads(p.read_text())
+    try:
+        if not p.is_file():
+            raise DataError(f"{shown(str(p))} not found: give a folder written by "
+                            "'metacascade fit'")
+        return _load_fit(p)
+    except MetacascadeError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError,
+            AttributeError, RecursionError) as exc:
+        raise DataError(f"{shown(str(p))} is not a valid fit file written by 'metacascade fit' "
+                        f"({type(exc).__name__}: {shown(str(exc), 120)})") from None
+
+
+def _load_fit(p: Path) -> FitResult:
+    d = json.loads(p.read_text(encoding="utf-8"))
     s = d["settings"]
     settings = FitSettings(
         keys=tuple(s["keys"]), bounds={k: (v[0], v[1]) for k, v in s["bounds"].items()},

@@ -113,7 +113,7 @@ class ObservationData:
         try:
             return self.subjects[str(key)]
         except KeyError:
-            raise DataError(f"id {key!r} is not in the data (ids: {', '.join(self.ids[:10])}"
+            raise DataError(f"id {shown(key)} is not in the data (ids: {', '.join(self.ids[:10])}"
                             f"{' ...' if len(self.ids) > 10 else ''})") from None
 
 
@@ -343,7 +343,7 @@ def load_observations(path: str | Path) -> ObservationData:
     """Read and validate a long-format CSV file (see the module docstring)."""
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"data file {str(p)!r} not found")
+        raise DataError(f"data file {shown(str(p))} not found")
     try:
         df = pd.read_csv(p, dtype={"id": str, "time": str, "observable": str},
                          skipinitialspace=True, float_precision="round_trip")

@@ -33,7 +33,7 @@ from scipy.optimize import minimize
 from scipy.stats import chi2, qmc
 from threadpoolctl import ThreadpoolController
 
-from metacascade.errors import ScenarioError
+from metacascade.errors import ScenarioError, shown
 from metacascade.inference.data import ObservationData, SubjectData
 from metacascade.inference.likelihood import FLOOR, ErrorModel, loglik_rows, loglik_terms
 from metacascade.inference.model import (
@@ -90,7 +90,8 @@ class FitSettings:
         if len(set(self.keys)) != len(self.keys):
             raise ScenarioError(f"--fit: repeated key in {','.join(self.keys)}")
         if self.interval not in ("profile", "bootstrap", "none"):
-            raise ScenarioError(f"interval = {self.interval!r}: allowed profile, bootstrap, none")
+            raise ScenarioError(f"interval = {shown(self.interval)}: allowed profile, bootstrap, "
+                                "none")
         self.level = check_level(self.level, "level")
         self.n_bootstrap = check_int("n_bootstrap", self.n_bootstrap, 1)
         self.n_starts = check_int("n_starts", self.n_starts, 1)

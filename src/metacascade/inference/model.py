@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from metacascade.biology.growth import cells_from_diameter_mm
 from metacascade.engines.organism import patients_from_scenarios, solve
-from metacascade.errors import DataError, ScenarioError
+from metacascade.errors import DataError, ScenarioError, shown
 from metacascade.inference.data import OBSERVABLES, SubjectData
 from metacascade.scenario import Scenario, load_scenario, scenario_from_dict
 
@@ -56,11 +56,12 @@ def get_value(scenario: Scenario, key: str, obs_params: dict[str, float] | None 
         elif hasattr(obj, part) and not part.startswith("_"):
             obj = getattr(obj, part)
         else:
-            raise ScenarioError(f"--fit: {key!r} is not a scenario key (e.g. dissemination.mu, "
+            raise ScenarioError(f"--fit: {shown(key)} is not a scenario key (e.g. dissemination.mu, "
                                 "detection.visible_diameter_mm, primary.rate_per_day, "
                                 "marker.phi)")
     if obj is None or isinstance(obj, bool) or not isinstance(obj, int | float):
-        raise ScenarioError(f"--fit: {key!r} is not a numeric scenario value (value: {obj!r})")
+        raise ScenarioError(f"--fit: {shown(key)} is not a numeric scenario value (value: "
+                            f"{shown(obj)})")
     return float(obj)
 
 
@@ -381,7 +382,7 @@ def make_predictor(scenario: Scenario, subject: SubjectData, keys: Sequence[str]
     ks = tuple(keys)
     op = dict(obs_params or {})
     if engine not in ("auto", "exact", "organism"):
-        raise ScenarioError(f"engine = {engine!r}: allowed auto, exact, organism")
+        raise ScenarioError(f"engine = {shown(engine)}: allowed auto, exact, organism")
     reason = fast_path_reason(sc, ks)
     if engine == "exact" and reason is not None:
         raise ScenarioError(f"engine = 'exact' is not applicable: {reason}")
