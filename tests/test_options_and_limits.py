@@ -255,3 +255,16 @@ def test_corrupt_fit_folders_are_data_errors(tmp_path: Path, text: str) -> None:
         mc.load_fit(tmp_path)
     with pytest.raises(DataError, match="not found"):
         mc.load_fit(tmp_path / "nowhere")
+
+
+def test_engine_fit_survives_runaway_corners_of_its_search_box() -> None:
+    """With secondary seeding, mu near the top of the default box (1e2) would overflow: such
+    parameter sets are impossible predictions (likelihood floor), not an aborted fit. The fit
+    agrees with the one without secondary seeding, whose effect is negligible at mu ~ 3e-4 over
+    the ~80 days before diagnosis (tolerance 2 %)."""
+    kw = {"ids": ["1"], "engine": "organism", "interval": "none"}
+    with_sec = mc.fit(EXAMPLE, "neuroblastoma", "dissemination.mu",
+                      overrides=["dissemination.secondary=true"], **kw).fits[0]
+    without = mc.fit(EXAMPLE, "neuroblastoma", "dissemination.mu", **kw).fits[0]
+    assert with_sec.converged
+    assert with_sec.estimate[0] == pytest.approx(without.estimate[0], rel=0.02)
