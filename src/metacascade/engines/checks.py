@@ -104,16 +104,18 @@ def _items(data: Any) -> list[tuple[str, Array, Any]]:
     return out
 
 
-def _where(var: Any, flat: int, shape: tuple[int, ...]) -> str:
-    """Where element ``flat`` lies, e.g. "at time_days = 3649, patient = 0"."""
+def _where(var: Any, flat: int, shape: tuple[int, ...],
+           coords: Sequence[tuple[str, Any]] | None = None) -> str:
+    """Where element ``flat`` lies, e.g. "at patient = 0, time_days = 3649"."""
     if not shape:
         return ""
     idx = np.unravel_index(flat, shape)
     if isinstance(var, xr.DataArray):
+        coords = [(str(d), var.coords[d].values if d in var.coords else None) for d in var.dims]
+    if coords is not None and len(coords) == len(shape):
         parts = []
-        for dim, i in zip(var.dims, idx, strict=True):
-            coord = var.coords.get(dim)
-            val = coord.values[i] if coord is not None else i
+        for (dim, values), i in zip(coords, idx, strict=True):
+            val = values[i] if values is not None else int(i)
             parts.append(f"{dim} = {val:.6g}" if isinstance(val, float | np.floating)
                          else f"{dim} = {val}")
         return " at " + ", ".join(parts)
@@ -150,12 +152,15 @@ def check_physical(data: xr.Dataset | pd.DataFrame | Mapping[str, Any], context:
                    drivers: Mapping[str, Any] | str = "", *,
                    rules: Mapping[str, str | None] | None = None,
                    allow_missing: bool | None = None,
-                   ordered: Sequence[tuple[str, str]] = ORDERED_DAYS) -> None:
+                   ordered: Sequence[tuple[str, str]] = ORDERED_DAYS,
+                   coords: Sequence[tuple[str, Any]] | None = None) -> None:
     """Refuse (ScenarioError) impossible values in ``data``; clip rounding-level ones in place.
 
     ``rules`` overrides :func:`rule_for` per name (None: not checked). ``allow_missing``: NaN
     means "not applicable" (default for tables: e.g. no relapse); in time series NaN is refused.
     ``ordered``: (earlier, later) column pairs of a table that must not be inverted.
+    ``coords``: for a mapping of arrays, (dimension name, coordinate values or None) per axis,
+    to say where a bad value lies (a Dataset carries its own).
     """
     table = isinstance(data, pd.DataFrame)
     missing_ok = table if allow_missing is None else allow_missing
@@ -166,17 +171,17 @@ def check_physical(data: xr.Dataset | pd.DataFrame | Mapping[str, Any], context:
             if bad_inf.any():
                 k = int(np.argmax(bad_inf.ravel()))
                 raise _refuse(context, name, float(values.ravel()[k]),
-                              _where(var, k, values.shape), "not finite", drivers)
+                              _where(var, k, values.shape, coords), "not finite", drivers)
             continue
         flat = values.ravel()
         nan = np.isnan(flat)
         if nan.any() and not missing_ok:
             k = int(np.argmax(nan))
-            raise _refuse(context, name, math.nan, _where(var, k, values.shape),
+            raise _refuse(context, name, math.nan, _where(var, k, values.shape, coords),
                           "not a number", drivers)
         if np.isinf(flat).any():
             k = int(np.argmax(np.isinf(flat)))
-            raise _refuse(context, name, float(flat[k]), _where(var, k, values.shape),
+            raise _refuse(context, name, float(flat[k]), _where(var, k, values.shape, coords),
                           "not finite: the numbers overflowed", drivers)
         work = flat.copy()
         clip_rounding(work, rule)
@@ -187,7 +192,7 @@ def check_physical(data: xr.Dataset | pd.DataFrame | Mapping[str, Any], context:
             k = int(np.argmax(bad))
             why = "a probability must lie in [0, 1]" if rule == PROBABILITY \
                 else "it must be non-negative"
-            raise _refuse(context, name, float(flat[k]), _where(var, k, values.shape), why,
+            raise _refuse(context, name, float(flat[k]), _where(var, k, values.shape, coords), why,
                           drivers)
         if not np.array_equal(work, flat, equal_nan=True):
             _write_back(data, name, work.reshape(values.shape))

@@ -665,11 +665,7 @@ def solve(
 
 def check_series(series: dict[str, Array], times: Array, context: str, why: str) -> None:
     """:func:`check_physical` on (patient, time) series, naming the day and patient."""
-    ds = xr.Dataset({k: (("patient", "time_days"), v) for k, v in series.items()},
-                    coords={"time_days": times})
-    check_physical(ds, context, why)
-    for k in series:  # rounding-level negatives were clipped in the Dataset's arrays
-        series[k] = ds[k].values
+    check_physical(series, context, why, coords=(("patient", None), ("time_days", times)))
 
 
 def _birth_rate_on_grid(moments: Array, h: float, m: int, n_out: int) -> Array:
