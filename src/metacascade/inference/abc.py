@@ -72,8 +72,11 @@ class InferenceError(MetacascadeError, ValueError):
 class Prior(Protocol):
     """One parameter's prior. ``internal`` is the space the perturbation kernel works in."""
 
-    name: str
-    discrete: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def discrete(self) -> bool: ...
 
     @property
     def bounds(self) -> tuple[float, float]: ...
