@@ -294,3 +294,25 @@ def test_bad_arguments_raise_one_line_errors(make):
     assert isinstance(exc.value, InferenceError)
     msg = str(exc.value)
     assert msg and "\n" not in msg
+
+
+@pytest.mark.slow
+def test_same_posterior_on_a_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    import sys
+
+    import cloudpickle
+
+    from metacascade.parallel import make_executor
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers lack tests/ on the path
+    try:
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster, \
+                distributed.Client(cluster) as client:
+            got = _choice_run(make_executor("dask", scheduler=client))
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    ref = _choice_run(None)
+    for name in ("model_index", "theta", "weights", "distances", "stats"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)

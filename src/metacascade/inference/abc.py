@@ -26,7 +26,8 @@ by a sequence of importance-weighted populations with shrinking tolerances:
 **Stopping rule** (checked after every generation, first match wins; the reason is recorded):
 ``max_generations`` populations made; ``eps <= min_epsilon``; the generation's acceptance rate below
 ``min_acceptance_rate``; ``max_simulations`` reached; the next tolerance would fall by less than
-``min_epsilon_decrease`` (relative). A generation that needs more than
+``min_epsilon_decrease`` (relative; not checked with ``adaptive_distance``, whose tolerances
+change units between generations). A generation that needs more than
 ``population_size / min_acceptance_rate`` simulations (or would exceed ``max_simulations``) is
 abandoned and the previous population returned.
 
