@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from metacascade import datasets
 from metacascade.errors import DataError
 from metacascade.inference.reads import (
     READ_COUNT_COLUMNS,
@@ -120,9 +121,8 @@ def test_published_summary_statistics_load():
     assert tuple(t.columns) == SUMMARY_COLUMNS and len(t) == 23
     v402 = t.set_index("Met").loc["V402_BM"].tolist()
     assert v402 == [106, 29, 9, 6, 24, 21, 20, 20, 2]  # science.md §11.1.2
-    shared = Path("/work/shared/data/crc_metastases_summary_statistics_hu2019.tsv")
-    if shared.exists():
-        pd.testing.assert_frame_equal(t, read_summary_statistics(shared))
+    shipped = datasets.path("crc_metastases_summary_statistics_hu2019")
+    pd.testing.assert_frame_equal(t, read_summary_statistics(shipped))
 
 
 @pytest.mark.parametrize("edit,expected", [

@@ -7,13 +7,11 @@ exact (the formula on the published inputs) within 1e-12.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import integrate
 
+from metacascade import datasets
 from metacascade.biology.growth import Exponential
 from metacascade.errors import MetacascadeError
 from metacascade.inference.abc import ABCSettings, LogUniform
@@ -44,30 +42,23 @@ from metacascade.inference.seeding import (
 )
 from metacascade.scenario import load_scenario
 
-DATA = Path("/work/shared/data")
-if not DATA.exists():  # CI lays shared/ beside the clone
-    DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_data = pytest.mark.skipif(not (DATA / "hu2020_met_timing.tsv").exists(),
-                                reason="shared/data not available")
-
 
 @pytest.fixture(scope="module")
 def timing_table():
-    return pd.read_csv(DATA / "hu2020_met_timing.tsv", sep="\t")
+    return datasets.load("hu2020_met_timing")
 
 
 @pytest.fixture(scope="module")
 def paired():
-    return pd.read_csv(DATA / "hu2020_paired_primary_met.tsv", sep="\t")
+    return datasets.load("hu2020_paired_primary_met")
 
 
 @pytest.fixture(scope="module")
 def doubling():
-    return pd.read_csv(DATA / "hu2020_doubling_times.tsv", sep="\t")
+    return datasets.load("hu2020_doubling_times")
 
 
 # ----------------------------------------------------------------------------------- G8
-@needs_data
 def test_g8_formula_reproduces_the_published_times(timing_table):
     got = hu2020_seeding_years(timing_table["lm_lp_ratio"], list(timing_table["cancer_type"]))
     assert np.max(np.abs(got - timing_table["seeding_years_before_diagnosis"])) < 1e-12
@@ -79,7 +70,6 @@ def test_g8_formula_reproduces_the_published_times(timing_table):
         assert abs(before[ct] - want) <= 0.005
 
 
-@needs_data
 def test_g8_table_rebuilt_from_the_paired_counts(paired, timing_table):
     got = hu2020_met_timing(paired)
     assert list(got["met_sample"]) == list(timing_table["met_sample"])  # same 121, same order
@@ -102,7 +92,6 @@ def test_ratio_rounding_is_half_up():
 
 
 # ----------------------------------------------------------------------------------- G9
-@needs_data
 @pytest.mark.parametrize("method", ["step", "interpolated"])
 def test_weighted_median_doubling_times_match_the_constants(doubling, method):
     for ct in ("breast", "colorectal", "lung"):

@@ -19,7 +19,7 @@ Roth 2020, plus the site):
 ``tumour_content`` (optional)
     Purity of the sample, in (0, 1], one value per sample. Default 1.
 
-**Summary statistics** (SCIMET format, Hu et al. 2019; shared/data/
+**Summary statistics** (SCIMET format, Hu et al. 2019; src/metacascade/datasets/
 crc_metastases_summary_statistics_hu2019.tsv): ``Met`` then ``S1..S9``, whole numbers >= 0, with
 S1 >= S2 >= S3 >= S4 and S5 >= ... >= S8 (counts above rising VAF cut-offs).
 

@@ -181,7 +181,7 @@ def weighted_median(values: npt.ArrayLike, weights: npt.ArrayLike,
 def hu2020_doubling_time_days(table: pd.DataFrame, cancer_type: str,
                               method: Literal["step", "interpolated"] = "step") -> float:
     """Patient-weighted median doubling time (days) of one cancer type from Hu 2020's tables
-    (columns ``cancer_type, n_patients, doubling_days``; shared/data/hu2020_doubling_times.tsv)."""
+    (columns ``cancer_type, n_patients, doubling_days``; src/metacascade/datasets/hu2020_doubling_times.tsv)."""
     ct = canonical_cancer_type(cancer_type)
     rows = table[table["cancer_type"].str.lower() == ct]
     if rows.empty:
