@@ -24,7 +24,7 @@ def plot_kaplan_meier(table: pd.DataFrame, duration: str = "duration", event: st
 
     ax = axes(ax, SURVIVAL_SIZE)
     fitters = []
-    for label, rows in table.groupby(group, sort=False):
+    for label, rows in table.groupby(group, sort=False, observed=True):
         if len(rows):
             km = KaplanMeierFitter(label=str(label))
             km.fit(rows[duration].to_numpy(float) / time_scale, rows[event].to_numpy(int))
