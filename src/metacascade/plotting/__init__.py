@@ -62,6 +62,10 @@ _HOME = {
 __all__ = sorted(_HOME)
 
 
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])
+
+
 def __getattr__(name: str) -> Any:
     if name in _HOME:
         return getattr(importlib.import_module(f"metacascade.plotting.{_HOME[name]}"), name)
