@@ -48,12 +48,12 @@ def plot_survival_split(table: pd.DataFrame, key: str, duration: str, event: str
     """Kaplan-Meier curves of the ids above and at or below the median of a fitted parameter
     (``table`` from :func:`metacascade.inference.survival.survival_table`)."""
     med = float(table["value"].median())
-    high = table["value"] > med
-    groups = pd.Series(f"{key} <= median", index=table.index)
-    groups[high] = f"{key} > median ({med:.3g})"
-    order = [f"{key} > median ({med:.3g})", f"{key} <= median"]
+    order = [f"above the median ({med:.3g})", "at or below"]
+    groups = pd.Series(order[1], index=table.index)
+    groups[table["value"] > med] = order[0]
     data = table.assign(group=pd.Categorical(groups, categories=order)).sort_values("group")
     ax = plot_kaplan_meier(data, duration, event, "group", ax)
+    ax.legend(title=key, fontsize=8, title_fontsize=8)
     return decorate(ax, title=title, grid=False)
 
 
