@@ -116,6 +116,7 @@ def plot_node_status(cohort: pd.DataFrame, density: str, ax: Axes | None = None,
     idx = np.clip(np.searchsorted(edges, x) - 1, 0, bins - 1)
     ax.plot(0.5 * (edges[1:] + edges[:-1]), [node[idx == k].mean() for k in range(bins)], "o-")
     ax.set_xscale("log")
+    plain_log_labels(ax, "x")
     r = float(np.corrcoef(x, node)[0, 1])
     where = "peritumoral" if "peri" in density else "intratumoral"
     return decorate(ax, xlabel=f"{where} lymphatic vessel density (per mm^2)",
@@ -224,7 +225,9 @@ def plot_seeding(curves: pd.DataFrame, ax: Axes | None = None,
     ax = axes(ax)
     years = curves.index.to_numpy(float) / YEAR
     for arm in curves.columns:
-        ax.plot(years, positive(curves[arm]), label=str(arm))
+        none = not np.any(curves[arm].to_numpy() > 0)
+        ax.plot(years, positive(curves[arm]), label=f"{arm} (none: below the axis)" if none
+                else str(arm))
     if resection_day is not None:
         ax.axvline(resection_day / YEAR, color="0.4", ls=":")
     ax.set_yscale("log")
