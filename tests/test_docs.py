@@ -201,9 +201,15 @@ def _docstring_problems(qualname: str, obj: object) -> list[str]:
     if inspect.isfunction(obj) or inspect.ismethod(obj):
         ann = inspect.signature(obj).return_annotation
         returns_nothing = ann in (None, "None")
+    # an example for each top-level function and class; not for methods, properties, errors
+    wants_example = qualname.count(".") == 1 and not (
+        inspect.isclass(obj) and issubclass(obj, BaseException))
     for code, message in result["errors"]:
-        if code in NUMPYDOC_CHECKS and not (code == "RT01" and returns_nothing):
-            problems.append(f"{qualname}: {code} {message}")
+        if code not in NUMPYDOC_CHECKS or (code == "RT01" and returns_nothing):
+            continue
+        if code == "EX01" and not wants_example:
+            continue
+        problems.append(f"{qualname}: {code} {message}")
     if isinstance(obj, property) or inspect.isclass(obj) or not callable(obj):
         return problems
     doc = importlib.import_module("numpydoc.docscrape").FunctionDoc(obj)
