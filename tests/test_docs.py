@@ -228,3 +228,19 @@ def test_every_public_name_has_a_numpydoc_docstring_with_units() -> None:
     pytest.importorskip("numpydoc", reason="numpydoc is in the docs dependency group")
     problems = [p for qualname, obj in _public_objects() for p in _docstring_problems(qualname, obj)]
     assert problems == [], f"{len(problems)} docstring problems, e.g.:\n" + "\n".join(problems[:40])
+
+
+def test_citation_file_matches_the_package() -> None:
+    """CITATION.cff (CFF 1.2.0) names this version, the licence of pyproject.toml and the authors."""
+    import tomllib
+
+    yaml = pytest.importorskip("yaml")
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert cff["cff-version"] == "1.2.0"
+    assert {"message", "title", "authors", "version", "license", "date-released"} <= cff.keys()
+    assert str(cff["version"]) == project["version"] == metacascade.__version__
+    assert cff["license"] == project["license"] == "MIT"
+    assert cff["authors"] == [{"name": a["name"]} for a in project["authors"]]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(cff["date-released"]))
+    assert cff["repository-code"].startswith(cff["url"])
