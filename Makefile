@@ -5,14 +5,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench install lock clean
+.PHONY: run test lint unit bench docs install lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml requirements/constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[cluster]" --group test --group lint
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[cluster]" --group test --group lint --group docs
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -35,11 +35,16 @@ unit: $(STAMP)
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+## Build the documentation site into docs/_build/html (warnings are errors; no network needed).
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -b html -W --keep-going -q docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
 ## Re-resolve and pin every dependency (after editing pyproject.toml).
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install -q -e ".[cluster]" --group test --group lint
+	$(BIN)/python -m pip install -q -e ".[cluster]" --group test --group lint --group docs
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^metacascade' > requirements/constraints.txt
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) runs docs/_build .pytest_cache .mypy_cache .ruff_cache

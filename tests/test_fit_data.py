@@ -22,9 +22,9 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_example_file_matches_shared_data() -> None:
     import pandas as pd
 
-    src = pd.read_csv(Path("/work/shared/data/neuroblastoma_benzekry2021.csv"),
-                      float_precision="round_trip") if Path(
-        "/work/shared/data/neuroblastoma_benzekry2021.csv").exists() else None
+    from metacascade import datasets
+
+    src = pd.read_csv(datasets.path("neuroblastoma_benzekry2021"), float_precision="round_trip")
     data = load_observations(EXAMPLE)
     assert len(data.ids) == 45
     s = data["1"]
@@ -33,12 +33,10 @@ def test_example_file_matches_shared_data() -> None:
     assert s.at_diagnosis.all()
     assert list(s.value) == [51.0, 1183.0]
     assert s.covariates["os_months"] == 14.0 and s.covariates["death"] == 1
-    if src is not None:
-        for r in src.itertuples():
-            sub = data[str(r.id)]
-            assert sub.diagnosis_primary_cells == pytest.approx(r.primary_volume_cm3 * 1e9,
-                                                                rel=1e-15)
-            assert list(sub.value) == [r.siopen_score, r.ldh_ui_per_l]
+    for r in src.itertuples():
+        sub = data[str(r.id)]
+        assert sub.diagnosis_primary_cells == pytest.approx(r.primary_volume_cm3 * 1e9, rel=1e-15)
+        assert list(sub.value) == [r.siopen_score, r.ldh_ui_per_l]
 
 
 def test_numeric_times_events_censoring(tmp_path: Path) -> None:

@@ -177,6 +177,9 @@ def test_cohort_where_nobody_is_diagnosed_succeeds(tmp_path) -> None:  # type: i
     assert res.summary["n_diagnosed"] == 0
     assert res.summary["median_overall_survival_days"] is None
     assert res.summary["relapse_free_5y"] is None
-    figures = res.write_into(tmp_path)
-    assert all((tmp_path / f).stat().st_size > 0 for f in figures)
+    from metacascade.plotting.cohort import save_cohort_figures
+
+    res.write_into(tmp_path)
+    figures = save_cohort_figures(res, tmp_path)
+    assert len(figures) == 3 and all((tmp_path / f).stat().st_size > 0 for f in figures)
     assert mc.cohort.relapse_hazard(res.patients, 1000.0).empty

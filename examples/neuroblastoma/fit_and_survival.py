@@ -15,7 +15,8 @@ import warnings
 from pathlib import Path
 
 import metacascade as mc
-from metacascade.inference.survival import plot_survival, survival_association
+from metacascade.inference.survival import survival_association
+from metacascade.plotting import save_fit_figures, survival_figure
 
 HERE = Path(__file__).resolve().parent
 
@@ -25,6 +26,7 @@ def main(out: Path) -> None:
     res = mc.fit(HERE / "observations.csv", "neuroblastoma",
                  ["dissemination.mu", "detection.visible_diameter_mm"])
     res.save(out / "fit")
+    save_fit_figures(res, out / "fit")  # what `metacascade fit` writes beside the estimates
     est = res.estimates()
     cov = res.data.covariates if res.data is not None else None
     assert cov is not None
@@ -38,7 +40,7 @@ def main(out: Path) -> None:
     summary["ids_fitted_through_both_points"] = survival_association(
         est[est["id"].isin(through)], cov)
     (out / "survival.json").write_text(json.dumps(summary, indent=1) + "\n")
-    plot_survival(est, cov, out / "survival.png")
+    survival_figure(est, cov).savefig(out / "survival.png", dpi=110)
     print(est[["id", "dissemination.mu", "dissemination.mu_lower", "dissemination.mu_upper",
                "detection.visible_diameter_mm", "converged"]].to_string(index=False))
     print(json.dumps(summary, indent=1))

@@ -62,8 +62,9 @@ class CohortResult:
     version: str = __version__
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
-    def write_into(self, folder: Path) -> list[str]:
-        """Write patients.csv, summary.json, scenario.toml and the figures into ``folder``."""
+    def write_into(self, folder: Path) -> None:
+        """Write patients.csv, summary.json and scenario.toml into ``folder`` (the figures:
+        :func:`metacascade.plotting.cohort.save_cohort_figures`)."""
         folder.mkdir(parents=True, exist_ok=True)
         self.patients.to_csv(folder / "patients.csv", index=False, na_rep="")
         meta = dict(self.summary)
@@ -71,9 +72,6 @@ class CohortResult:
                      "variability": self.variability, "scenario": self.scenario.name})
         (folder / "summary.json").write_text(json.dumps(_jsonable(meta), indent=2) + "\n")
         (folder / "scenario.toml").write_text(dump_toml(self.scenario))
-        from metacascade.cohort_plots import save_cohort_figures
-
-        return save_cohort_figures(self, folder)
 
 
 def _jsonable(obj: Any) -> Any:

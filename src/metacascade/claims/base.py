@@ -74,14 +74,12 @@ class Context:
     seed: int = 0
 
     def save_figure(self, fig: Any, stem: str) -> str:
-        """Save a matplotlib figure as ``<stem>.png`` in the output folder; return its name."""
-        import matplotlib.pyplot as plt
+        """Save a matplotlib figure (from :mod:`metacascade.plotting.claims`) as ``<stem>.png``
+        in the output folder; return its name."""
+        from metacascade.plotting.style import save
 
-        name = f"{stem}.png"
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        fig.savefig(self.out_dir / name, dpi=100)
-        plt.close(fig)
-        return name
+        return save(fig, self.out_dir / f"{stem}.png", dpi=100)
 
 
 @dataclass(frozen=True)

@@ -129,10 +129,14 @@ def _run_by_name(module: str, qualname: str, ids: tuple[str, ...], title: str,
                  ctx: Context) -> list[Verdict]:
     """Worker entry point: import the experiment's module (registers it) and run it."""
     func = getattr(importlib.import_module(module), qualname)
+    return _call(Experiment(ids, title, func), ctx)
+
+
+def _init_worker() -> None:
+    """Worker processes only write figure files: they draw with Agg (never a display)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    return _call(Experiment(ids, title, func), ctx)
 
 
 def discover_tolerant() -> dict[str, str]:
@@ -222,7 +226,8 @@ def run_claims(
                         results[v.id] = v
         else:
             own = executor is None
-            pool = executor if executor is not None else ProcessPoolExecutor(max_workers=n)
+            pool = executor if executor is not None else ProcessPoolExecutor(
+                max_workers=n, initializer=_init_worker)
             try:
                 futures = [(exp, pool.submit(_run_by_name, exp.func.__module__,
                                              exp.func.__qualname__, exp.ids, exp.title, ctx))

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from metacascade.claims.base import Context, Verdict, experiment
 from metacascade.cohort import simulate_cohort
+from metacascade.plotting.claims import plot_cause_of_death
 from metacascade.scenario import load_scenario
 
 TYPES = ("breast", "colorectal", "prostate")
@@ -24,13 +27,10 @@ TYPES = ("breast", "colorectal", "prostate")
 
 @experiment("S1", title="Metastases, not the primary, kill most patients")
 def cause_of_death(ctx: Context) -> list[Verdict]:
-    import matplotlib.pyplot as plt
-
     n = 300 if ctx.quick else 3000
     measured: dict[str, Any] = {}
     ok = True
-    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-    for i, name in enumerate(TYPES):
+    for name in TYPES:
         sc = load_scenario(name)
         s = simulate_cohort(sc, n, seed=ctx.seed).summary
         fm, fp = s["death_fraction_metastasis"], s["death_fraction_primary"]
@@ -43,12 +43,10 @@ def cause_of_death(ctx: Context) -> list[Verdict]:
         u = simulate_cohort(untreated, max(n // 3, 100), seed=ctx.seed).summary
         measured[f"{name}_untreated_death_fraction_primary"] = u["death_fraction_primary"]
         measured[f"{name}_untreated_death_fraction_metastasis"] = u["death_fraction_metastasis"]
-        ax.bar(i - 0.2, fm, 0.4, color="C3", label="metastasis" if i == 0 else None)
-        ax.bar(i + 0.2, fp, 0.4, color="C1", label="primary" if i == 0 else None)
-    ax.set_xticks(range(len(TYPES)), TYPES)
-    ax.set_ylabel("fraction of patients dying of ...")
-    ax.set_title("S1: cause of death, surgery at diagnosis")
-    ax.legend()
+    fractions = pd.DataFrame({
+        "metastasis": [measured[f"{t}_death_fraction_metastasis"] for t in TYPES],
+        "primary": [measured[f"{t}_death_fraction_primary"] for t in TYPES]}, index=list(TYPES))
+    fig = plot_cause_of_death(fractions).get_figure(root=True)
     return [Verdict.compare(
         "S1", passed=ok, measured=measured,
         targets={f"{t}_share_of_deaths_metastasis": 0.9 for t in TYPES},

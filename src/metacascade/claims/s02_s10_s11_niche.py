@@ -11,11 +11,11 @@ integrins set organotropism).
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from metacascade.claims.base import Context, Verdict, experiment
 from metacascade.engines.spread import first_time, solve_cascade
+from metacascade.plotting.claims import niche_figure
 from metacascade.scenario import load_scenario
 
 
@@ -70,18 +70,7 @@ def niche(ctx: Context) -> list[Verdict]:
     m["liver_share_liver_tropic_signal"] = share_red
     m["organs_with_priming_before_colonisation"] = float(sum(order_ok))
     m["organs_colonised"] = float(len(order_ok))
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
-    years = t / 365.25
-    for i, o in enumerate(organs):
-        if o in ("lung", "liver", "lymph_node"):
-            axes[0].plot(years, ready[i], label=f"readiness {o}")
-            axes[0].plot(years, np.minimum(n_met[i], 1.0), ls="--", label=f"min(N, 1) {o}")
-    axes[0].set_xlabel("years from the first cancer cell")
-    axes[0].legend(fontsize=7)
-    axes[0].set_title("niche readiness vs metastases")
-    axes[1].bar(["primed", "signal blocked"], [n_tot, n_blk])
-    axes[1].set_ylabel(f"metastases seeded by year {duration / 365.25:.0f}")
-    fig_name = ctx.save_figure(fig, "s02_s10_s11_niche")
+    fig_name = ctx.save_figure(niche_figure(base, blocked), "s02_s10_s11_niche")
     src = ["Kaplan RN et al. Nature 2005;438:820", "Hoshino A et al. Nature 2015;527:329 [L]",
            "science.md §6.1"]
     s2 = bool(order_ok) and all(order_ok)

@@ -9,14 +9,13 @@ efficiency, which was not a calibration target.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from metacascade.biology.cascade import STAGES
-from metacascade.cascade_plots import plot_fates
 from metacascade.claims.base import Context, Verdict, experiment
 from metacascade.engines.injection import inject
+from metacascade.plotting.injection import injection_figure
 
 TARGETS = {
     "luzzi_liver_at_90min": 0.87, "luzzi_extravasated_day3": 0.83,
@@ -71,13 +70,7 @@ def inefficiency(ctx: Context) -> list[Verdict]:
         0.01 / 1.5 <= m["fidler_alive_24h"] <= 0.015,
         m["overall_efficiency_max"] < 1e-3,
     ]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
-    plot_fates(portal.fates, ax=axes[0], markers={"micrometastasis": (3.0, 0.0225),
-                                                  "macrometastasis": (13.0, 0.0002),
-                                                  "dormant_single": (13.0, 0.36)})
-    axes[0].set_title("portal-vein injection (stars: Luzzi 1998)")
-    plot_fates(tail.fates, ax=axes[1], markers={"dead": (1.0, 0.99)})
-    axes[1].set_title("tail-vein injection (star: Fidler 1970)")
+    fig = injection_figure([portal, tail])
     return [Verdict.compare(
         "S3", passed=all(checks), measured=m, targets=TARGETS, tolerances=TOL,
         sources=["Luzzi KJ et al. Am J Pathol 1998;153:865 [L]",

@@ -12,11 +12,12 @@ with intratumoral density r = 0.14 (vs 0.31 peritumoral; Sci Rep 2017;7:40364).
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from metacascade.claims.base import Context, Verdict, experiment
 from metacascade.engines.spread import solve_cascade
+from metacascade.plotting.claims import lymphatics_figure
 from metacascade.scenario import Organ, load_scenario
 
 
@@ -82,17 +83,7 @@ def lymphatics(ctx: Context) -> list[Verdict]:
     passed = (0.18 <= r_peri <= 0.46 and lo > 0 and r_in < r_peri
               and m["default_peri_over_intra_density"] > 1
               and m["default_peri_over_intra_vessel_area"] > 1)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained", sharey=True)
-    for ax, key, r, title in ((axes[0], "lvd_in", r_in, "intratumoral"),
-                              (axes[1], "lvd_peri", r_peri, "peritumoral")):
-        bins = np.quantile(c[key], np.linspace(0, 1, 9))
-        idx = np.clip(np.searchsorted(bins, c[key]) - 1, 0, 7)
-        frac = [c["node_pos"][idx == k].mean() for k in range(8)]
-        ax.plot(0.5 * (bins[1:] + bins[:-1]), frac, "o-")
-        ax.set_xscale("log")
-        ax.set_xlabel(f"{title} lymphatic vessel density (per mm^2)")
-        ax.set_title(f"{title}: r = {r:.2f}")
-    axes[0].set_ylabel("fraction node-positive at diagnosis")
+    fig = lymphatics_figure(pd.DataFrame(c))
     return [Verdict.compare(
         "S4", passed=passed, measured=m,
         targets={"r_peritumoral_lvd_node": 0.33, "r_intratumoral_lvd_node": 0.14},

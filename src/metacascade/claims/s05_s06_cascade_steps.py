@@ -10,11 +10,11 @@ et al. 2001) receive none; without intravasation (blood and lymph) nothing sprea
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-import numpy as np
+import pandas as pd
 
 from metacascade.claims.base import Context, Verdict, experiment
 from metacascade.engines.spread import solve_cascade
+from metacascade.plotting.claims import plot_knockouts
 from metacascade.scenario import Cascade, load_scenario
 
 STEPS = {  # step of S5/S6 -> scenario keys that carry it
@@ -73,19 +73,9 @@ def cascade_steps(ctx: Context) -> list[Verdict]:
         for o, k in zip(KEEPS[name], kept, strict=True):
             measured[f"{name}_ko_remaining_{o}"] = k
         ok_by[name] = all(g == 0.0 for g in gone) and all(k > 0.5 for k in kept)
-    fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
-    organs = list(base)
-    x = np.arange(len(organs))
-    width = 0.8 / (len(results) + 1)
-    ax.bar(x, [base[o] for o in organs], width, label="all steps")
-    for i, (name, n) in enumerate(results.items(), start=1):
-        ax.bar(x + i * width, [max(n[o], 1e-12) for o in organs], width, label=f"no {name}")
-    ax.set_yscale("log")
-    ax.set_ylim(1e-4, None)
-    ax.set_xticks(x + 0.4, organs)
-    ax.set_ylabel(f"metastases seeded by day {duration:g}")
-    ax.legend(fontsize=8)
-    fig_name = ctx.save_figure(fig, "s05_s06_knockouts")
+    counts = pd.DataFrame({"all steps": base, **{f"no {k}": n for k, n in results.items()}})
+    fig_name = ctx.save_figure(plot_knockouts(counts, duration).get_figure(root=True),
+                               "s05_s06_knockouts")
     targets = {k: 0.0 for k in measured if "_ko_remaining_" in k}
     for name in KEEPS:
         for o in KEEPS[name]:

@@ -25,49 +25,22 @@ from metacascade.claims._two_tumours import (
     run_study,
 )
 from metacascade.claims.base import Context, Verdict, experiment
+from metacascade.plotting.claims import resection_figure, two_tumour_figure
 
 S8_TOL = 0.15  # on the 61 % reduction (sampling error of a ~10-mouse experiment, module docstring)
 
 
 def _two_tumour_figure(ctx: Context, st: TwoTumourStudy) -> str:
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     names = {"no_interaction": "no interaction", "competition": "competition",
              "angiogenesis": "angiogenesis inh.", "proliferation": "proliferation inh.\n(calibrated)"}
-    pos, data, colours = [], [], []
-    for i, k in enumerate(names):
-        o = st.outcomes[k]
-        for j, (arr, col) in enumerate(((o.control, "tab:grey"), (o.larger, "tab:blue"),
-                                        (o.smaller, "tab:red"))):
-            pos.append(4 * i + j)
-            data.append(arr)
-            colours.append(col)
-    bp = axes[0].boxplot(data, positions=pos, widths=0.8, showfliers=False, patch_artist=True)
-    for patch, col in zip(bp["boxes"], colours, strict=True):
-        patch.set_facecolor(col)
-        patch.set_alpha(0.6)
-    axes[0].set_xticks([4 * i + 1 for i in range(len(names))], list(names.values()))
-    axes[0].set_yscale("log")
-    axes[0].set_ylabel("day-15 volume (mm$^3$)")
-    axes[0].set_title("control (grey), larger (blue), smaller (red) of each pair")
-    for k, ls in (("proliferation", "-"), ("competition", ":")):
-        for g, col in (("control", "tab:grey"), ("larger", "tab:blue"), ("smaller", "tab:red")):
-            axes[1].plot(TRAJ_DAYS, st.trajectories[f"{k}_{g}"], ls, color=col,
-                         label=f"{k} {g}")
-    axes[1].axhline(0.39 * st.trajectories["proliferation_control"][-1], color="k", lw=0.5)
-    axes[1].set_yscale("log")
-    axes[1].set_xlabel("days after implantation")
-    axes[1].set_ylabel("mean volume (mm$^3$)")
-    axes[1].set_title("thin line: 61 % below control at day 15 (Benzekry 2017)")
-    axes[1].legend(fontsize=7)
-    return ctx.save_figure(fig, "s8_two_tumours")
+    volumes = {label: (st.outcomes[k].control, st.outcomes[k].larger, st.outcomes[k].smaller)
+               for k, label in names.items()}
+    return ctx.save_figure(two_tumour_figure(volumes, TRAJ_DAYS, st.trajectories),
+                           "s8_two_tumours")
 
 
 @experiment("S7", "S8", title="Resection of the primary accelerates distant lesions")
 def resection(ctx: Context) -> list[Verdict]:
-    import matplotlib.pyplot as plt
-
     # a mouse-like tumour (the targets are mouse experiments): Gompertz a = 0.05 day^-1,
     # K = 1e10 cells, doubling time ~6 days at the 1e9-cell (1 cm^3) resection size (assumption)
     base = ["primary.rate_per_day=0.05", "primary.carrying_capacity_cells=1e10",
@@ -86,20 +59,7 @@ def resection(ctx: Context) -> list[Verdict]:
     m0 = no_res.timeseries["metastatic_burden_cells"].values
     ratio_7 = float(np.interp(tr + 7, t, m1) / np.interp(tr + 7, t, m0))
     ratio_30 = float(np.interp(tr + 30, t, m1) / np.interp(tr + 30, t, m0))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    win = (t > tr - 10) & (t < tr + 30)
-    axes[0].plot(t[win] - tr, f[win], label="with resection")
-    axes[0].plot(t[win] - tr, no_res.timeseries["growth_multiplier"].values[win],
-                 label="primary left in place")
-    axes[0].set_xlabel("days after resection")
-    axes[0].set_ylabel("multiplier of metastatic growth rate")
-    axes[0].legend()
-    axes[1].semilogy(t[win] - tr, m1[win], label="with resection")
-    axes[1].semilogy(t[win] - tr, m0[win], label="primary left in place")
-    axes[1].set_xlabel("days after resection")
-    axes[1].set_ylabel("metastatic burden (cells)")
-    axes[1].legend()
-    figure = ctx.save_figure(fig, "s7_resection")
+    figure = ctx.save_figure(resection_figure(with_res, no_res), "s7_resection")
 
     measured = {"growth_multiplier_before_resection": f_before,
                 "relative_rise_of_metastatic_growth_rate_after_1_day": rise_1d,

@@ -7,11 +7,12 @@ from the primary continues while it stands and stops at resection.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from metacascade.claims.base import Context, Verdict, experiment
 from metacascade.engines.spread import solve_cascade
+from metacascade.plotting.claims import plot_seeding
 from metacascade.scenario import load_scenario
 
 
@@ -43,18 +44,10 @@ def stem_cells(ctx: Context) -> list[Verdict]:
               and abs(m["ratio_fraction_doubled"] - 2.0) < 1e-6
               and m["births_after_resection"] == 0.0
               and m["births_same_period_unresected"] > 0)
-    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
-    years = t / 365.25
-    ax.plot(years, n_base, label="primary stands (5 % stem-like)")
-    ax.plot(years, n_double, label="10 % stem-like")
-    ax.plot(years, n_res, label=f"resection at day {t_res:g}")
-    ax.plot(years, np.maximum(n_none, 1e-12), label="no stem-like cells")
-    ax.axvline(t_res / 365.25, color="0.4", ls=":")
-    ax.set_yscale("log")
-    ax.set_ylim(1e-4, None)
-    ax.set_xlabel("years")
-    ax.set_ylabel("metastases seeded (expected)")
-    ax.legend(fontsize=8)
+    curves = pd.DataFrame({"primary stands (5 % stem-like)": n_base, "10 % stem-like": n_double,
+                           f"resection at day {t_res:g}": n_res, "no stem-like cells": n_none},
+                          index=t)
+    fig = plot_seeding(curves, resection_day=t_res).get_figure(root=True)
     return [Verdict.compare(
         "S9", passed=passed, measured=m,
         targets={"metastases_without_stem_cells": 0.0, "ratio_fraction_doubled": 2.0,

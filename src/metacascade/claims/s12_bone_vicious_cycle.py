@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from metacascade.bone_fit import (
     JOHNSON2011_BONE,
@@ -39,6 +40,7 @@ from metacascade.bone_fit import (
 )
 from metacascade.claims.base import Context, Verdict, experiment
 from metacascade.engines.bone import Dose
+from metacascade.plotting.claims import vicious_cycle_figure
 
 DENOSUMAB_LEVEL = 10.0
 ZOLEDRONIC_LEVEL = 100.0
@@ -48,8 +50,6 @@ ZA_TUMOUR_SE = 0.539
 
 @experiment("S12", title="Bone metastasis: the RANKL vicious cycle")
 def bone_vicious_cycle(ctx: Context) -> list[Verdict]:
-    import matplotlib.pyplot as plt
-
     if ctx.quick:  # the stored fit (breast-bone scenario values)
         values = {"tumour_rate_per_day": 0.0648, "pthrp_per_cell": 1.42e-3,
                   "bone_turnover_percent_per_day": 0.895}
@@ -108,27 +108,18 @@ def bone_vicious_cycle(ctx: Context) -> list[Verdict]:
                  and all(runs[k][0][-1] > cyc_bone[-1] for k in blocked))
     m["orderings_hold"] = float(orderings)
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
-    for k, (bone, tum) in runs.items():
-        a1.plot(days, bone, lw=2 if k == "vicious cycle" else 1.2, label=k)
-        a2.plot(days, tum / cyc_tum[i14], lw=2 if k == "vicious cycle" else 1.2, label=k)
-    a1.errorbar(JOHNSON2011_BONE_DAYS, JOHNSON2011_BONE, JOHNSON2011_BONE_SE, fmt="ko",
-                capsize=3, label="Johnson 2011, PBS + tumour")
-    a1.errorbar([28.0], [JOHNSON2011_ZA_TUMOUR_BONE_D28], [ZA_BONE_SE], fmt="s", color="C4",
-                mfc="none", capsize=3, label="Johnson 2011, ZA + tumour (held back)")
-    a2.errorbar(JOHNSON2011_TUMOUR_DAYS, JOHNSON2011_TUMOUR, JOHNSON2011_TUMOUR_SE, fmt="ko",
-                capsize=3, label="Johnson 2011, PBS + tumour")
-    a2.errorbar([28.0], [JOHNSON2011_ZA_TUMOUR_TUMOUR_D28], [ZA_TUMOUR_SE], fmt="s",
-                color="C4", mfc="none", capsize=3, label="ZA + tumour (held back)")
-    a1.set_xlabel("day")
-    a1.set_ylabel("bone volume (% of day 0)")
-    a2.set_xlabel("day")
-    a2.set_ylabel("tumour burden (relative to day 14, cycle on)")
-    a2.set_yscale("log")
-    a1.legend(fontsize=7)
-    a2.legend(fontsize=7)
-    a1.set_title("S12: bone loss in the vicious cycle")
-    a2.set_title("S12: tumour growth")
+    observed = pd.DataFrame(
+        [("bone", "Johnson 2011, PBS + tumour", d, v, e) for d, v, e in
+         zip(JOHNSON2011_BONE_DAYS, JOHNSON2011_BONE, JOHNSON2011_BONE_SE, strict=True)]
+        + [("bone", "Johnson 2011, ZA + tumour (held back)", 28.0, JOHNSON2011_ZA_TUMOUR_BONE_D28,
+            ZA_BONE_SE)]
+        + [("tumour", "Johnson 2011, PBS + tumour", d, v, e) for d, v, e in
+           zip(JOHNSON2011_TUMOUR_DAYS, JOHNSON2011_TUMOUR, JOHNSON2011_TUMOUR_SE, strict=True)]
+        + [("tumour", "ZA + tumour (held back)", 28.0, JOHNSON2011_ZA_TUMOUR_TUMOUR_D28,
+            ZA_TUMOUR_SE)],
+        columns=["panel", "label", "day", "value", "se"])
+    fig = vicious_cycle_figure(days, {k: (bone, tum / cyc_tum[i14])
+                                      for k, (bone, tum) in runs.items()}, observed)
     figures = [ctx.save_figure(fig, "s12_bone_vicious_cycle")]
     summary = (
         f"Cycle on: bone {m['bone_day28_cycle_percent']:.1f} % at day 28 (Johnson 2011: 75.9 %); "

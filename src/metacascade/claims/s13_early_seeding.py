@@ -45,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from metacascade.claims.base import Context, Verdict, experiment
+from metacascade.plotting.claims import lead_time_figure, plot_seeding_size
 
 Array = npt.NDArray[np.float64]
 YEAR = 365.25
@@ -196,52 +197,9 @@ def measure(c: Cohort) -> dict[str, float]:
 
 
 def _figures(ctx: Context, cohorts: list[Cohort]) -> tuple[str, str]:
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    ax = axes[0]
-    ax.axvspan(*LEAD_TARGET_YEARS, color="tab:green", alpha=0.15,
-               label="Hu et al. 2020: 2-4 years")
-    for c, col in zip(cohorts, ("tab:purple", "tab:orange"), strict=False):
-        x = c.lead_years.ravel()
-        w = np.broadcast_to(c.weight[:, None], c.lead_years.shape).ravel()
-        o = np.argsort(x)
-        ax.step(x[o], np.cumsum(w[o]) / w.sum(), where="post", color=col, label=c.name)
-    ax.set_xlabel("first seeding before detection (years)")
-    ax.set_ylabel("fraction of metastatic virtual patients")
-    ax.set_title("Lead time of the first metastasis (S13, S15)")
-    ax.legend(loc="lower right", fontsize=8)
-    ax = axes[1]
-    for c, col in zip(cohorts, ("tab:purple", "tab:orange"), strict=False):
-        ok = np.isfinite(c.first_day) & (c.first_day <= c.detection_day)
-        ax.scatter(c.mu1[ok], (c.detection_day - c.first_day)[ok] / YEAR, s=8, color=col,
-                   label=f"{c.name}: N = 1", alpha=0.7)
-        okh = np.isfinite(c.half_day) & (c.half_day <= c.detection_day)
-        ax.scatter(c.mu1[okh], (c.detection_day - c.half_day)[okh] / YEAR, s=8, color=col,
-                   marker="x", alpha=0.4, label=f"{c.name}: P(any) = 0.5")
-    ax.axhspan(*LEAD_TARGET_YEARS, color="tab:green", alpha=0.15)
-    ax.set_xscale("log")
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("mu$_1$ = d(V$_{det}$) / V$_{det}$ (cell$^{-1}$ day$^{-1}$)")
-    ax.set_ylabel("years before detection")
-    ax.set_title("Expected first metastasis vs dissemination rate")
-    ax.legend(fontsize=7)
-    lead = ctx.save_figure(fig, "s13_lead_time")
-
-    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-    bins = [float(b) for b in np.linspace(0, 9, 37)]
-    for c, col in zip(cohorts, ("tab:purple", "tab:orange"), strict=False):
-        w = np.broadcast_to(c.weight[:, None], c.seed_cells.shape).ravel()
-        ax.hist(np.log10(c.seed_cells.ravel()), bins=bins, weights=w / w.sum(), histtype="step",
-                color=col, label=c.name, linewidth=1.5)
-    ax.axvline(np.log10(SIZE_TARGET_CELLS), color="tab:green", linestyle="--",
-               label="Hu et al. 2019: < 0.01 cm$^3$")
-    ax.set_xlabel("log10 primary size at first seeding (cells)")
-    ax.set_ylabel("fraction of metastatic virtual patients")
-    ax.set_title("Primary size when the first metastasis is seeded")
-    ax.legend(fontsize=8)
-    size = ctx.save_figure(fig, "s15_seeding_size")
+    lead = ctx.save_figure(lead_time_figure(cohorts, LEAD_TARGET_YEARS), "s13_lead_time")
+    size = ctx.save_figure(plot_seeding_size(cohorts, SIZE_TARGET_CELLS).get_figure(root=True),
+                           "s15_seeding_size")
     return lead, size
 
 

@@ -46,6 +46,7 @@ import pandas as pd
 
 from metacascade.claims.base import Context, Verdict, experiment
 from metacascade.cohort import relapse_hazard, simulate_cohort
+from metacascade.plotting.claims import dormancy_hazard_figure
 from metacascade.scenario import Scenario, load_scenario
 
 YEAR = 365.25
@@ -152,16 +153,14 @@ def _at_plateau(table: pd.DataFrame, cells: float) -> float:
 
 @experiment("S14", title="Dormant cells cause late relapses in breast and prostate cancer")
 def dormancy(ctx: Context) -> list[Verdict]:
-    import matplotlib.pyplot as plt
-
     n = 1500 if ctx.quick else 20000
     measured: dict[str, float] = {"n_patients_per_arm": float(n)}
     bimodal_ok = steady_ok = vanish_ok = True
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    hazards: dict[str, dict[str, pd.DataFrame]] = {}
     arms: tuple[tuple[str, list[str]], ...] = (
         ("dormancy", []), ("no dormancy", NO_DORMANCY),
         ("dormancy, metastases 2x faster (sensitivity)", FAST_METASTASES))
-    for ax, name in zip(axes, ("breast-dormancy", "prostate-dormancy"), strict=True):
+    for name in ("breast-dormancy", "prostate-dormancy"):
         organ = name.split("-")[0]
         late_with = float("nan")
         for label, over in arms:
@@ -179,9 +178,8 @@ def dormancy(ctx: Context) -> list[Verdict]:
                 measured.update({f"{tag}_{k}": v for k, v in _growth_months(sc).items()})
                 measured[f"{tag}_share_with_lesion_at_plateau_at_surgery"] = _at_plateau(
                     res.patients, sc.dormancy.avascular_cells)
-            h = relapse_hazard(res.patients, sc.simulation.duration_days, BANDWIDTH)
-            ax.plot(h["days"] / MONTH, h["hazard_per_day"] * MONTH, label=label,
-                    ls=":" if label.endswith("(sensitivity)") else "-")
+            hazards.setdefault(name, {})[label] = relapse_hazard(
+                res.patients, sc.simulation.duration_days, BANDWIDTH)
             if label == "dormancy":
                 p1, p2 = st["first_peak_months"], st["second_peak_months"]
                 bimodal_ok = bimodal_ok and (12 <= p1 <= 30) and (48 <= p2 <= 72)
@@ -190,12 +188,8 @@ def dormancy(ctx: Context) -> list[Verdict]:
                 late_with = st["mean_hazard_y10_20_per_year"]
             elif label == "no dormancy":
                 vanish_ok = vanish_ok and bool(st["mean_hazard_y10_20_per_year"] < 0.25 * late_with)
-        ax.set_xlim(0, PEAK_WINDOW_MONTHS)
-        ax.set_xlabel("months after surgery")
-        ax.set_ylabel("relapse hazard (per month)")
-        ax.set_title(name)
-        ax.legend(fontsize=8)
-    figure = ctx.save_figure(fig, "s14_dormancy_hazard")
+    figure = ctx.save_figure(dormancy_hazard_figure(hazards, PEAK_WINDOW_MONTHS),
+                             "s14_dormancy_hazard")
     passed = bimodal_ok and steady_ok and vanish_ok
     return [Verdict.compare(
         "S14", passed=passed, measured=measured,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -50,8 +51,21 @@ app.add_typer(_cascade.app, name="cascade")
 app.command("cohort")(_cohort.cohort)
 
 
+def use_agg() -> None:
+    """The command line only writes figure files: draw them with Agg, never on a display. The
+    only place that selects a matplotlib backend (the library never does); through the
+    environment when matplotlib is not imported yet, so that ``--help`` does not import it."""
+    if "matplotlib" in sys.modules:
+        import matplotlib
+
+        matplotlib.use("Agg")
+    else:
+        os.environ["MPLBACKEND"] = "Agg"
+
+
 def main() -> None:
     """Console entry point: user errors print one message and exit with code 2."""
+    use_agg()
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(code) is returned, not raised, here

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -18,12 +19,8 @@ from metacascade.scenario import cascade_parameters, load_scenario
 app = typer.Typer(help="The metastatic cascade: follow injected cells through its steps.",
                   no_args_is_help=True)
 
-#: Published reference points drawn on the figure (day, fraction of injected cells).
-MARKERS = {
-    "portal-vein": {"micrometastasis": (3.0, 0.0225), "macrometastasis": (13.0, 0.0002),
-                    "dormant_single": (13.0, 0.36)},
-    "tail-vein": {"dead": (1.0, 0.99)},
-}
+#: Rows of the printed table: the times of the published reference points and the last day.
+TABLE_DAYS = (90 / 1440, 1.0, 3.0, 13.0)
 
 
 def inject_command(
@@ -62,25 +59,31 @@ def inject_command(
         res.fates[FATE_COLUMNS].to_csv(tmp / "fates.csv", index=False, float_format="%.9g")
         res.by_organ.to_csv(tmp / "fates_by_organ.csv", index=False, float_format="%.9g")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        import matplotlib.pyplot as plt
+        from metacascade.plotting.injection import save_injection_figures
 
-        from metacascade.cascade_plots import plot_fates
-
-        fig, ax = plt.subplots(figsize=(7.0, 4.2), layout="constrained")
-        plot_fates(res.fates, ax=ax, markers=MARKERS.get(route))
-        ax.set_title(f"{cells:,} cells, {route} injection")
-        fig.savefig(tmp / "fates.png", dpi=100)
-        plt.close(fig)
-    table = Table(title=f"fates of {cells:,} cells ({route})", header_style="bold")
-    for col in FATE_COLUMNS:
-        table.add_column(col, justify="right")
-    last = len(res.fates) - 1
-    for i, row in res.fates.iterrows():
-        if row["time_days"] in (90 / 1440, 1.0, 3.0, 13.0) or i == last:
-            table.add_row(*(f"{row[c]:.4g}" for c in FATE_COLUMNS))
-    console.print(table)
+        save_injection_figures(res, tmp)
+    console.print(fates_table(res.fates, f"fates of {cells:,} cells ({route})"))
     console.print(f"overall efficiency {summary['overall_efficiency']:.3g} macroscopic tumours "
                   f"per injected cell; results written to [bold]{out}[/]")
+
+
+def _day(t: float) -> str:
+    return f"{t * 1440:.0f} min" if t < 1 else f"day {t:g}"
+
+
+def fates_table(fates: pd.DataFrame, title: str) -> Table:
+    """One row per state, one column per reported time: the column headers are short times, so
+    the table fits an 80-column terminal (the state names used to be cut as headers)."""
+    t = fates["time_days"].to_numpy()
+    rows = [i for i, ti in enumerate(t) if ti in TABLE_DAYS or i == len(t) - 1]
+    table = Table(title=title, header_style="bold")
+    table.add_column("fraction of cells", no_wrap=True)
+    for i in rows:
+        table.add_column(_day(float(t[i])), justify="right", no_wrap=True)
+    for col in FATE_COLUMNS[1:]:
+        v = fates[col].to_numpy()
+        table.add_row(col.replace("_", " "), *(f"{v[i]:.4g}" for i in rows))
+    return table
 
 
 app.command("inject")(inject_command)

@@ -68,8 +68,11 @@ def cohort(
                                      progress=lambda k: bar.advance(task, k))
     finally:
         ex.close()
+    from metacascade.plotting.cohort import save_cohort_figures
+
     with atomic_directory(target) as tmp:
-        figures = result.write_into(tmp)
+        result.write_into(tmp)
+        figures = save_cohort_figures(result, tmp)
     s = result.summary
     console.print(
         f"{s['n_patients']} patients: death of metastasis {s['death_fraction_metastasis']:.1%}, "

@@ -75,8 +75,11 @@ def fit(
                   population=population,
                   ids=[i.strip() for i in ids.split(",")] if ids else None, seed=seed,
                   workers=workers, engine=engine)
+    from metacascade.plotting.fit import save_fit_figures
+
     with atomic_directory(out) as tmp:
-        names = res.write_into(tmp, figures)
+        res.write_into(tmp)
+        names = save_fit_figures(res, tmp) if figures else []
     table = Table(title=f"metacascade fit: {res.scenario.name} ({len(res.fits)} ids)")
     table.add_column("id")
     for k in res.keys:
@@ -129,8 +132,8 @@ def predict(
         (tmp / "prediction.json").write_text(json.dumps(
             {"attrs": ds.attrs, "fit": str(fit_dir),
              "data": json.loads(df.to_json(orient="records"))}, indent=1) + "\n")
-        from metacascade.inference.plots import plot_prediction
+        from metacascade.plotting.fit import save_prediction_figures
 
-        plot_prediction(ds, tmp / "prediction.png")
+        save_prediction_figures(ds, tmp)
     console.print(f"prediction for id {id_} written to [bold]{out}[/] (prediction.csv, "
                   "prediction.json, prediction.png)")

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from metacascade.cli._common import atomic_directory, console
 from metacascade.engines.organism import simulate
-from metacascade.plotting import save_run_figures
 from metacascade.scenario import load_scenario
 
 SUMMARY_ROWS = [
@@ -71,6 +70,8 @@ def run(
     target = out if out is not None else Path("runs") / sc.name
     with console.status(f"simulating {sc.name} ..."):
         result = simulate(sc)
+    from metacascade.plotting.run import save_run_figures
+
     with atomic_directory(target) as tmp:
         result.write_into(tmp)
         figures = save_run_figures(result, tmp)

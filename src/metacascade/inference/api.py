@@ -122,8 +122,9 @@ class FitResult:
             out["individual_estimates"] = [fdict(f) for f in self.fits]
         return out
 
-    def write_into(self, folder: Path, figures: bool = True) -> list[str]:
-        """Write estimates.csv, estimates.json, scenario.toml (and figures) into ``folder``."""
+    def write_into(self, folder: Path) -> None:
+        """Write estimates.csv, estimates.json and scenario.toml into ``folder`` (the figures:
+        :func:`metacascade.plotting.fit.save_fit_figures`)."""
         self.estimates().to_csv(folder / "estimates.csv", index=False)
         if self.population is not None:
             self.estimates(individual=True).to_csv(folder / "individual_estimates.csv",
@@ -131,18 +132,12 @@ class FitResult:
         (folder / "estimates.json").write_text(
             json.dumps(_strict_json(self.to_dict()), indent=1, allow_nan=False) + "\n")
         (folder / "scenario.toml").write_text(dump_toml(self.scenario))
-        names: list[str] = []
-        if figures and self.data is not None:
-            from metacascade.inference.plots import save_fit_figures
 
-            names = save_fit_figures(self, folder)
-        return names
-
-    def save(self, target: str | Path, figures: bool = True) -> Path:
+    def save(self, target: str | Path) -> Path:
         """Write the folder atomically (a temporary folder renamed at the end)."""
         t = Path(target)
         with atomic_directory(t) as tmp:
-            self.write_into(tmp, figures)
+            self.write_into(tmp)
         return t
 
 

@@ -9,7 +9,6 @@ between the ids above and below the median of the parameter.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,42 +60,6 @@ def survival_association(estimates: pd.DataFrame, covariates: pd.DataFrame,
         "median_value": med, "n_high": int(high.sum()), "n_low": int((~high).sum()),
         "logrank_statistic": float(lr.test_statistic), "logrank_p": float(lr.p_value),
     }
-
-
-def plot_survival(estimates: pd.DataFrame, covariates: pd.DataFrame, path: Path,
-                  key: str = "dissemination.mu", duration: str = "os_months",
-                  event: str = "death") -> None:
-    """Kaplan-Meier curves of the median split, and the fitted value against survival time."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from lifelines import KaplanMeierFitter
-
-    df = survival_table(estimates, covariates, key, duration, event)
-    res = survival_association(estimates, covariates, key, duration, event)
-    med = res["median_value"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for lab, m in ((f"{key} > median ({med:.3g})", df["value"] > med),
-                   (f"{key} <= median", df["value"] <= med)):
-        KaplanMeierFitter().fit(df.loc[m, duration], df.loc[m, event], label=lab).plot_survival_function(
-            ax=axes[0], ci_show=True)
-    axes[0].set_xlabel(duration)
-    axes[0].set_ylabel("survival probability")
-    axes[0].set_title(f"log-rank p = {res['logrank_p']:.3g}; Cox HR/decade = "
-                      f"{res['cox_hazard_ratio_per_log10']:.2f} (p = {res['cox_p']:.3g})",
-                      fontsize=9)
-    ev = df[event] == 1
-    axes[1].semilogy(df.loc[ev, duration], df.loc[ev, "value"], "o", color="C3", label="died")
-    axes[1].semilogy(df.loc[~ev, duration], df.loc[~ev, "value"], "o", mfc="none", color="C0",
-                     label="censored")
-    axes[1].axhline(med, color="k", ls=":", lw=0.8)
-    axes[1].set_xlabel(duration)
-    axes[1].set_ylabel(f"fitted {key}")
-    axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def finite(x: float) -> float | None:
