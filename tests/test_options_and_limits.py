@@ -188,14 +188,14 @@ def test_predict_starts_at_the_last_observation_and_flags_the_lethal_burden(
 
 
 def test_saved_fit_keeps_the_last_observation(fitted: mc.FitResult, tmp_path: Path) -> None:
-    fitted.save(tmp_path / "fit", figures=False)
+    fitted.save(tmp_path / "fit")
     again = mc.load_fit(tmp_path / "fit")
     assert again.fits[0].last_observation_day == fitted.fits[0].last_observation_day
 
 
 def test_cli_predict_defaults_to_the_last_observation(fitted: mc.FitResult,
                                                        tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
-    fitted.save(tmp_path / "fit", figures=False)
+    fitted.save(tmp_path / "fit")
     out = tmp_path / "pred"
     assert run_cli(["predict", str(tmp_path / "fit"), "--id", "1", "--n-samples", "10",
                     "--out", str(out)]) == 0

@@ -13,7 +13,6 @@ from metacascade.cohort import CohortResult, overall, relapse_free, relapse_haza
 from metacascade.plotting.style import MONTH, YEAR, axes, decorate, detached_axes, root, save
 from metacascade.plotting.survival import SURVIVAL_SIZE, plot_kaplan_meier
 
-
 NOBODY = "no patient was diagnosed within the follow-up:\n{what} is undefined"
 
 
