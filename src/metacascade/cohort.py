@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,10 +22,21 @@ import numpy as np
 import pandas as pd
 
 from metacascade._version import __version__
-from metacascade.engines.cohort import COLUMNS, CohortSpec, check_variability, run_batch
-from metacascade.errors import MetacascadeError
+from metacascade.engines.cohort import (
+    COLUMNS,
+    CohortSpec,
+    batch_bytes,
+    check_variability,
+    run_batch,
+)
+from metacascade.limits import check_memory
+from metacascade.options import check_int, check_seed
 from metacascade.parallel import Executor, SerialExecutor, batches
 from metacascade.scenario import Scenario, dump_toml
+
+#: Memory of one finished patient row (bytes: the table, its concatenation and the task list;
+#: measured 300-330 bytes per row with pandas ``memory_usage(deep=True)``, with a margin).
+BYTES_PER_PATIENT = 1000.0
 
 #: Default inter-patient variability (log-sd of a log-normal around the scenario value). Most of the
 #: inter-animal variability of spontaneous metastasis is in the dissemination coefficient mu
@@ -90,12 +102,19 @@ def simulate_cohort(
     or ``batch_size`` (one random stream per patient). ``progress(k)`` is called with the number of
     patients finished.
     """
-    if n < 1:
-        raise MetacascadeError(f"--patients = {n}: must be at least 1")
+    n = check_int("--patients", n, 1)
+    batch_size = check_int("--batch-size", batch_size, 1)
+    check_memory(n * BYTES_PER_PATIENT, f"a cohort of {n:,} patients",
+                 "simulate fewer patients (--patients)")
     var = dict(DEFAULT_VARIABILITY if variability is None else variability)
     check_variability(scenario, var)
-    seed = scenario.simulation.seed if seed is None else int(seed)
+    seed = scenario.simulation.seed if seed is None else check_seed(seed)
     spec = CohortSpec(scenario=scenario, variability=var, seed=seed)
+    ex = executor if executor is not None else SerialExecutor()
+    local = max(1, min(int(getattr(ex, "workers", 1) or 1), os.cpu_count() or 1))
+    check_memory(batch_bytes(spec, min(batch_size, n)) * local,
+                 f"{local} cohort batch(es) of {min(batch_size, n)} patients at once",
+                 "lower --batch-size or --workers")
     chunks = batches(n, batch_size)
     tasks = [(spec, a, b) for a, b in chunks]
     sizes = [b - a for a, b in chunks]
@@ -107,7 +126,6 @@ def simulate_cohort(
         if progress is not None:
             progress(sizes[len(finished) - 1])
 
-    ex = executor if executor is not None else SerialExecutor()
     frames = ex.map(_run, tasks, tick)
     table = pd.concat(frames, ignore_index=True)
     table = table[COLUMNS + [c for c in table.columns if c not in COLUMNS]]
@@ -151,6 +169,8 @@ def summarise(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
     out: dict[str, Any] = {
         "n_patients": n,
         "n_diagnosed": int(table["diagnosis_day"].notna().sum()),
+        "n_died_before_diagnosis": int(table["died_before_diagnosis"].sum())
+        if "died_before_diagnosis" in table else 0,
         "death_fraction_metastasis": float((cause == "metastasis").sum() / n),
         "death_fraction_primary": float((cause == "primary").sum() / n),
         "relapse_fraction": float(table["relapse_day"].notna().sum() / n),
@@ -164,6 +184,9 @@ def summarise(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
     organs = table.loc[cause == "metastasis", "death_organ"].value_counts()
     out["metastatic_deaths_by_organ"] = {str(k): int(v) for k, v in organs.items()}
     t, e = relapse_free(table, duration)
+    # survival is conditional on diagnosis: undefined (None) when nobody was diagnosed
+    out.update({"median_relapse_free_days": None, "median_overall_survival_days": None,
+                "relapse_free_5y": None, "relapse_free_10y": None})
     if t.size:
         km = KaplanMeierFitter().fit(t, e)
         out["median_relapse_free_days"] = float(km.median_survival_time_)
@@ -172,8 +195,6 @@ def summarise(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
         out["median_overall_survival_days"] = float(km2.median_survival_time_)
         for years in (5, 10):
             out[f"relapse_free_{years}y"] = float(km.predict(365.25 * years))
-    else:
-        out["median_relapse_free_days"] = None
     return out
 
 
@@ -185,7 +206,10 @@ def relapse_hazard(table: pd.DataFrame, duration: float, bandwidth_days: float =
     from lifelines import NelsonAalenFitter
 
     t, e = relapse_free(table, duration)
-    grid = np.arange(0.0, float(t.max()) + step_days, step_days) if t.size else np.zeros(1)
+    if t.size == 0:  # nobody diagnosed: the hazard after surgery is undefined
+        return pd.DataFrame({"days": np.zeros(0), "hazard_per_day": np.zeros(0),
+                             "lower": np.zeros(0), "upper": np.zeros(0)})
+    grid = np.arange(0.0, float(t.max()) + step_days, step_days)
     naf = NelsonAalenFitter().fit(t, e, timeline=grid)
     h = naf.smoothed_hazard_(bandwidth_days).iloc[:, 0].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):

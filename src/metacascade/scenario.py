@@ -3,24 +3,42 @@
 Every field carries a description, a unit (``json_schema_extra["unit"]``), bounds and the source of
 its default (``json_schema_extra["source"]``). Models are strict (``extra="forbid"``): a misspelt key
 is an error, never silently ignored. Time is in days and sizes in cells (science.md conventions).
+
+Types are strict too (pydantic strict mode), for TOML files, ``--set`` overrides and mappings
+alike: a number field takes a number (an integer is an exact number and is accepted, ``2`` for
+``2.0``), never a string (``"2"``) or a boolean (``true``); a boolean field takes ``true`` or
+``false``, never ``1`` or ``"yes"``; an integer field (``simulation.seed``) takes an integer, never
+``"7"`` or ``7.5``. Infinite and NaN numbers are refused. ``none``/``null`` (only possible in an
+override) unsets a value and is accepted only by fields that are optional in the schema (their
+description says what unset means); elsewhere it is an error, never a silent reset to the default.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import numpy as np
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from metacascade.biology import cascade as _cascade
 from metacascade.biology.lymphatics import LymphaticParameters
 from metacascade.biology.niche import NicheParameters
-from metacascade.errors import ScenarioError
+from metacascade.errors import ScenarioError, one_line, shown
 
 GrowthName = Literal["exponential", "gompertz", "logistic", "power_law"]
 
@@ -41,7 +59,21 @@ def param(
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    """Unknown keys and coercions are refused (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, strict=True,
+                              allow_inf_nan=False)
+
+
+def _numpy_integer(value: Any) -> Any:
+    """numpy integers are integers (``np.int64(7)``); everything else is left to strict mode."""
+    return int(value) if isinstance(value, np.integer) else value
+
+
+#: An integer field: an ``int`` (or numpy integer); never a bool, a float or a string.
+Integer = Annotated[int, BeforeValidator(_numpy_integer)]
+#: A short identifier: 1 to 100 characters, any characters.
+ShortName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
 class GrowthParameters(Strict):
@@ -62,7 +94,8 @@ class GrowthParameters(Strict):
         le=100,
         description=(
             "Growth rate: exponential dV/dt = r V; Gompertz dV/dt = r V ln(K/V); logistic "
-            "dV/dt = r V (1 - V/K); power law dV/dt = r V^p."
+            "dV/dt = r V (1 - V/K); power law dV/dt = r V^p. Optional in the schema: required by "
+            "every law of the primary; for metastases unset means the primary's (same_as_primary)."
         ),
     )
     carrying_capacity_cells: float | None = param(
@@ -70,14 +103,16 @@ class GrowthParameters(Strict):
         unit="cells",
         gt=1,
         le=1e14,
-        description="Plateau size K of the Gompertz and logistic laws.",
+        description="Plateau size K of the Gompertz and logistic laws (optional: unset for the "
+                    "exponential and power laws, which have none).",
     )
     power_law_exponent: float | None = param(
         None,
         unit="1",
         gt=0,
         lt=1,
-        description="Exponent p of the power law dV/dt = r V^p.",
+        description="Exponent p of the power law dV/dt = r V^p (optional: only the power law "
+                    "uses it).",
     )
 
     def _check_law(self, law: str, where: str) -> None:
@@ -361,29 +396,34 @@ class Organ(Strict):
         le=1,
         description="Fraction of new metastases that settle in this organ (fractions sum to 1).",
     )
-    description: str = param("", unit="-", description="Free text.")
+    description: str = param("", unit="-", max_length=10_000, description="Free text.")
     blood_flow_fraction: float | None = param(
         None, unit="1", ge=0, le=1,
-        description="Share of the arterial cardiac output (cascade model; default from the organ "
-                    "table; when set for one organ, set for all, summing to 1).",
+        description="Share of the arterial cardiac output (cascade model; optional: unset takes "
+                    "the organ table's value; when set for one organ, set for all, summing to 1).",
         source="ICRP 89 reference values (Williams & Leggett 1989) [L].")
     retention: float | None = param(
         None, unit="1", ge=0, le=1,
-        description="Mechanical capture probability per passage (cascade model).")
+        description="Mechanical capture probability per passage (cascade model; optional: "
+                    "unset takes the organ table's value).")
     cxcl12: float | None = param(
         None, unit="1", ge=0, le=1,
-        description="Chemokine weight (CXCL12; CCL21 for lymph nodes) (cascade model).",
+        description="Chemokine weight (CXCL12; CCL21 for lymph nodes) (cascade model; optional: "
+                    "unset takes the organ table's value).",
         source="Muller et al., Nature 2001;410:50.")
     intravascular_death_rate_per_day: float | None = param(
         None, unit="day^-1", ge=0, le=1e5,
-        description="Death rate of cells arrested in the organ's vessels (cascade model).",
+        description="Death rate of cells arrested in the organ's vessels (cascade model; "
+                    "optional: unset takes the organ table's value).",
         source="Calibrated: liver to Luzzi 1998, lung to Fidler 1970.")
     niche_affinity: float | None = param(
         None, unit="1", ge=0, le=1e3,
-        description="Relative uptake of the primary's niche signals (Hoshino 2015 organotropism).")
+        description="Relative uptake of the primary's niche signals (Hoshino 2015 organotropism; "
+                    "optional: unset takes the organ table's value).")
     lethal_cells: float | None = param(
         None, unit="cells", gt=1, le=1e14,
-        description="Metastatic burden in this organ that is lethal by itself (unset: only the "
+        description="Metastatic burden in this organ that is lethal by itself (optional; unset: "
+                    "only the "
                     "total burden of death.lethal_burden_cells counts).")
 
 
@@ -408,7 +448,8 @@ class Detection(Strict):
     )
     screening_interval_days: float | None = param(
         None, unit="day", gt=0, le=1e5,
-        description="Screening every this many days (unset: no screening, detection by size only).")
+        description="Screening every this many days (optional; unset: no screening, detection by "
+                    "size only).")
     screening_primary_cells: float = param(
         6.5e7, unit="cells", gt=1, le=1e14,
         description="Smallest primary found at a screening visit (default: a 5 mm lesion).",
@@ -423,16 +464,18 @@ class TreatmentEvent(Strict):
     an unknown drug name is reported as an error by the engine that reads the events.
     """
 
-    drug: str = param(..., unit="-", description="Drug name, e.g. denosumab, zoledronic_acid.")
+    drug: ShortName = param(..., unit="-",
+                            description="Drug name, e.g. denosumab, zoledronic_acid.")
     start_day: float = param(..., unit="day", ge=0, le=1e6, description="Day of the first dose.")
     dose: float = param(1.0, unit="drug-specific (see the engine's documentation)", ge=0,
                         le=1e6, description="Amount per dose.")
     interval_days: float | None = param(
         None, unit="day", gt=0, le=1e5,
-        description="Days between doses; unset for a single dose.")
-    n_doses: int | None = param(
+        description="Days between doses (optional; unset: a single dose).")
+    n_doses: Integer | None = param(
         None, unit="-", ge=1, le=100_000,
-        description="Number of doses (unset: until the end of the simulation when an interval "
+        description="Number of doses (optional; unset: until the end of the simulation when an "
+                    "interval "
                     "is given, else 1).")
 
 
@@ -440,7 +483,7 @@ class Treatment(Strict):
     """Treatment events. Resection of the primary stops its seeding."""
 
     events: list[TreatmentEvent] = param(
-        [], unit="-", description="Drug schedules (each with a drug name, start day, dose and "
+        [], unit="-", max_length=1000, description="Drug schedules (each with a drug name, start day, dose and "
                                   "interval).")
 
     resection_day: float | None = param(
@@ -448,7 +491,8 @@ class Treatment(Strict):
         unit="day",
         ge=0,
         le=1e6,
-        description="Day of resection of the primary tumour (none if unset).",
+        description="Day of resection of the primary tumour (optional; unset: no resection on a "
+                    "fixed day).",
     )
     resection_at_detection: bool = param(
         False,
@@ -475,11 +519,11 @@ class Simulation(Strict):
         gt=0,
         le=1e4,
         description=(
-            "Upper bound on the internal birth-cohort width; by default it is chosen from the "
-            "fastest growth rate (0.1 / rate) and divides the output step."
+            "Upper bound on the internal birth-cohort width (optional; unset: chosen from the "
+            "fastest growth rate, 0.1 / rate, dividing the output step)."
         ),
     )
-    seed: int = param(
+    seed: Integer = param(
         0,
         unit="-",
         ge=0,
@@ -756,9 +800,14 @@ def _default_organs() -> dict[str, Organ]:
 class Scenario(Strict):
     """A whole simulation input: one patient (or the typical patient of a cohort)."""
 
-    name: str = param("custom", unit="-", description="Short identifier, used for output folders.")
-    description: str = param("", unit="-", description="What the scenario represents.")
-    references: list[str] = param([], unit="-", description="Sources of the parameter values.")
+    name: ShortName = param(
+        "custom", unit="-",
+        description="Short identifier (1 to 100 characters, any characters); output folders use a "
+                    "safe slug of it, never the name as a path.")
+    description: str = param("", unit="-", max_length=10_000,
+                             description="What the scenario represents.")
+    references: list[Annotated[str, StringConstraints(max_length=2000)]] = param(
+        [], unit="-", max_length=200, description="Sources of the parameter values.")
     primary: Primary = Field(
         default_factory=lambda: Primary(rate_per_day=6.39e-4, carrying_capacity_cells=1e12),
         description="The primary tumour (default: the Gompertz law of the breast scenario).")
@@ -772,13 +821,13 @@ class Scenario(Strict):
                                    description="Lymphatic vessels and the regional node.")
     stem_cells: StemCells = Field(default_factory=StemCells,
                                   description="Stem-like reservoir of the primary.")
-    organs: dict[str, Organ] = Field(default_factory=_default_organs,
-                                     description="Sites of metastasis by name.")
+    organs: dict[ShortName, Organ] = Field(default_factory=_default_organs, max_length=64,
+                                           description="Sites of metastasis by name.")
     detection: Detection = Field(default_factory=Detection,
                                  description="Detection thresholds of primary and metastases.")
     treatment: Treatment = Field(default_factory=Treatment, description="Treatment events.")
-    bone: Bone | None = Field(None, description="A representative bone lesion (None: no bone "
-                                                "model).")
+    bone: Bone | None = Field(None, description="A representative bone lesion (optional; unset: "
+                                                "no bone model).")
     simulation: Simulation = Field(default_factory=Simulation,
                                    description="Numerical settings and seed.")
     death: Death = Field(default_factory=Death, description="Lethal burden.")
@@ -824,6 +873,12 @@ class Scenario(Strict):
                 f"cascade.intravasation_blood_probability = {p_blood:g} plus the lymphatic entry "
                 f"probability {p_lymph:g} (from lymphatics.*) exceeds 1; an invading cell enters "
                 "at most one vessel")
+        lethal, seen = self.death.lethal_burden_cells, self.detection.primary_cells
+        if lethal < seen:
+            raise ValueError(
+                f"death.lethal_burden_cells = {lethal:.7g} is below detection.primary_cells "
+                f"= {seen:.7g}: the primary alone would kill before it is detected; raise the lethal "
+                "burden or lower the detection size")
         if self.dissemination.model == "cascade" and self.dissemination.secondary:
             raise ValueError("dissemination.secondary = true is not supported with "
                              "dissemination.model = 'cascade' (use the power model)")
@@ -898,58 +953,106 @@ def builtin_names() -> list[str]:
 
 
 def builtin_text(name: str) -> str:
+    known = builtin_names()
+    if name not in known:
+        raise ScenarioError(f"unknown scenario {shown(name)}; built-in scenarios are: "
+                            f"{', '.join(known)}")
     path = resources.files("metacascade") / "scenarios" / f"{name}.toml"
-    if not path.is_file():
-        raise ScenarioError(
-            f"unknown scenario {name!r}; built-in scenarios are: {', '.join(builtin_names())}"
-        )
     return path.read_text(encoding="utf-8")
+
+
+#: A scenario file larger than this is refused before it is read (bytes).
+MAX_FILE_BYTES = 10_000_000
+
+
+def _toml(text: str, label: str) -> dict[str, Any]:
+    """Parse TOML text; every failure (syntax, nesting too deep, integers of thousands of
+    digits) is one ScenarioError line."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(one_line(f"{label} is not valid TOML: {exc}")) from None
+    except RecursionError:
+        raise ScenarioError(f"{label}: values are nested too deeply to read") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ScenarioError(one_line(f"{label} is not valid TOML: {exc}", 300)) from None
+
+
+def _looks_like_file(text_source: str) -> bool:
+    if text_source.endswith(".toml"):
+        return True
+    try:
+        return Path(text_source).is_file()
+    except (OSError, ValueError):  # name too long, NUL byte
+        return False
 
 
 def _read_source(source: str | Path) -> tuple[dict[str, Any], str]:
     text_source = str(source)
-    if text_source.endswith(".toml") or Path(text_source).is_file():
+    if _looks_like_file(text_source):
         path = Path(text_source)
-        if not path.is_file():
-            raise ScenarioError(f"scenario file {text_source!r} does not exist")
+        label = f"scenario file {shown(text_source)}"
         try:
+            if not path.is_file():
+                raise ScenarioError(f"{label} does not exist")
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise ScenarioError(f"{label} has {size} bytes; at most {MAX_FILE_BYTES} are "
+                                    "allowed")
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(f"cannot read scenario file {text_source!r}: {exc}") from None
-        label = text_source
+        except (OSError, ValueError, UnicodeDecodeError) as exc:  # ValueError: NUL in the name
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ScenarioError(one_line(f"cannot read {label}: {why}", 400)) from None
+        label = text_source if len(text_source) <= 200 else label
     else:
         text = builtin_text(text_source)
         label = f"built-in scenario {text_source!r}"
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{label} is not valid TOML: {exc}") from None
-    return data, label
+    return _toml(text, label), label
+
+
+#: Words that unset an optional value in an override (``--set treatment.resection_day=none``).
+NONE_WORDS = ("none", "null")
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
-    """Parse ``dotted.key=value``; the value is read as TOML (number, bool, string, array)."""
+    """Parse ``dotted.key=value``; the value is read as a TOML value, so ``2`` is an integer,
+    ``2.0`` a float, ``true`` a boolean and ``"2"`` (quoted) a string. A bare word that is not
+    TOML (``gompertz``) is a string; ``none``/``null`` is None (unset an optional value)."""
+    if not isinstance(item, str):
+        raise ScenarioError(f"override {shown(item)} must be a string dotted.key=value")
     if "=" not in item:
-        raise ScenarioError(f"override {item!r} must look like dotted.key=value")
+        raise ScenarioError(f"override {shown(item)} must look like dotted.key=value")
     key, raw = item.split("=", 1)
     key = key.strip()
-    if not key or any(not part for part in key.split(".")):
-        raise ScenarioError(f"override {item!r} has an empty key")
+    if not key or any(not part.strip() for part in key.split(".")):
+        raise ScenarioError(f"override {shown(item)} has an empty key")
     raw = raw.strip()
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw  # a bare word such as gompertz
-    if isinstance(value, str) and value.lower() in ("none", "null"):
+    except RecursionError:
+        raise ScenarioError(f"override {shown(key)}: the value is nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ScenarioError(one_line(f"override {shown(key)}: the value cannot be read ({exc})",
+                                     300)) from None
+    if isinstance(value, str) and value.lower() in NONE_WORDS:
         value = None
-    return key.split("."), value
+    return [part.strip() for part in key.split(".")], value
 
 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str] | Mapping[str, Any]) -> None:
-    """Set dotted keys in a raw scenario dictionary (in place)."""
+    """Set dotted keys in a raw scenario dictionary (in place). A value of None sets None, which
+    only optional fields accept (validation refuses it elsewhere)."""
     items: Iterable[tuple[list[str], Any]]
     if isinstance(overrides, Mapping):
-        items = [(k.split("."), v) for k, v in overrides.items()]
+        items = []
+        for k, v in overrides.items():
+            if not isinstance(k, str) or not k or any(not p for p in k.split(".")):
+                raise ScenarioError(f"override key {shown(k)} must be a non-empty dotted.key")
+            items.append((k.split("."), v))
+    elif isinstance(overrides, str):
+        items = [parse_override(overrides)]
     else:
         items = [parse_override(o) for o in overrides]
     for path, value in items:
@@ -957,12 +1060,10 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str] | Mapping[str
         for part in path[:-1]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise ScenarioError(f"override {'.'.join(path)}: {part!r} is not a table")
+                raise ScenarioError(f"override {shown('.'.join(path))}: {shown(part)} is not a "
+                                    "table")
             node = child
-        if value is None:
-            node.pop(path[-1], None)
-        else:
-            node[path[-1]] = value
+        node[path[-1]] = value
 
 
 def _field_info(loc: tuple[Any, ...]) -> dict[str, Any]:
@@ -1010,52 +1111,85 @@ def _allowed(info: dict[str, Any]) -> str:
     return rng
 
 
+#: Pydantic error types of a value of the wrong type, and what the field wants instead.
+_WANTS = {"float_type": "a number (an integer or a float; not a string or a boolean)",
+          "int_type": "an integer (not a float, a string or a boolean)",
+          "bool_type": "true or false (not a number or a string)",
+          "string_type": "a string", "list_type": "an array", "dict_type": "a table",
+          "model_type": "a table", "model_attributes_type": "a table"}
+
+#: At most this many problems are listed in one error message (the rest are counted).
+MAX_PROBLEMS = 3
+
+
+def _problem(e: Any) -> str:
+    loc = tuple(e["loc"])
+    where = ".".join(str(x) for x in loc) or "(top level)"
+    if len(where) > 200:
+        where = where[:180] + "..." + where[-17:]
+    kind = e["type"]
+    msg = e["msg"]
+    value = e.get("input")
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key (value {shown(value, 60)}); check the spelling"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    if value is None and kind in _WANTS:
+        return (f"{where} = none: this value is not optional; give {_WANTS[kind]} (none/null "
+                "only unsets optional values)")
+    if kind == "float_type" and isinstance(value, int) and not isinstance(value, bool):
+        return f"{where} = {shown(value)}: the integer is too large for a number (overflow)"
+    if kind in _WANTS:
+        return f"{where} = {shown(value)}: must be {_WANTS[kind]}"
+    if kind == "finite_number":
+        return f"{where} = {shown(value)}: must be a finite number (not inf or nan)"
+    info = _field_info(loc)
+    allowed = _allowed(info)
+    text = f"{where} = {shown(value)}: {msg}"
+    if allowed and "greater" not in msg and "less" not in msg:
+        text += f"; allowed {allowed}"
+    elif allowed:
+        text += f" [{allowed}]"
+    return text
+
+
 def format_validation_error(err: ValidationError, label: str = "scenario") -> str:
-    """One readable line per problem: field, offending value, what is allowed."""
-    lines = []
-    for e in err.errors():
-        loc = tuple(e["loc"])
-        where = ".".join(str(x) for x in loc) or "(top level)"
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            lines.append(f"{where}: unknown key (value {e['input']!r}); check the spelling")
-            continue
-        if e["type"] == "value_error":
-            lines.append(msg.removeprefix("Value error, "))
-            continue
-        info = _field_info(loc)
-        allowed = _allowed(info)
-        value = e.get("input")
-        text = f"{where} = {value!r}: {msg}"
-        if allowed and "greater" not in msg and "less" not in msg:
-            text += f"; allowed {allowed}"
-        elif allowed:
-            text += f" [{allowed}]"
-        lines.append(text)
-    return f"invalid {label}:\n  " + "\n  ".join(lines)
+    """One line: each problem (at most :data:`MAX_PROBLEMS`, the rest counted) with the field,
+    the offending value (at most ~200 characters of it) and what is allowed."""
+    try:
+        errors = err.errors()
+    except RecursionError:  # pragma: no cover - pydantic copies inputs; deep ones may not copy
+        return f"invalid {label}: values are nested too deeply"
+    parts = [_problem(e) for e in errors[:MAX_PROBLEMS]]
+    more = len(errors) - len(parts)
+    if more > 0:
+        parts.append(f"and {more} more problem{'s' if more > 1 else ''}")
+    return one_line(f"invalid {label}: " + "; ".join(parts), 1200)
 
 
 def scenario_from_dict(data: Mapping[str, Any], label: str = "scenario") -> Scenario:
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"invalid {label}: expected a table of sections, got {shown(data)}")
     try:
         return Scenario.model_validate(dict(data))
     except ValidationError as err:
         raise ScenarioError(format_validation_error(err, label)) from None
+    except RecursionError:
+        raise ScenarioError(f"invalid {label}: values are nested too deeply") from None
 
 
 def scenario_from_toml(text: str, label: str = "scenario") -> Scenario:
     """Validate a scenario given as TOML text."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{label} is not valid TOML: {exc}") from None
-    return scenario_from_dict(data, label)
+    return scenario_from_dict(_toml(text, label), label)
 
 
 def load_scenario(
-    source: str | Path | Scenario = "breast",
+    source: str | Path | Scenario | Mapping[str, Any] = "breast",
     overrides: Iterable[str] | Mapping[str, Any] = (),
 ) -> Scenario:
-    """Load a built-in scenario by name or a TOML file, then apply ``dotted.key=value`` overrides.
+    """Load a built-in scenario by name, a TOML file, a Scenario or a mapping of sections, then
+    apply overrides (``dotted.key=value`` strings read as TOML values, or a mapping of dotted keys
+    to Python values). Types are strict (see the module docstring).
 
     >>> s = load_scenario("iwata-hcc", ["dissemination.secondary=true"])
     >>> s.dissemination.secondary
@@ -1064,8 +1198,14 @@ def load_scenario(
     if isinstance(source, Scenario):
         data = source.model_dump(exclude_none=True)
         label = f"scenario {source.name!r}"
-    else:
+    elif isinstance(source, Mapping):
+        data = copy.deepcopy(dict(source))
+        label = "scenario mapping"
+    elif isinstance(source, str | Path):
         data, label = _read_source(source)
+    else:
+        raise ScenarioError(f"scenario {shown(source)}: give a built-in name, a TOML file, a "
+                            "Scenario or a mapping")
     apply_overrides(data, overrides)
     return scenario_from_dict(data, label)
 

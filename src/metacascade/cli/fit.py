@@ -110,7 +110,8 @@ def fit(
 def predict(
     fit_dir: Path = typer.Argument(..., help="Folder written by 'metacascade fit'."),
     id_: str = typer.Option(..., "--id", help="Which id to predict."),
-    times: str = typer.Option("0:365:5", "--times", help="start:stop:step or a list of days."),
+    times: str | None = typer.Option(None, "--times", help="start:stop:step or a list of days "
+                                     "[from the id's last observation, 365 days, step 5]."),
     observable: list[str] = typer.Option(["metastatic_burden_cells", "n_visible"],
                                          "--observable", help="Observable(s) to predict."),
     set_: list[str] = typer.Option([], "--set", help="Scenario change, e.g. "

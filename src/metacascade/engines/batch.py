@@ -29,13 +29,16 @@ import xarray as xr
 from metacascade._memory import keep_freed_memory
 from metacascade.engines.organism import (
     Patients,
+    check_solve_memory,
     choose_step,
     fft_block,
     key_events,
+    overflow_problems,
     patients_from_scenarios,
     solve,
 )
-from metacascade.errors import MetacascadeError
+from metacascade.errors import MetacascadeError, ScenarioError
+from metacascade.limits import check_memory
 from metacascade.scenario import Scenario
 
 Array = npt.NDArray[np.float64]
@@ -152,11 +155,20 @@ def simulate_batch(scenarios: Sequence[Scenario], chunk: int = 16,
     _check(scenarios, chunk, workers)
     first = scenarios[0]
     sim = first.simulation
-    pat = patients_from_scenarios(scenarios)
-    h, _ = choose_step(pat, sim.output_step_days, sim.max_internal_step_days)
+    secondary = first.dissemination.secondary
     n_out = int(np.floor(sim.duration_days / sim.output_step_days + 1e-9)) + 1
+    check_memory(len(scenarios) * (len(SERIES) * 8.0 * n_out + 2000.0),
+                 f"simulate_batch of {len(scenarios)} patients x {n_out} output points",
+                 "simulate fewer patients at once, or raise simulation.output_step_days")
+    pat = patients_from_scenarios(scenarios)
+    for p, why in enumerate(overflow_problems(pat, sim.duration_days, secondary)):
+        if why is not None:
+            raise ScenarioError(f"simulate_batch, patient {p}: {why}")
+    h, _ = choose_step(pat, sim.output_step_days, sim.max_internal_step_days, secondary)
+    check_solve_memory(pat.take(np.arange(min(chunk * workers, pat.n))), sim.duration_days,
+                       sim.output_step_days, secondary, h)
     plan = _Plan(pat=pat, duration=sim.duration_days, output_step=sim.output_step_days,
-                 secondary=first.dissemination.secondary, h=h, n_out=n_out)
+                 secondary=secondary, h=h, n_out=n_out)
     chunks = plan_chunks(pat, h, chunk)
     parallel = workers > 1 and len(chunks) > 1 and "fork" in mp.get_all_start_methods()
     if parallel:

@@ -42,7 +42,8 @@ from metacascade.biology.bone import (
     lemaire_healthy_state,
     lemaire_rhs,
 )
-from metacascade.errors import ScenarioError
+from metacascade.engines.checks import NON_NEGATIVE, check_physical
+from metacascade.errors import ScenarioError, shown
 
 Array = npt.NDArray[np.float64]
 _solve_ivp: Any = solve_ivp  # the stubs' overloads do not cover a str method + **kwargs
@@ -75,7 +76,7 @@ def expand_events(events: Sequence[Any], duration: float) -> list[Dose]:
     for i, ev in enumerate(events):
         if ev.drug not in DRUGS:
             raise ScenarioError(
-                f"treatment.events[{i}].drug = {ev.drug!r}: unknown drug for the bone model; "
+                f"treatment.events[{i}].drug = {shown(ev.drug)}: unknown drug for the bone model; "
                 f"allowed: {', '.join(sorted(DRUGS))}")
         if ev.interval_days is None:
             n = ev.n_doses or 1
@@ -360,6 +361,9 @@ def simulate_bone(scenario: Any, times: Array | None = None) -> xr.Dataset:
         ds.attrs["bone_model"] = "Lemaire et al. 2004 RANKL/OPG + tumour (vicious cycle)"
     out = ds.isel(system=0, drop=True)
     out.attrs["bone_doses"] = len(doses)
+    # every state is a cell count, a bone-mass percentage or a concentration: non-negative
+    check_physical(out, f"bone engine ({bone.model})", "the bone.* parameters and treatment.events",
+                   rules={str(name): NON_NEGATIVE for name in out.data_vars})
     return out
 
 

@@ -21,6 +21,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from metacascade.biology import cascade as cc
+from metacascade.engines.checks import PROBABILITY, check_physical
+from metacascade.options import check_int, check_number, check_seed
 
 Array = npt.NDArray[np.float64]
 
@@ -180,10 +182,9 @@ def inject(
     (``by_organ``), and a summary with ``overall_efficiency`` (macroscopic tumours per injected
     cell at the end) and the exact expected values of the same chain for comparison.
     """
-    if not (isinstance(n_cells, int | np.integer) and 1 <= n_cells <= 100_000_000):
-        raise ValueError(f"cells = {n_cells!r}: must be an integer in [1, 1e8]")
-    if not (np.isfinite(days) and 0 < days <= 3650):
-        raise ValueError(f"days = {days!r}: must be in (0, 3650]")
+    n_cells = check_int("cells", n_cells, 1, 100_000_000)
+    days = check_number("days", days, gt=0, le=3650)
+    seed = check_seed(seed)
     p = params if params is not None else cc.CascadeParameters()
     t = output_times(days) if times is None else np.unique(np.asarray(times, dtype=np.float64))
     # chunks of CHUNK cells bound the memory; chunk i draws from the i-th child of the seed
@@ -219,6 +220,11 @@ def inject(
         "expected_final_fractions": {k: float(exact[k][-1]) for k in FATE_COLUMNS[1:]},
         "parameters": parameters_dict(p),
     }
+    fractions = {c: PROBABILITY for c in (*FATE_COLUMNS[1:], *cc.STAGES)}
+    check_physical(fates, f"injection engine ({route})", "cascade.* and organs.* parameters",
+                   rules=fractions)
+    check_physical(by_organ, f"injection engine ({route})", "cascade.* and organs.* parameters",
+                   rules=fractions)
     return InjectionResult(fates=fates, by_organ=by_organ, summary=summary)
 
 

@@ -34,6 +34,9 @@ from metacascade._version import __version__
 from metacascade.biology.dissemination import PowerDissemination, emission_window
 from metacascade.biology.growth import GrowthLaw, cells_from_diameter_mm, make_growth_law
 from metacascade.engines import _cohorts as co
+from metacascade.engines.checks import NON_NEGATIVE, check_physical, describe
+from metacascade.errors import ScenarioError
+from metacascade.limits import check_memory
 from metacascade.result import Result
 from metacascade.scenario import Scenario
 
@@ -44,6 +47,14 @@ Index = npt.NDArray[np.intp]
 STEP_RATE = 0.1
 #: An FFT block of the convolutions spans at most this many e-folding times.
 BLOCK_GROWTH = 6.0
+#: Sizes and counts beyond this are refused before any work (float64 overflows near 1.8e308).
+OVERFLOW = 1e300
+#: Measured peak memory of :func:`solve` per patient and birth cohort (bytes; tracemalloc on
+#: breast runs of 3,650 to 146,000 cohorts: 320-370 without, 550-670 with secondary seeding),
+#: with a margin, and per patient and output point (the seven series).
+BYTES_PER_CELL = 450.0
+BYTES_PER_CELL_SECONDARY = 800.0
+BYTES_PER_OUTPUT = 7 * 8.0
 
 
 def _col(x: Array, ndim: int) -> Array:
@@ -118,6 +129,110 @@ class Patients:
         r = max(float(np.max(self.primary(1).max_specific_rate(self.vp0))),
                 float(np.max(self.metastasis(1).max_specific_rate(self.v0))))
         return r
+
+    def secondary_rate(self) -> Array:
+        """Births per day from one newborn metastasis, mu v0^gamma: a lower bound on the
+        seeding of every metastasis (sizes only grow), and the time scale of the renewal
+        equation's self-excitation."""
+        return np.asarray(self.mu * self.v0 ** self.gamma, dtype=np.float64)
+
+
+#: Summary values that may be negative (seeding after diagnosis gives a negative lead time).
+SIGNED_EVENTS: dict[str, str | None] = {"lead_time_days": None, "lead_time_years": None}
+
+def drivers(pat: Patients, duration: float, secondary: bool) -> str:
+    """The driving values of a batch (a range where patients differ), for messages."""
+    def val(x: Array) -> str:
+        x = x[np.isfinite(x)]
+        if x.size == 0:
+            return ""
+        lo, hi = float(x.min()), float(x.max())
+        return f"{lo:.4g}" if lo == hi else f"{lo:.4g}..{hi:.4g}"
+
+    parts = {"primary.growth": pat.primary_law, "primary.rate_per_day": val(pat.p_rate),
+             "metastasis.rate_per_day": val(pat.m_rate), "dissemination.mu": val(pat.mu),
+             "dissemination.gamma": val(pat.gamma), "dissemination.secondary": secondary,
+             "simulation.duration_days": float(duration)}
+    return describe({k: v for k, v in parts.items() if v != ""})
+
+
+def overflow_problems(pat: Patients, duration: float, secondary: bool) -> list[str | None]:
+    """Why each patient's numbers would pass :data:`OVERFLOW` within ``duration`` (None: they
+    stay in range), decided before any work from closed forms:
+
+    * the primary (or a metastasis born at day 0) outgrows 1e300 cells: its closed-form size;
+    * secondary seeding: every metastasis seeds at least a = mu v0^gamma metastases per day after
+      its latency tau, so each lineage grows at least like exp(r t), r = W(a tau) / tau (r = a
+      without latency; W the Lambert function), and N(T) >= N_primary(s) exp(r (T - s)) / (1 +
+      r tau) for every s (a lower estimate: only runs that certainly overflow are refused).
+    """
+    from scipy.special import lambertw
+
+    out: list[str | None] = [None] * pat.n
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        vp_end = np.asarray(pat.primary(1).size(np.full(pat.n, duration), pat.vp0))
+        grow = np.maximum(duration - pat.latency, 0.0)
+        vm_end = np.asarray(pat.metastasis(1).size(grow, pat.v0))
+        day_p = np.asarray(pat.primary(1).age_at_size(np.full(pat.n, OVERFLOW), pat.vp0))
+        day_m = pat.latency + np.asarray(pat.metastasis(1).age_at_size(np.full(pat.n, OVERFLOW),
+                                                                      pat.v0))
+    for p in np.nonzero(~(vp_end <= OVERFLOW))[0]:
+        out[p] = (f"the primary grows past {OVERFLOW:g} cells within the simulated duration "
+                  f"(primary.growth = {pat.primary_law}, primary.rate_per_day = "
+                  f"{pat.p_rate[p]:.4g}: {OVERFLOW:g} cells on day {day_p[p]:.4g}); lower "
+                  "primary.rate_per_day or simulation.duration_days")
+    for p in np.nonzero(~(vm_end <= OVERFLOW))[0]:
+        if out[p] is None:
+            out[p] = (f"a metastasis grows past {OVERFLOW:g} cells within the simulated duration "
+                      f"(metastatic growth {pat.met_law}, rate {pat.m_rate[p]:.4g} per day: "
+                      f"{OVERFLOW:g} cells {day_m[p]:.4g} days after its birth); lower "
+                      "metastasis.rate_per_day (or primary.rate_per_day when metastasis.growth "
+                      "= 'same_as_primary') or simulation.duration_days")
+    if not secondary:
+        return out
+    a = pat.secondary_rate()
+    tau = pat.latency
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(tau > 0, np.real(lambertw(a * tau, 0)) / np.where(tau > 0, tau, 1.0), a)
+    s = np.linspace(0.0, duration, 513)
+    t_on, t_off = pat.window(duration)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        vp = pat.primary(2).size(s[None, :], _col(pat.vp0, 2))
+        rate = np.asarray(pat.dissemination(2).rate(vp), dtype=np.float64)
+        rate = np.where((s[None, :] >= t_on[:, None]) & (s[None, :] < t_off[:, None]), rate, 0.0)
+        # left Riemann sum of an increasing rate: a lower bound of N_primary(s)
+        n_p = np.concatenate([np.zeros((pat.n, 1)), np.cumsum(rate[:, :-1] * np.diff(s), 1)], 1)
+        log_n = np.log(n_p) + r[:, None] * (duration - s[None, :]) - np.log1p(r * tau)[:, None]
+    worst = np.max(np.where(np.isfinite(log_n), log_n, -np.inf), axis=1)
+    for p in np.nonzero(worst > np.log(OVERFLOW))[0]:
+        if out[p] is None:
+            out[p] = (f"secondary seeding makes the expected number of metastases exceed "
+                      f"{OVERFLOW:g} within the simulated duration (every metastasis seeds at "
+                      f"least dissemination.mu x metastasis.initial_cells^gamma = {a[p]:.4g} new "
+                      f"metastases per day, so their number grows at least like exp({r[p]:.4g} "
+                      "t)); lower dissemination.mu or simulation.duration_days, or set "
+                      "dissemination.secondary = false")
+    return out
+
+
+def solve_bytes(n_patients: int, n_cells: float, n_out: float, secondary: bool) -> float:
+    """Estimated peak memory of :func:`solve` (bytes); see :data:`BYTES_PER_CELL`."""
+    per_cell = BYTES_PER_CELL_SECONDARY if secondary else BYTES_PER_CELL
+    return float(n_patients) * (per_cell * float(n_cells) + BYTES_PER_OUTPUT * float(n_out))
+
+
+def check_solve_memory(pat: Patients, duration: float, output_step: float, secondary: bool,
+                       h: float) -> None:
+    """Refuse a grid whose memory exceeds the limit (before any allocation)."""
+    n_cells = duration / h
+    n_out = duration / output_step + 1
+    check_memory(
+        solve_bytes(pat.n, n_cells, n_out, secondary),
+        f"the organism engine with {pat.n} patient(s), {n_cells:.3g} birth cohorts of "
+        f"{h:.3g} days and {n_out:.3g} output points",
+        "lower simulation.duration_days, raise simulation.output_step_days or "
+        "simulation.max_internal_step_days, or lower the fastest growth or seeding rate (the "
+        "cohort width is 0.1 / rate)")
 
 
 def patients_from_scenarios(scenarios: Sequence[Scenario]) -> Patients:
@@ -455,9 +570,16 @@ class Solution:
         )
 
 
-def choose_step(pat: Patients, output_step: float, max_step: float | None) -> tuple[float, int]:
-    """Cohort width h = output_step / m with m the smallest integer keeping h * rate <= STEP_RATE."""
-    rate = max(pat.max_rate(), 1e-12)
+def choose_step(pat: Patients, output_step: float, max_step: float | None,
+                secondary: bool = False) -> tuple[float, int]:
+    """Cohort width h = output_step / m with m the smallest integer keeping h * rate <= STEP_RATE;
+    with secondary seeding the rate includes the self-seeding rate mu v0^gamma (the renewal
+    equation grows at most at growth rate + mu v0^gamma, and its implicit step is only stable
+    and accurate when that is resolved)."""
+    rate = pat.max_rate()
+    if secondary:
+        rate += float(np.max(pat.secondary_rate()))
+    rate = max(rate, 1e-12)
     target = STEP_RATE / rate
     if max_step is not None:
         target = min(target, max_step)
@@ -478,12 +600,22 @@ def solve(
     secondary: bool,
     max_step: float | None = None,
     block: int | None = None,
+    check: bool = True,
 ) -> Solution:
     """Run the cohort engine for a batch of patients with autonomous metastatic growth.
 
     ``max_step`` caps the cohort width; ``block`` fixes the FFT block (cells) instead of deriving
-    it from these patients (so that a patient's result does not depend on its batch-mates)."""
-    h, m = choose_step(pat, output_step, max_step)
+    it from these patients (so that a patient's result does not depend on its batch-mates).
+    ``check``: refuse (ScenarioError) patients whose numbers would overflow
+    (:func:`overflow_problems`) and impossible outputs (:func:`~metacascade.engines.checks.
+    check_physical`); callers that handle non-finite values themselves (the fit's likelihood
+    floor) pass False. The memory estimate is always checked first."""
+    if check:
+        problems = [p for p in overflow_problems(pat, duration, secondary) if p is not None]
+        if problems:
+            raise ScenarioError(f"organism engine: {problems[0]}")
+    h, m = choose_step(pat, output_step, max_step, secondary)
+    check_solve_memory(pat, duration, output_step, secondary, h)
     n_out = int(np.floor(duration / output_step + 1e-9)) + 1
     # the cohort grid covers the whole duration (outputs are the multiples of output_step)
     n_cells = max((n_out - 1) * m, int(np.ceil(duration / h - 1e-9)), 1)
@@ -526,7 +658,14 @@ def solve(
     series["p_any_metastasis"] = -np.expm1(-series["n_metastases"])
     series["birth_rate_per_day"] = _birth_rate_on_grid(b_total, h, m, n_out)
     sol.series = series
+    if check:
+        check_series(series, sol.times, "organism engine", drivers(pat, duration, secondary))
     return sol
+
+
+def check_series(series: dict[str, Array], times: Array, context: str, why: str) -> None:
+    """:func:`check_physical` on (patient, time) series, naming the day and patient."""
+    check_physical(series, context, why, coords=(("patient", None), ("time_days", times)))
 
 
 def _birth_rate_on_grid(moments: Array, h: float, m: int, n_out: int) -> Array:
@@ -675,6 +814,11 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
         ts = xr.merge([ts, bone.drop_attrs() if hasattr(bone, "drop_attrs") else bone],
                       combine_attrs="override")
         ts.attrs["bone_model"] = bone.attrs.get("bone_model", "")
+    why = drivers(pat, sim.duration_days, scenario.dissemination.secondary)
+    check_physical(ts, "organism engine", why, rules={"inhibitor": NON_NEGATIVE,
+                                                       "growth_multiplier": NON_NEGATIVE})
+    check_physical({k: v for k, v in events.items() if isinstance(v, float)},
+                   "organism engine (summary)", why, allow_missing=True, rules=SIGNED_EVENTS)
     return Result(timeseries=ts, summary=events, scenario=scenario, version=__version__,
                   seed=scenario.simulation.seed,
                   created=datetime.now(UTC).isoformat(timespec="seconds"), sizes=sizes,

@@ -47,15 +47,22 @@ from metacascade._version import __version__
 from metacascade.biology import cascade as cc
 from metacascade.biology.niche import NicheParameters
 from metacascade.engines import _cohorts as co
+from metacascade.engines.checks import PROBABILITY, check_physical
 from metacascade.engines.organism import (
+    SIGNED_EVENTS,
     Patients,
     Solution,
     _col,
     _size_kernel,
     choose_step,
+    drivers,
     fft_block,
+    overflow_problems,
     patients_from_scenarios,
+    solve_bytes,
 )
+from metacascade.errors import ScenarioError
+from metacascade.limits import check_memory
 from metacascade.result import Result
 from metacascade.scenario import (
     Scenario,
@@ -227,6 +234,9 @@ def solve_cascade(scenarios: Sequence[Scenario], duration: float | None = None,
     duration = sim.duration_days if duration is None else duration
     output_step = sim.output_step_days if output_step is None else output_step
     pat = patients_from_scenarios(scenarios)
+    for p_, why in enumerate(overflow_problems(pat, duration, False)):
+        if why is not None:
+            raise ScenarioError(f"cascade engine{f', patient {p_}' if pat.n > 1 else ''}: {why}")
     f = organ_factors(scenarios)
     n_p, n_o = f.q_blood.shape
     h, m = choose_step(pat, output_step, sim.max_internal_step_days)
@@ -234,6 +244,12 @@ def solve_cascade(scenarios: Sequence[Scenario], duration: float | None = None,
     n_out = int(np.floor(duration / output_step + 1e-9)) + 1
     n_cells = (n_out - 1) * m if n_out > 1 else m
     end = n_cells * h
+    n_niche = end / (min(output_step, 1.0) / NICHE_SUBSTEPS)
+    check_memory(solve_bytes(n_p * n_o, n_cells, n_out, False) + 8.0 * 3 * n_p * n_o * n_niche,
+                 f"the cascade engine with {n_p} patient(s) x {n_o} organs, {n_cells:.3g} birth "
+                 f"cohorts and {n_niche:.3g} niche steps",
+                 "lower simulation.duration_days or raise simulation.output_step_days or "
+                 "simulation.max_internal_step_days")
     t_on, t_off = pat.window(end)
 
     # niche readiness on a fine uniform grid
@@ -492,6 +508,10 @@ def simulate_cascade(scenario: Scenario) -> Result:
     ts = xr.Dataset(data, coords={"time_days": ("time_days", times, {"units": "day"}),
                                   "organ": ("organ", np.array(cs.organs, dtype=object))})
     ts.attrs["engine"] = "organism with the metastatic cascade (birth cohorts)"
+    why = drivers(pat, float(times[-1]), False) + ", and the cascade.*, niche.* and organs.* values"
+    check_physical(ts, "cascade engine", why, rules={"niche_readiness_by_organ": PROBABILITY})
+    check_physical({k: v for k, v in summary.items() if isinstance(v, float)},
+                   "cascade engine (summary)", why, allow_missing=True, rules=SIGNED_EVENTS)
     return Result(timeseries=ts, summary=summary, scenario=scenario, version=__version__,
                   seed=scenario.simulation.seed,
                   created=datetime.now(UTC).isoformat(timespec="seconds"), sizes=None,

@@ -16,7 +16,7 @@ import pandas as pd
 
 from metacascade._atomic import atomic_directory
 from metacascade._version import __version__
-from metacascade.errors import DataError, MetacascadeError, ScenarioError
+from metacascade.errors import DataError, MetacascadeError, ScenarioError, shown
 from metacascade.inference.data import (
     OBSERVABLES,
     ObservationData,
@@ -33,7 +33,15 @@ from metacascade.inference.fit import (
 from metacascade.inference.likelihood import ErrorModel
 from metacascade.inference.model import get_value
 from metacascade.inference.population import PopulationFit, saem
+from metacascade.limits import check_memory
+from metacascade.options import check_int, check_level, check_number, check_seed
 from metacascade.scenario import Scenario, dump_toml, load_scenario, scenario_from_toml
+
+#: Most bootstrap replicates accepted (each is one local optimisation: 1e5 already takes hours).
+MAX_BOOTSTRAP = 100_000
+#: Most worker processes and multi-start design points accepted.
+MAX_WORKERS = 1024
+MAX_STARTS = 2**16
 
 
 @dataclass
@@ -73,7 +81,7 @@ class FitResult:
         for f in self.reported:
             if f.id == str(sid):
                 return f
-        raise DataError(f"id {sid!r} is not in this fit (ids: "
+        raise DataError(f"id {shown(sid)} is not in this fit (ids: "
                         f"{', '.join(f.id for f in self.reported[:10])})")
 
     def goodness_of_fit(self) -> dict[str, Any]:
@@ -90,6 +98,7 @@ class FitResult:
         def fdict(f: SubjectFit) -> dict[str, Any]:
             d = {k: _nan_none(v) for k, v in f.as_row().items()}
             d.update({"n_obs": f.n_obs, "warnings": f.warnings,
+                      "last_observation_day": _nan_none(f.last_observation_day),
                       "cov_log": _nan_none(f.cov_log.tolist()),
                       "fitted": _nan_none(f.fitted.tolist()),
                       "scenario_overrides": self.overrides.get(f.id, {})})
@@ -194,11 +203,32 @@ def fit(
     ...           ["dissemination.mu", "detection.visible_diameter_mm"])   # doctest: +SKIP
     >>> res.estimates().head()                                               # doctest: +SKIP
     """
+    level = check_level(level)
+    n_bootstrap = check_int("--n-bootstrap", n_bootstrap, 1, MAX_BOOTSTRAP)
+    seed = check_seed(seed)
+    workers = check_int("--workers", workers, 1, MAX_WORKERS)
+    n_starts = check_int("n_starts", n_starts, 1, MAX_STARTS)
+    if phi is not None:
+        phi = check_number("--phi", phi, gt=0.0)
+    if isinstance(keys, str):
+        ks = tuple(k.strip() for k in keys.split(","))
+    elif isinstance(keys, Sequence) and all(isinstance(k, str) for k in keys):
+        ks = tuple(k.strip() for k in keys)
+    else:
+        raise ScenarioError(f"--fit {shown(keys)}: give dotted keys (a comma-separated string "
+                            "or a list of strings)")
+    ks = tuple(k for k in ks if k)
+    if interval == "bootstrap":
+        check_memory(8.0 * n_bootstrap * max(len(ks), 1) * 4,
+                     f"{n_bootstrap:,} bootstrap replicates", "lower --n-bootstrap")
+    for name, b in (bounds or {}).items():
+        if not (isinstance(b, tuple | list) and len(b) == 2):
+            raise ScenarioError(f"--bounds {shown(name)}: give (lower, upper)")
+        check_number(f"--bounds {name} lower", b[0], gt=0.0)
+        check_number(f"--bounds {name} upper", b[1], gt=0.0)
     obs = _as_data(data)
     sc = scenario if isinstance(scenario, Scenario) and not overrides \
         else load_scenario(scenario, list(overrides))
-    ks = tuple(k.strip() for k in keys.split(",")) if isinstance(keys, str) else tuple(keys)
-    ks = tuple(k for k in ks if k)
     errs = {k: (v if isinstance(v, ErrorModel) else ErrorModel.parse(v))
             for k, v in (error or {}).items()}
     de = default_error if isinstance(default_error, ErrorModel) \
@@ -215,7 +245,7 @@ def fit(
                                 f"{', '.join(OBSERVABLES)}")
     for k in settings.bounds:
         if k not in ks:
-            raise ScenarioError(f"--bounds {k}=...: {k!r} is not fitted (--fit {','.join(ks)})")
+            raise ScenarioError(f"--bounds {shown(k)}=...: it is not fitted (--fit {','.join(ks)})")
     chosen = [str(i) for i in ids] if ids is not None else obs.ids
     for i in chosen:
         obs[i]  # noqa: B018 - raises DataError for unknown ids
@@ -234,11 +264,24 @@ def fit(
 
 
 def load_fit(folder: str | Path) -> FitResult:
-    """Read a fit folder written by :meth:`FitResult.save` (enough for :func:`predict`)."""
+    """Read a fit folder written by :meth:`FitResult.save` (enough for :func:`predict`).
+    A missing, unreadable or corrupt ``estimates.json`` is a DataError, never a traceback."""
     p = Path(folder) / "estimates.json"
-    if not p.is_file():
-        raise DataError(f"{p} not found: give a folder written by 'metacascade fit'")
-    d = json.loads(p.read_text())
+    try:
+        if not p.is_file():
+            raise DataError(f"{shown(str(p))} not found: give a folder written by "
+                            "'metacascade fit'")
+        return _load_fit(p)
+    except MetacascadeError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError,
+            AttributeError, RecursionError) as exc:
+        raise DataError(f"{shown(str(p))} is not a valid fit file written by 'metacascade fit' "
+                        f"({type(exc).__name__}: {shown(str(exc), 120)})") from None
+
+
+def _load_fit(p: Path) -> FitResult:
+    d = json.loads(p.read_text(encoding="utf-8"))
     s = d["settings"]
     settings = FitSettings(
         keys=tuple(s["keys"]), bounds={k: (v[0], v[1]) for k, v in s["bounds"].items()},
@@ -259,7 +302,9 @@ def load_fit(folder: str | Path) -> FitResult:
                           upper=arr("_upper"), loglik=e["loglik"] if e["loglik"] is not None
                           else math.nan, converged=bool(e["converged"]), n_obs=e["n_obs"],
                           fitted=np.array(e["fitted"], dtype=float), cov_log=cov,
-                          warnings=e["warnings"])
+                          warnings=e["warnings"],
+                          last_observation_day=math.nan if e.get("last_observation_day") is None
+                          else float(e["last_observation_day"]))
 
     fits = [sf(e) for e in d["estimates"]]
     return FitResult(fits=fits, settings=settings, scenario=sc, data=None, population=None,

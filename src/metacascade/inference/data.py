@@ -26,7 +26,7 @@ any other column
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from metacascade.errors import DataError
+from metacascade.errors import DataError, shown
 
 Array = npt.NDArray[np.float64]
 
@@ -113,121 +113,229 @@ class ObservationData:
         try:
             return self.subjects[str(key)]
         except KeyError:
-            raise DataError(f"id {key!r} is not in the data (ids: {', '.join(self.ids[:10])}"
+            raise DataError(f"id {shown(key)} is not in the data (ids: {', '.join(self.ids[:10])}"
                             f"{' ...' if len(self.ids) > 10 else ''})") from None
 
 
 def _err(line: int, column: str, value: Any, what: str) -> DataError:
-    return DataError(f"row {line}: column {column!r} = {value!r}: {what}")
+    return DataError(f"row {line}: column {column!r} = {shown(value)}: {what}")
+
+
+def _text(col: pd.Series, lower: bool = False) -> npt.NDArray[np.object_]:
+    """Stripped (optionally lower-cased) text of a column, '' for missing values, as an object
+    array. The distinct values are converted once (``pd.factorize``), not every row."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    text = [str(u).strip() for u in uniq]
+    if lower:
+        text = [t.lower() for t in text]
+    table = np.array([*text, ""], dtype=object)  # code -1 (missing) reads the last entry
+    return np.asarray(table[codes], dtype=object)
+
+
+#: Words that Python's float() reads as infinite or NaN (a "number" that is not finite).
+_NON_FINITE = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity",
+                         "-infinity"})
+
+
+def _numbers(col: pd.Series) -> tuple[Array, npt.NDArray[np.bool_]]:
+    """Values of a column as floats and where they are not numbers at all (NaN/inf words and
+    missing values are numbers here, that are then refused as not finite)."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return col.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(col), dtype=bool)
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    text = [str(u).strip() for u in uniq]
+    num_u = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan)
+    bad_u = np.isnan(num_u) & ~np.isin(np.array([t.lower() for t in text], dtype=object),
+                                       list(_NON_FINITE))
+    num = np.append(num_u, np.nan)[codes]
+    bad = np.append(bad_u, False)[codes]
+    return num, bad
+
+
+class _Problems:
+    """The first problem of the table in row order (then in the order the checks are listed),
+    found from boolean masks over all rows at once."""
+
+    def __init__(self) -> None:
+        self.best: tuple[int, int, Callable[[int], DataError]] | None = None
+        self.order = 0
+
+    def add(self, mask: npt.NDArray[np.bool_], make: Callable[[int], DataError]) -> None:
+        self.order += 1
+        hit = np.flatnonzero(mask)
+        if hit.size and (self.best is None or (int(hit[0]), self.order) < self.best[:2]):
+            self.best = (int(hit[0]), self.order, make)
+
+    def raise_first(self) -> None:
+        if self.best is not None:
+            raise self.best[2](self.best[0])
+
+
+def _first_in_group(codes: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """For every row, the index of the first row of its group."""
+    _, first = np.unique(codes, return_index=True)
+    return np.asarray(first[codes], dtype=np.intp)
+
+
+def _rank_in_group(codes: npt.NDArray[np.intp], mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
+    """For rows in ``mask``: how many earlier masked rows share the group (0 for the first)."""
+    out = np.zeros(codes.size, dtype=np.intp)
+    idx = np.flatnonzero(mask)
+    if idx.size:
+        out[idx] = pd.Series(codes[idx]).groupby(codes[idx]).cumcount().to_numpy()
+    return out
+
+
+def _covariate_error(line: npt.NDArray[np.intp], column: str, v: npt.NDArray[np.object_],
+                     prev: npt.NDArray[np.object_], sid: npt.NDArray[np.object_],
+                     ) -> Callable[[int], DataError]:
+    def make(i: int) -> DataError:
+        return _err(int(line[i]), column, v[i], f"covariate must be constant within id "
+                                              f"{str(sid[i])!r} (earlier: {shown(prev[i])})")
+
+    return make
+
+
+def _py(x: Any) -> Any:
+    """A numpy scalar as the Python value (so that messages show 4, not np.int64(4))."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _id_text(raw: Any) -> str:
+    """An id as text: integral floats (a numeric id column) lose their '.0'."""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw).strip()
 
 
 def from_frame(df: pd.DataFrame, source: str = "data") -> ObservationData:
     """Validate a long-format table (see the module docstring) and split it by id.
 
-    Errors name the CSV line (header = line 1), the column, the value and what is allowed.
+    Errors name the CSV line (header = line 1), the column, the value and what is allowed; the
+    first offending row is reported (checks run on whole columns at once, so a table of a
+    million rows parses in about a second).
     """
     df = df.copy()
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise DataError(f"{source}: missing column(s) {', '.join(missing)}; a long-format file "
-                        f"needs {', '.join(REQUIRED)} (found: {', '.join(df.columns) or 'none'})")
+                        f"needs {', '.join(REQUIRED)} (found: {shown(', '.join(df.columns), 300)})")
     if df.empty:
         raise DataError(f"{source}: no data rows")
+    if df.columns.duplicated().any():
+        dup = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        raise DataError(f"{source}: column(s) {shown(', '.join(dup))} appear more than once")
+    df = df.reset_index(drop=True)
+    n = len(df)
+    line = np.arange(n) + 2
     covariate_cols = [c for c in df.columns if c not in (*REQUIRED, "censored")]
-    subjects: dict[str, dict[str, Any]] = {}
     allowed = ", ".join([*OBSERVABLES, RESECTION])
-    for i, rec in enumerate(df.to_dict("records")):
-        line = i + 2
-        rid = rec["id"]
-        if rid is None or (isinstance(rid, float) and math.isnan(rid)) or str(rid).strip() == "":
-            raise _err(line, "id", rid, "an id is required")
-        sid = str(rid).strip()
-        if isinstance(rid, float) and rid.is_integer():
-            sid = str(int(rid))
-        obs = str(rec["observable"]).strip()
-        if obs not in OBSERVABLES and obs != RESECTION:
-            raise _err(line, "observable", rec["observable"], f"allowed: {allowed}")
-        t_raw = rec["time"]
-        t_txt = "" if t_raw is None or (isinstance(t_raw, float) and math.isnan(t_raw)) \
-            else str(t_raw).strip()
-        at_diag = t_txt.lower() == DIAGNOSIS
-        if t_txt == "":
-            raise _err(line, "time", t_raw, f"empty; give a day >= 0 or '{DIAGNOSIS}'")
-        t = math.nan
-        if not at_diag:
-            try:
-                t = float(t_txt)
-            except ValueError:
-                raise _err(line, "time", t_raw,
-                           f"not a number; give a day >= 0 or '{DIAGNOSIS}'") from None
-            if not math.isfinite(t) or t < 0:
-                raise _err(line, "time", t_raw, "must be a finite day >= 0")
-        s = subjects.setdefault(sid, {"time": [], "diag": [], "obs": [], "value": [],
-                                      "cens": [], "row": [], "diag_primary": None,
-                                      "resection": None, "res_diag": False, "cov": {}})
-        for c in covariate_cols:
-            v = rec[c]
-            prev = s["cov"].get(c, v)
-            same = (prev == v) or (pd.isna(prev) and pd.isna(v))
-            if not same:
-                raise _err(line, c, v, f"covariate must be constant within id {sid!r} "
-                           f"(earlier: {prev!r})")
-            s["cov"][c] = v
-        if obs == RESECTION:
-            if s["resection"] is not None or s["res_diag"]:
-                raise _err(line, "observable", obs, f"id {sid!r} has two resection rows")
-            if at_diag:
-                s["res_diag"] = True
-            else:
-                s["resection"] = t
-            continue
-        v_raw = rec["value"]
-        try:
-            v = float(v_raw)
-        except (TypeError, ValueError):
-            raise _err(line, "value", v_raw, "not a number") from None
-        if not math.isfinite(v):
-            raise _err(line, "value", v_raw, "must be a finite number")
-        if v < 0:
-            raise _err(line, "value", v_raw, "must be >= 0 (sizes, counts and markers)")
-        cens = False
-        if "censored" in df.columns:
-            c_raw = rec["censored"]
-            if c_raw is None or (isinstance(c_raw, float) and math.isnan(c_raw)) or \
-                    str(c_raw).strip() == "":
-                cens = False
-            elif str(c_raw).strip().lower() in ("0", "1", "0.0", "1.0", "true", "false"):
-                cens = str(c_raw).strip().lower() in ("1", "1.0", "true")
-            else:
-                raise _err(line, "censored", c_raw, "allowed: 0 or 1 (empty = 0)")
-        if at_diag and obs in PRIMARY_OBSERVABLES:
-            if s["diag_primary"] is not None:
-                raise _err(line, "observable", obs,
-                           f"id {sid!r} has two primary sizes at diagnosis")
-            if v <= 0:
-                raise _err(line, "value", v_raw, "the primary size at diagnosis must be > 0")
-            s["diag_primary"] = v / OBSERVABLES[obs][1]
-            continue
-        s["time"].append(t)
-        s["diag"].append(at_diag)
-        s["obs"].append(obs)
-        s["value"].append(v)
-        s["cens"].append(cens)
-        s["row"].append(line)
+    bad = _Problems()
+
+    def at(column: str, what: str) -> Callable[[int], DataError]:
+        return lambda i: _err(int(line[i]), column, _py(df[column].iloc[i]), what)
+
+    # id: required; the text of the value (uniques converted once)
+    codes0, uniq = pd.factorize(df["id"], use_na_sentinel=True)
+    sid_of = np.array([*(_id_text(u) for u in uniq), ""], dtype=object)
+    sid = np.asarray(sid_of[codes0], dtype=object)
+    bad.add(sid == "", at("id", "an id is required"))
+    # observable
+    obs = _text(df["observable"])
+    is_res = obs == RESECTION
+    bad.add(~np.isin(obs, [*OBSERVABLES, RESECTION]), at("observable", f"allowed: {allowed}"))
+    # time: a day >= 0 or 'diagnosis'
+    t_txt = _text(df["time"])
+    at_diag = _text(df["time"], lower=True) == DIAGNOSIS
+    bad.add(t_txt == "", at("time", f"empty; give a day >= 0 or '{DIAGNOSIS}'"))
+    t_num, t_nan = _numbers(df["time"].where(~at_diag))
+    timed = ~at_diag & (t_txt != "")
+    bad.add(timed & t_nan, at("time", f"not a number; give a day >= 0 or '{DIAGNOSIS}'"))
+    with np.errstate(invalid="ignore"):
+        bad.add(timed & ~t_nan & ~(np.isfinite(t_num) & (t_num >= 0)),
+                at("time", "must be a finite day >= 0"))
+    t_val = np.where(at_diag, np.nan, t_num)
+    # ids in order of first appearance (after the id text normalisation)
+    codes, ids = pd.factorize(pd.Series(sid), sort=False)
+    codes = np.asarray(codes, dtype=np.intp)
+    first_row = _first_in_group(codes)
+    # covariates: constant within each id
+    for c in covariate_cols:
+        v = df[c].to_numpy(dtype=object)
+        prev = v[first_row]
+        na = pd.isna(df[c]).to_numpy()
+        with np.errstate(invalid="ignore"):
+            eq = np.asarray(v == prev, dtype=bool) | (na & na[first_row])
+        bad.add(~eq, _covariate_error(line, c, v, prev, sid))
+    # events: at most one resection row per id
+    res_rank = _rank_in_group(codes, is_res)
+    bad.add(is_res & (res_rank > 0),
+            lambda i: _err(int(line[i]), "observable", obs[i],
+                           f"id {str(sid[i])!r} has two resection rows"))
+    # values of the observation rows
+    meas = ~is_res
+    v_num, v_bad = _numbers(df["value"])
+    bad.add(meas & v_bad, at("value", "not a number"))
+    with np.errstate(invalid="ignore"):
+        bad.add(meas & ~v_bad & ~np.isfinite(v_num), at("value", "must be a finite number"))
+        bad.add(meas & np.isfinite(v_num) & (v_num < 0),
+                at("value", "must be >= 0 (sizes, counts and markers)"))
+    cens = np.zeros(n, dtype=bool)
+    if "censored" in df.columns:
+        c_txt = _text(df["censored"], lower=True)
+        ok = np.isin(c_txt, ["", "0", "1", "0.0", "1.0", "true", "false"])
+        bad.add(meas & ~ok, at("censored", "allowed: 0 or 1 (empty = 0)"))
+        cens = np.isin(c_txt, ["1", "1.0", "true"])
+    # primary size at diagnosis: at most one per id, > 0; it sets the time, it is not a term
+    diag_primary = meas & at_diag & np.isin(obs, PRIMARY_OBSERVABLES)
+    dp_rank = _rank_in_group(codes, diag_primary)
+    bad.add(diag_primary & (dp_rank > 0),
+            lambda i: _err(int(line[i]), "observable", obs[i],
+                           f"id {str(sid[i])!r} has two primary sizes at diagnosis"))
+    bad.add(diag_primary & (v_num <= 0),
+            at("value", "the primary size at diagnosis must be > 0"))
+    bad.raise_first()
+    # split by id (file order of the ids, row order within each)
+    term = meas & ~diag_primary
+    n_ids = len(ids)
+    counts = np.bincount(codes[term], minlength=n_ids)
+    empty = np.flatnonzero(counts == 0)
+    if empty.size:
+        raise DataError(f"{source}: id {str(ids[empty[0]])!r} has no observations to fit (only "
+                        "events or the primary size at diagnosis)")
+    rows_t = np.flatnonzero(term)
+    order = rows_t[np.argsort(codes[rows_t], kind="stable")]
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    o_codes, o_uniq = pd.factorize(obs)
+    factor = np.array([OBSERVABLES[o][1] if o in OBSERVABLES else 1.0 for o in o_uniq],
+                      dtype=np.float64)[o_codes]
+    dp_cells = np.full(n_ids, np.nan)
+    dp_rows = np.flatnonzero(diag_primary)
+    dp_cells[codes[dp_rows]] = v_num[dp_rows] / factor[dp_rows]
+    res_day = np.full(n_ids, np.nan)
+    res_diag = np.zeros(n_ids, dtype=bool)
+    r_rows = np.flatnonzero(is_res)
+    res_diag[codes[r_rows[at_diag[r_rows]]]] = True
+    timed_res = r_rows[~at_diag[r_rows]]
+    res_day[codes[timed_res]] = t_val[timed_res]
+    cov_first = np.unique(codes, return_index=True)[1]
+    cov_values = {c: df[c].to_numpy(dtype=object)[cov_first] for c in covariate_cols}
     out: dict[str, SubjectData] = {}
-    for sid, s in subjects.items():
-        if not s["value"]:
-            raise DataError(f"{source}: id {sid!r} has no observations to fit (only "
-                            "events or the primary size at diagnosis)")
-        out[sid] = SubjectData(
-            id=sid, time=np.asarray(s["time"], dtype=np.float64),
-            at_diagnosis=np.asarray(s["diag"], dtype=bool), observable=s["obs"],
-            value=np.asarray(s["value"], dtype=np.float64),
-            censored=np.asarray(s["cens"], dtype=bool), row=np.asarray(s["row"], dtype=np.int64),
-            diagnosis_primary_cells=s["diag_primary"], resection_day=s["resection"],
-            resection_at_diagnosis=s["res_diag"], covariates=dict(s["cov"]))
-    cov = pd.DataFrame([{"id": k, **v.covariates} for k, v in out.items()]).set_index("id")
+    keys = [str(i) for i in ids]
+    for g, key in enumerate(keys):
+        r = order[bounds[g]:bounds[g + 1]]
+        out[key] = SubjectData(
+            id=key, time=t_val[r], at_diagnosis=at_diag[r],
+            observable=obs[r].tolist(), value=v_num[r], censored=cens[r],
+            row=line[r].astype(np.int64),
+            diagnosis_primary_cells=None if np.isnan(dp_cells[g]) else float(dp_cells[g]),
+            resection_day=None if np.isnan(res_day[g]) else float(res_day[g]),
+            resection_at_diagnosis=bool(res_diag[g]),
+            covariates={c: cov_values[c][g] for c in covariate_cols})
+    cov = df[covariate_cols].iloc[cov_first].reset_index(drop=True)
+    cov.index = pd.Index(keys, name="id")
     return ObservationData(subjects=out, covariates=cov, source=source)
 
 
@@ -235,7 +343,7 @@ def load_observations(path: str | Path) -> ObservationData:
     """Read and validate a long-format CSV file (see the module docstring)."""
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"data file {str(p)!r} not found")
+        raise DataError(f"data file {shown(str(p))} not found")
     try:
         df = pd.read_csv(p, dtype={"id": str, "time": str, "observable": str},
                          skipinitialspace=True, float_precision="round_trip")

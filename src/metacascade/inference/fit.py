@@ -33,9 +33,9 @@ from scipy.optimize import minimize
 from scipy.stats import chi2, qmc
 from threadpoolctl import ThreadpoolController
 
-from metacascade.errors import ScenarioError
+from metacascade.errors import ScenarioError, shown
 from metacascade.inference.data import ObservationData, SubjectData
-from metacascade.inference.likelihood import ErrorModel, loglik_rows, loglik_terms
+from metacascade.inference.likelihood import FLOOR, ErrorModel, loglik_rows, loglik_terms
 from metacascade.inference.model import (
     OBS_KEYS,
     EnginePredictor,
@@ -45,6 +45,7 @@ from metacascade.inference.model import (
     make_predictor,
 )
 from metacascade.inference.parallel import pmap
+from metacascade.options import check_int, check_level, check_number, check_seed
 from metacascade.scenario import Scenario
 
 Array = npt.NDArray[np.float64]
@@ -89,12 +90,19 @@ class FitSettings:
         if len(set(self.keys)) != len(self.keys):
             raise ScenarioError(f"--fit: repeated key in {','.join(self.keys)}")
         if self.interval not in ("profile", "bootstrap", "none"):
-            raise ScenarioError(f"interval = {self.interval!r}: allowed profile, bootstrap, none")
-        if not 0 < self.level < 1:
-            raise ScenarioError(f"level = {self.level}: allowed 0 < level < 1")
+            raise ScenarioError(f"interval = {shown(self.interval)}: allowed profile, bootstrap, "
+                                "none")
+        self.level = check_level(self.level, "level")
+        self.n_bootstrap = check_int("n_bootstrap", self.n_bootstrap, 1)
+        self.n_starts = check_int("n_starts", self.n_starts, 1)
+        self.n_local = check_int("n_local", self.n_local, 1)
+        self.seed = check_seed(self.seed, "seed")
+        for k, v in self.obs_params.items():
+            self.obs_params[k] = check_number(k, v, gt=0.0)
         for k, (lo, hi) in self.bounds.items():
-            if not (0 < lo < hi):
-                raise ScenarioError(f"bounds of {k}: {lo}..{hi}; need 0 < lower < upper")
+            if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+                raise ScenarioError(f"bounds of {k}: {lo}..{hi}; need 0 < lower < upper, "
+                                    "both finite")
 
     def bounds_for(self, key: str, value: float) -> tuple[float, float]:
         """User bounds, else defaults clipped to the range the scenario field allows."""
@@ -207,6 +215,9 @@ class SubjectFit:
     profiles: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
     bootstrap: Array | None = None  # (B, p) natural scale
     n_evaluations: int = 0
+    #: Day of the id's last observation (rows at diagnosis at the fitted diagnosis day); nan if
+    #: unknown (fits written before it was recorded). Predictions start there by default.
+    last_observation_day: float = math.nan
 
     def as_row(self) -> dict[str, Any]:
         row: dict[str, Any] = {"id": self.id}
@@ -401,6 +412,13 @@ def _inverse(h: Array) -> Array:
     return np.asarray(cov, dtype=np.float64)
 
 
+def floor_rows(obj: Objective, theta: Array) -> list[int]:
+    """CSV rows whose log-likelihood term sits at the impossible-prediction floor at ``theta``."""
+    f = obj.predict(theta)
+    terms = loglik_terms(obj.y, f, obj.a, obj.b, obj.cens)[0]
+    return [int(r) for r, t in zip(obj.subject.row, terms, strict=True) if not t > FLOOR]
+
+
 def fit_subject(scenario: Scenario, subject: SubjectData, settings: FitSettings) -> SubjectFit:
     """Maximum-likelihood fit of one id with intervals (see the module docstring)."""
     obj = Objective(scenario, subject, settings)
@@ -443,15 +461,33 @@ def fit_subject(scenario: Scenario, subject: SubjectData, settings: FitSettings)
                     "proportional error model: the likelihood is unbounded as the prediction "
                     "goes to 0, so no maximum exists; mark them censored (below a detection "
                     "limit) or use a combined error model")
+    if subject.n < p:
+        ok = False
+        msgs.append(f"only {subject.n} observation(s) for {p} fitted parameters: the estimate is "
+                    "not determined by the data (not converged); fit fewer keys or add data")
+    floored = floor_rows(obj, theta)
+    if not np.isfinite(ll) or floored:
+        ok = False
+        where = f" (rows {', '.join(map(str, floored[:10]))}{' ...' if len(floored) > 10 else ''})" \
+            if floored else ""
+        msgs.append(f"the likelihood is at its floor ({FLOOR:g} per observation){where}: the "
+                    "predictions are impossible (non-finite, or zero sd under the error model) "
+                    "or incompatible with the data by far more than any error model allows, "
+                    "so this is no maximum (not converged); check the data, the error model and "
+                    "the fitted keys")
     at_bound = [k for j, k in enumerate(settings.keys)
                 if min(phi[j] - obj.lo[j], obj.hi[j] - phi[j]) < 1e-6]
     for k in at_bound:
         msgs.append(f"{k}: estimate at a search bound")
     for m in msgs:
         warnings.warn(f"id {subject.id}: {m}", IdentifiabilityWarning, stacklevel=2)
+    last = float(np.max(subject.time[np.isfinite(subject.time)], initial=-np.inf))
+    if subject.at_diagnosis.any():
+        last = max(last, float(obj.predictor.diagnosis_day(theta[None, :])[0]))
     return SubjectFit(
         id=subject.id, keys=settings.keys, estimate=theta, lower=lower, upper=upper,
         loglik=ll, converged=ok and np.isfinite(ll), n_obs=subject.n,
+        last_observation_day=last if math.isfinite(last) else math.nan,
         fitted=obj.predict(theta)[0], cov_log=np.asarray(cov, dtype=np.float64), warnings=msgs, profiles=profiles,
         bootstrap=boot, n_evaluations=nfev)
 

@@ -21,13 +21,16 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import log_ndtr
 
-from metacascade.errors import ScenarioError
+from metacascade.errors import ScenarioError, shown
 
 Array = npt.NDArray[np.float64]
 LOG_2PI = float(np.log(2.0 * np.pi))
 #: log-likelihood given to impossible predictions (sd = 0 or non-finite f): finite, so that
 #: optimisers can move away.
 FLOOR = -1e12
+#: Largest accepted error-model parameter (an sd of 1e12 observed units or a relative sd of 1e12
+#: is already no information at all; beyond it the likelihood loses its meaning).
+MAX_SD = 1e12
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,13 @@ class ErrorModel:
 
     def __post_init__(self) -> None:
         if self.kind not in ("proportional", "additive", "combined"):
-            raise ScenarioError(f"error model {self.kind!r}: allowed proportional, additive, "
+            raise ScenarioError(f"error model {shown(self.kind)}: allowed proportional, additive, "
                                 "combined")
+        for name, v in (("a", self.a), ("b", self.b)):
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) \
+                    or v < 0 or v > MAX_SD:
+                raise ScenarioError(f"error model {self.kind}: {name} = {shown(v)} must be a "
+                                    f"finite number from 0 to {MAX_SD:g}")
         if self.kind in ("additive", "combined") and not self.a > 0:
             raise ScenarioError(f"error model {self.kind}: a = {self.a} must be > 0")
         if self.kind in ("proportional", "combined") and not self.b > 0:
@@ -50,20 +58,29 @@ class ErrorModel:
 
     @classmethod
     def parse(cls, text: str) -> ErrorModel:
-        """``proportional:0.1``, ``additive:2``, ``combined:2,0.1``."""
+        """``proportional:0.1``, ``additive:2``, ``combined:2,0.1`` (finite positive numbers)."""
+        if not isinstance(text, str):
+            raise ScenarioError(f"error model {shown(text)}: give a string such as "
+                                "proportional:0.1")
         kind, _, rest = text.partition(":")
-        nums = [float(x) for x in rest.split(",") if x.strip()] if rest else []
+        try:
+            nums = [float(x) for x in rest.split(",")] if rest.strip() else []
+        except ValueError:
+            raise ScenarioError(f"error model {shown(text)}: the parameters must be numbers, "
+                                "e.g. proportional:0.1, additive:2, combined:2,0.1") from None
         kind = kind.strip()
+        want = {"proportional": 1, "additive": 1, "combined": 2}.get(kind)
+        if want is None:
+            raise ScenarioError(f"error model {shown(text)}: allowed proportional:b, additive:a, "
+                                "combined:a,b")
+        if nums and len(nums) != want or (kind == "combined" and not nums):
+            raise ScenarioError(f"error model {shown(text)}: {kind} takes {want} number(s) "
+                                f"(e.g. {'combined:2,0.1' if want == 2 else kind + ':0.1'})")
         if kind == "proportional":
             return cls(kind, 0.0, nums[0] if nums else 0.1)
         if kind == "additive":
             return cls(kind, nums[0] if nums else 1.0, 0.0)
-        if kind == "combined":
-            if len(nums) != 2:
-                raise ScenarioError(f"error model {text!r}: combined needs a,b (e.g. combined:2,0.1)")
-            return cls(kind, nums[0], nums[1])
-        raise ScenarioError(f"error model {text!r}: allowed proportional:b, additive:a, "
-                            "combined:a,b")
+        return cls(kind, nums[0], nums[1])
 
     def to_dict(self) -> dict[str, float | str]:
         return {"kind": self.kind, "a": self.a, "b": self.b}

@@ -34,8 +34,8 @@ import numpy as np
 import numpy.typing as npt
 
 from metacascade.biology.growth import cells_from_diameter_mm
-from metacascade.engines.organism import patients_from_scenarios, solve
-from metacascade.errors import DataError, ScenarioError
+from metacascade.engines.organism import overflow_problems, patients_from_scenarios, solve
+from metacascade.errors import DataError, ScenarioError, shown
 from metacascade.inference.data import OBSERVABLES, SubjectData
 from metacascade.scenario import Scenario, load_scenario, scenario_from_dict
 
@@ -56,11 +56,12 @@ def get_value(scenario: Scenario, key: str, obs_params: dict[str, float] | None 
         elif hasattr(obj, part) and not part.startswith("_"):
             obj = getattr(obj, part)
         else:
-            raise ScenarioError(f"--fit: {key!r} is not a scenario key (e.g. dissemination.mu, "
+            raise ScenarioError(f"--fit: {shown(key)} is not a scenario key (e.g. dissemination.mu, "
                                 "detection.visible_diameter_mm, primary.rate_per_day, "
                                 "marker.phi)")
     if obj is None or isinstance(obj, bool) or not isinstance(obj, int | float):
-        raise ScenarioError(f"--fit: {key!r} is not a numeric scenario value (value: {obj!r})")
+        raise ScenarioError(f"--fit: {shown(key)} is not a numeric scenario value (value: "
+                            f"{shown(obj)})")
     return float(obj)
 
 
@@ -315,14 +316,25 @@ class EnginePredictor:
             return theta[:, self.keys.index("marker.phi")]
         return np.full(theta.shape[0], self.obs_params.get("marker.phi", OBS_KEYS["marker.phi"]))
 
-    def _solve(self, theta: Array, t_max: float) -> Any:
+    def _solve(self, theta: Array, t_max: float) -> tuple[Any, npt.NDArray[np.intp]]:
+        """The engine run of the parameter sets whose numbers stay in range, and their rows.
+
+        Sets that would overflow (``overflow_problems``: e.g. runaway secondary seeding at a
+        corner of the search box) are impossible predictions: left out of the run (they would
+        also force a tiny cohort width on the whole batch) and given NaN, i.e. the likelihood
+        floor, so that the optimiser moves away from them."""
         scs = self._scenarios(theta)
         pat = patients_from_scenarios(scs)
         sim = self.scenario.simulation
         step = sim.output_step_days
         duration = max(step, (math.floor(t_max / step) + 2) * step)
-        return solve(pat, duration, step, self.scenario.dissemination.secondary,
-                     sim.max_internal_step_days)
+        secondary = self.scenario.dissemination.secondary
+        rows = np.array([p for p, why in enumerate(overflow_problems(pat, duration, secondary))
+                         if why is None], dtype=np.intp)
+        if rows.size == 0:
+            return None, rows
+        return solve(pat.take(rows), duration, step, secondary, sim.max_internal_step_days,
+                     check=False), rows
 
     def diagnosis_day(self, theta: Array) -> Array:
         theta = np.atleast_2d(theta)
@@ -345,15 +357,15 @@ class EnginePredictor:
                             f"(detection day {bad})")
         t_obs = np.nan_to_num(s.time, nan=0.0)
         t_max = float(max(np.max(t_obs, initial=0.0), np.max(tdet, initial=0.0)))
-        sol = self._solve(theta, t_max)
+        sol, rows = self._solve(theta, t_max)
         phi = self._phi(theta)
-        out = np.zeros((theta.shape[0], s.n))
-        for p in range(theta.shape[0]):
+        out = np.full((theta.shape[0], s.n), np.nan)
+        for k, p in enumerate(rows):
             cache: dict[float, dict[str, float]] = {}
             for i in range(s.n):
                 t = float(tdet[p]) if s.at_diagnosis[i] else float(s.time[i])
                 if t not in cache:
-                    cache[t] = self._at(sol, p, t)
+                    cache[t] = self._at(sol, k, t)
                 out[p, i] = cache[t][self.qty[i]] * self.fac[i]
                 if s.observable[i] == "burden_marker":
                     out[p, i] *= phi[p]
@@ -361,12 +373,12 @@ class EnginePredictor:
 
     def curves(self, theta: Array, times: Array, observables: Sequence[str]) -> Array:
         theta = np.atleast_2d(np.asarray(theta, dtype=np.float64))
-        sol = self._solve(theta, float(np.max(times)))
+        sol, rows = self._solve(theta, float(np.max(times)))
         phi = self._phi(theta)
-        out = np.zeros((theta.shape[0], len(observables), len(times)))
-        for p in range(theta.shape[0]):
+        out = np.full((theta.shape[0], len(observables), len(times)), np.nan)
+        for j, p in enumerate(rows):
             for k, t in enumerate(times):
-                v = self._at(sol, p, float(t))
+                v = self._at(sol, j, float(t))
                 for i, o in enumerate(observables):
                     q, f = OBSERVABLES[o][0], OBSERVABLES[o][1]
                     out[p, i, k] = v[q] * f * (phi[p] if o == "burden_marker" else 1.0)
@@ -381,7 +393,7 @@ def make_predictor(scenario: Scenario, subject: SubjectData, keys: Sequence[str]
     ks = tuple(keys)
     op = dict(obs_params or {})
     if engine not in ("auto", "exact", "organism"):
-        raise ScenarioError(f"engine = {engine!r}: allowed auto, exact, organism")
+        raise ScenarioError(f"engine = {shown(engine)}: allowed auto, exact, organism")
     reason = fast_path_reason(sc, ks)
     if engine == "exact" and reason is not None:
         raise ScenarioError(f"engine = 'exact' is not applicable: {reason}")

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-from metacascade.inference.fit import Objective, SubjectFit, _blas
+from metacascade.inference.fit import Objective, SubjectFit, _blas, floor_rows
 
 Array = npt.NDArray[np.float64]
 
@@ -155,12 +155,17 @@ def _ebe(objs: list[Objective], fits: list[SubjectFit], samples: Array, m: Array
         theta = np.exp(res.x)
         s = samples[:, i, :]
         cov = np.atleast_2d(np.cov(s, rowvar=False))
+        ll = float(o.loglik(theta[None, :])[0])
+        floored = floor_rows(o, theta)
+        warn = [f"the likelihood of the EBE is at its floor (rows {', '.join(map(str, floored))})"
+                ": not converged"] if floored else []
         out.append(SubjectFit(
             id=f.id, keys=f.keys, estimate=theta, lower=np.exp(np.quantile(s, a, axis=0)),
             upper=np.exp(np.quantile(s, 1 - a, axis=0)),
-            loglik=float(o.loglik(theta[None, :])[0]), converged=bool(res.success),
+            loglik=ll, converged=bool(res.success) and math.isfinite(ll) and not floored,
             n_obs=f.n_obs, fitted=o.predict(theta)[0], cov_log=cov,
-            warnings=[], profiles={}, bootstrap=None))
+            warnings=warn, profiles={}, bootstrap=None,
+            last_observation_day=f.last_observation_day))
     return out
 
 

@@ -4,11 +4,14 @@ Parameter uncertainty is propagated by drawing log-parameters from N(log theta_h
 the inverse observed information of the individual fit (or the conditional covariance of a
 population EBE), and running the organism engine for every draw (any scenario change, e.g. a
 resection day, is applied with ``overrides``). The band is the pointwise ``level`` quantile
-interval of the model trajectories (parameter uncertainty only, no residual error).
+interval of the model trajectories (parameter uncertainty only, no residual error). Draws outside
+the fit's search bounds are clipped to them (counted in the attrs). By default the grid starts at
+the id's last observation, and times past the lethal burden are flagged (``past_lethal_burden``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,33 +21,58 @@ import numpy.typing as npt
 import xarray as xr
 
 from metacascade.engines.organism import patients_from_scenarios, solve
-from metacascade.errors import DataError, ScenarioError
+from metacascade.errors import DataError, ScenarioError, shown
 from metacascade.inference.api import FitResult, load_fit
 from metacascade.inference.data import OBSERVABLES
 from metacascade.inference.model import OBS_KEYS, scenario_with_overrides
+from metacascade.limits import check_memory
+from metacascade.options import check_int, check_level, check_seed
 from metacascade.scenario import load_scenario
 
 Array = npt.NDArray[np.float64]
 
 
-def parse_times(text: str) -> Array:
-    """``start:stop:step`` (inclusive stop) or a comma-separated list of days."""
+#: Default prediction grid: from the id's last observation, this many days, every DEFAULT_STEP.
+DEFAULT_HORIZON = 365.0
+DEFAULT_STEP = 5.0
+#: Most prediction times and parameter draws accepted.
+MAX_TIMES = 1_000_000
+MAX_SAMPLES = 100_000
+
+
+def parse_times(text: str | None) -> Array | None:
+    """``start:stop:step`` (inclusive stop) or a comma-separated list of days; None (no
+    ``--times``) gives None: :func:`predict` then starts at the id's last observation."""
+    if text is None:
+        return None
     try:
         if ":" in text:
             a, b, c = (float(x) for x in text.split(":"))
-            if c <= 0 or b < a:
+            if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)) or c <= 0 \
+                    or b < a:
                 raise ValueError
+            if (b - a) / c + 1 > MAX_TIMES:
+                raise ScenarioError(f"--times {shown(text)}: {(b - a) / c + 1:.3g} times; at "
+                                    f"most {MAX_TIMES:,} are allowed (raise the step)")
             return np.arange(a, b + 0.5 * c, c)
         return np.array([float(x) for x in text.split(",") if x.strip()])
     except ValueError:
-        raise ScenarioError(f"--times {text!r}: give start:stop:step (step > 0, stop >= start) "
-                            "or days separated by commas") from None
+        raise ScenarioError(f"--times {shown(text)}: give start:stop:step (step > 0, stop >= "
+                            "start) or days separated by commas") from None
+
+
+def default_times(last_day: float) -> Array:
+    """The default grid: the id's last observation day, then every DEFAULT_STEP days for
+    DEFAULT_HORIZON days (from day 0 when the last observation is unknown)."""
+    start = last_day if math.isfinite(last_day) else 0.0
+    return np.asarray(start + np.arange(0.0, DEFAULT_HORIZON + 0.5 * DEFAULT_STEP, DEFAULT_STEP),
+                      dtype=np.float64)
 
 
 def predict(
     fitted: FitResult | str | Path,
     id: str,
-    times: Sequence[float] | Array,
+    times: Sequence[float] | Array | None = None,
     observables: Sequence[str] = ("metastatic_burden_cells", "n_visible", "primary_cells"),
     overrides: Sequence[str] = (),
     n_samples: int = 200,
@@ -53,17 +81,38 @@ def predict(
 ) -> xr.Dataset:
     """Simulate observables of one fitted id at ``times`` (days) with uncertainty bands.
 
-    Returns a Dataset with variables ``estimate`` (trajectory at the point estimate), ``median``,
-    ``lower``, ``upper`` over dimensions (observable, time_days).
+    ``times`` None: from the id's last observation (its fitted diagnosis day for rows at
+    diagnosis), one year every 5 days. Returns a Dataset with variables ``estimate`` (trajectory
+    at the point estimate), ``median``, ``lower``, ``upper`` over dimensions (observable,
+    time_days), and ``past_lethal_burden`` over time_days: true where the point-estimate total
+    burden (primary + metastases) has reached ``death.lethal_burden_cells``, i.e. the patient
+    would be dead and the numbers there are the model's continuation, not a physical state (the
+    attrs say so and give the first such day).
     """
+    level = check_level(level)
+    n_samples = check_int("--n-samples", n_samples, 0, MAX_SAMPLES)
+    seed = check_seed(seed)
+    obs = [observables] if isinstance(observables, str) else list(observables)
+    if not obs:
+        raise DataError("observable: give at least one observable to predict")
+    for o in obs:
+        if o not in OBSERVABLES:
+            raise DataError(f"observable {shown(o)}: allowed {', '.join(OBSERVABLES)}")
+    dup = sorted({o for o in obs if obs.count(o) > 1})
+    if dup:
+        raise DataError(f"observable {', '.join(dup)} given more than once; give each once")
     res = fitted if isinstance(fitted, FitResult) else load_fit(fitted)
     sf = res.subject_fit(str(id))
-    t = np.asarray(times, dtype=np.float64)
+    from_last = times is None
+    t = default_times(sf.last_observation_day) if from_last \
+        else np.asarray(times, dtype=np.float64).ravel()
     if t.size == 0 or np.any(t < 0) or not np.all(np.isfinite(t)):
         raise ScenarioError("times: need at least one finite day >= 0")
-    for o in observables:
-        if o not in OBSERVABLES:
-            raise DataError(f"observable {o!r}: allowed {', '.join(OBSERVABLES)}")
+    if t.size > MAX_TIMES:
+        raise ScenarioError(f"times: {t.size:,} times; at most {MAX_TIMES:,} are allowed")
+    check_memory(8.0 * 4 * (n_samples + 1) * len(obs) * t.size,
+                 f"a prediction of {n_samples + 1:,} trajectories x {len(obs)} observables x "
+                 f"{t.size:,} times", "lower --n-samples or the number of --times")
     base = scenario_with_overrides(res.scenario, res.overrides.get(sf.id, {}), f"id {sf.id!r}")
     base = load_scenario(base, list(overrides))
     rng = np.random.default_rng(seed)
@@ -72,8 +121,14 @@ def predict(
     if not np.all(np.isfinite(cov)):
         cov = np.zeros_like(cov)
     draws = rng.multivariate_normal(phi_hat, cov, size=n_samples, method="eigh")
-    theta = np.exp(np.vstack([phi_hat[None, :], draws]))
     keys = res.keys
+    # draws stay inside the fit's search box (itself inside the scenario's bounds): a Gaussian
+    # tail must not ask the engine for values the schema refuses (e.g. mu > 1e3)
+    box = [res.settings.bounds_for(k, float(v)) for k, v in zip(keys, sf.estimate, strict=True)]
+    lo = np.log([b[0] for b in box])
+    hi = np.log([b[1] for b in box])
+    outside = np.any((draws < lo) | (draws > hi), axis=1) if draws.size else np.zeros(0, bool)
+    theta = np.exp(np.vstack([phi_hat[None, :], np.clip(draws, lo, hi)]))
     sc_keys = [k for k in keys if k not in OBS_KEYS]
     phi_default = res.settings.obs_params.get("marker.phi", OBS_KEYS["marker.phi"])
     phis = theta[:, keys.index("marker.phi")] if "marker.phi" in keys else \
@@ -84,21 +139,37 @@ def predict(
                                  "simulation.duration_days": dur}) for row in theta]
     sol = solve(patients_from_scenarios(scen), dur, step, base.dissemination.secondary,
                 base.simulation.max_internal_step_days)
-    vals = np.zeros((len(theta), len(observables), len(t)))
+    vals = np.zeros((len(theta), len(obs), len(t)))
+    total = np.zeros(len(t))
     for k, tk in enumerate(t):
         at = sol.at(float(tk))
         at["total_cells"] = at["primary_cells"] + at["metastatic_burden_cells"]
-        for i, o in enumerate(observables):
+        total[k] = at["total_cells"][0]
+        for i, o in enumerate(obs):
             q, fac = OBSERVABLES[o][0], OBSERVABLES[o][1]
             vals[:, i, k] = at[q] * fac * (phis if o == "burden_marker" else 1.0)
     a = (1.0 - level) / 2.0
     samples = vals[1:] if n_samples > 0 else vals
     dims = ("observable", "time_days")
+    lethal = base.death.lethal_burden_cells
+    past = total >= lethal
     attrs: dict[str, Any] = {"id": sf.id, "level": level, "n_samples": n_samples, "seed": seed,
                              "overrides": list(overrides), "keys": list(keys),
-                             "estimate_values": [float(x) for x in sf.estimate]}
+                             "estimate_values": [float(x) for x in sf.estimate],
+                             "times_from": "last observation" if from_last else "given",
+                             "n_draws_clipped_to_search_bounds": int(outside.sum()),
+                             "last_observation_day": float(sf.last_observation_day),
+                             "lethal_burden_cells": lethal,
+                             "first_day_past_lethal_burden": float(t[past][0]) if past.any()
+                             else None}
+    if past.any():
+        attrs["note"] = (f"from day {t[past][0]:g} the point-estimate total burden exceeds "
+                         f"death.lethal_burden_cells = {lethal:g}: the patient would be dead; "
+                         "rows with past_lethal_burden = true continue the model beyond death "
+                         "and are not physical states")
     return xr.Dataset(
         {"estimate": (dims, vals[0]), "median": (dims, np.median(samples, 0)),
          "lower": (dims, np.quantile(samples, a, 0)),
-         "upper": (dims, np.quantile(samples, 1 - a, 0))},
-        coords={"observable": list(observables), "time_days": t}, attrs=attrs)
+         "upper": (dims, np.quantile(samples, 1 - a, 0)),
+         "past_lethal_burden": ("time_days", past)},
+        coords={"observable": obs, "time_days": t}, attrs=attrs)

@@ -13,6 +13,13 @@ from metacascade.cohort import CohortResult, overall, relapse_free, relapse_haza
 from metacascade.plotting.style import MONTH, YEAR, axes, decorate, detached_axes, root, save
 from metacascade.plotting.survival import SURVIVAL_SIZE, plot_kaplan_meier
 
+NOBODY = "no patient was diagnosed within the follow-up:\n{what} is undefined"
+
+
+def _say(ax: Axes, text: str) -> None:
+    """Write ``text`` in the middle of an empty panel (an undefined estimate is said, not drawn)."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", wrap=True)
+
 
 def survival_table(cohort: CohortResult) -> pd.DataFrame:
     """Durations (days) and events of relapse-free survival (from surgery) and overall survival
@@ -29,8 +36,14 @@ def plot_survival(cohort: CohortResult, ax: Axes | None = None, at_risk: bool = 
     """Kaplan-Meier relapse-free (from surgery) and overall (from diagnosis) survival, with the
     numbers at risk below the axis."""
     ax = axes(ax, SURVIVAL_SIZE)
-    plot_kaplan_meier(survival_table(cohort), ax=ax, at_risk=at_risk, time_scale=YEAR,
-                      xlabel="years (relapse-free: since surgery; overall: since diagnosis)")
+    table = survival_table(cohort)
+    if table.empty:  # nobody diagnosed: survival after diagnosis is undefined
+        _say(ax, NOBODY.format(what="survival after diagnosis"))
+        ax.set_xlabel("years (relapse-free: since surgery; overall: since diagnosis)")
+        ax.set_ylabel("survival probability")
+    else:
+        plot_kaplan_meier(table, ax=ax, at_risk=at_risk, time_scale=YEAR,
+                          xlabel="years (relapse-free: since surgery; overall: since diagnosis)")
     return decorate(ax, title=f"{cohort.scenario.name}: Kaplan-Meier, n = "
                               f"{len(cohort.patients)}", grid=False)
 
@@ -40,6 +53,10 @@ def plot_hazard(cohort: CohortResult, ax: Axes | None = None, bandwidth_days: fl
     """Smoothed relapse hazard after surgery (per month) with its 95 % confidence band."""
     ax = axes(ax)
     h = relapse_hazard(cohort.patients, cohort.scenario.simulation.duration_days, bandwidth_days)
+    if h.empty:
+        _say(ax, NOBODY.format(what="the relapse hazard after surgery"))
+        return decorate(ax, xlabel="months after surgery", ylabel="relapse hazard (per month)",
+                        title="relapse hazard", grid=False)
     m = h["days"] / MONTH
     ax.plot(m, h["hazard_per_day"] * MONTH, color="C3", label="smoothed hazard")
     ax.fill_between(m, h["lower"] * MONTH, h["upper"] * MONTH, color="C3", alpha=0.25,
@@ -62,7 +79,9 @@ def plot_causes(cohort: CohortResult, ax: Axes | None = None) -> Axes:
     labels.append("alive at end")
     counts.append(int((cause == "").sum()))
     ax.barh(labels, counts, color=["C1"] + ["C3"] * (len(labels) - 2) + ["C2"])
-    return decorate(ax, xlabel="patients", title="causes of death", grid=False)
+    early = int(t["died_before_diagnosis"].sum()) if "died_before_diagnosis" in t else 0
+    return decorate(ax, xlabel="patients", grid=False, title="causes of death"
+                    + (f" ({early} before diagnosis)" if early else ""))
 
 
 def save_cohort_figures(cohort: CohortResult, folder: str | Path) -> list[str]:

@@ -271,6 +271,10 @@ def plot_prediction(ds: xr.Dataset, observable: str, ax: Axes | None = None,
     ax.plot(t, positive(sel["median"].values), label="median")
     ax.plot(t, positive(sel["estimate"].values), "--", label="point estimate")
     ax.set_yscale("log")
+    first_dead = ds.attrs.get("first_day_past_lethal_burden")
+    if first_dead is not None:  # beyond the lethal burden the curves are not physical
+        ax.axvspan(float(first_dead), float(t[-1]), color="0.85", zorder=0,
+                   label="past the lethal burden")
     return decorate(ax, xlabel="day", title=observable, legend=legend and {"fontsize": 7},
                     grid=False)
 
