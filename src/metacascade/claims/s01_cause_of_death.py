@@ -9,7 +9,7 @@ Status: ``illustrated``, true by construction. With surgery at diagnosis (1e9 ce
 can never reach the lethal burden, so every simulated cancer death is metastatic whatever the
 parameters: the checks (share of deaths from metastasis > 0.5) cannot fail. No independent number
 tests it yet: the share of deaths with metastases recorded (Dillekas, Rogers & Straume, Cancer Med
-2019;8:5574: 66.7 % of solid-tumour deaths, science.md §12.3) needs an arm where the primary can
+2019;8:5574: 66.7 % of solid-tumour deaths) needs an arm where the primary can
 still kill, and the ~90 % often quoted (Chaffer & Weinberg, Science 2011;331:1559) has no data
 behind it. The untreated counterfactual is reported: there the primary kills more breast patients
 than metastases do, which contradicts the statement for that arm.
@@ -93,7 +93,7 @@ def cause_of_death(ctx: Context) -> list[Verdict]:
     return [Verdict.assess(
         "S1", checks=checks, calibration=calibration, measured=measured,
         sources=["Dillekas H, Rogers MS, Straume O. Cancer Med 2019;8:5574 (the independent "
-                 "target still to be modelled, science.md §12.3)",
+                 "target still to be modelled)",
                  "Chaffer CL, Weinberg RA. Science 2011;331:1559 (~90 %, quoted without data)"],
         figures=[ctx.save_figure(fig, "s1_cause_of_death")],
         summary=("Illustrated, by construction: with surgery at diagnosis every simulated cancer "

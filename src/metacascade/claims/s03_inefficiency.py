@@ -9,7 +9,7 @@ Injection experiments with the calibrated cascade (metacascade.biology.cascade):
   fitted by ``scripts/calibrate_cascade.py``. They are re-measured here by the stochastic
   experiment (a check of the engine, reported with the calibration), never evidence.
 * Validation: Fidler 1970's yield, about 400 cells left in the lung at day 14 giving on average 78
-  metastases (science.md §4, V7): 0.195 metastases per cell alive at day 14. Not used by the
+  metastases (abstract): 0.195 metastases per cell alive at day 14. Not used by the
   calibration. The model's value is the expected number of tail-vein cells that ever found a
   macroscopic tumour (any organ, through dormancy too: the most generous count) divided by the
   fraction alive at day 14.
@@ -38,7 +38,7 @@ from metacascade.plotting.injection import injection_figure
 
 HOW = ("scripts/calibrate_cascade.py: MAP fit of nine cascade rates (biology/"
        "cascade_calibration.json)")
-FIDLER = "Fidler IJ. J Natl Cancer Inst 1970;45:773-782 (abstract; science.md §4, V7)"
+FIDLER = "Fidler IJ. J Natl Cancer Inst 1970;45:773-782 (abstract)"
 #: Fidler 1970: about 400 cells alive in the lung at day 14 gave on average 78 metastases.
 FIDLER_YIELD = 78.0 / 400.0
 FIDLER_TOLERANCE = factor(3.0, "the abstract's 'about 400 cells' and 'on average 78 "

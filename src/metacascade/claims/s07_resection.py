@@ -54,7 +54,7 @@ from metacascade.plotting.claims import resection_figure, two_tumour_figure
 
 S8_TOL = 0.15  # on the 61 % reduction (sampling error of a ~10-mouse experiment, module docstring)
 BENZEKRY = ("Benzekry S et al. Cancer Res 2017;77:5183 (two tumours: one 61 % smaller at day 15, "
-            "only one suppressed; science.md §12.2)")
+            "only one suppressed; abstract)")
 HAHNFELDT = "Hahnfeldt P et al. Cancer Res 1999;59:4770 (Lewis lung carcinoma fit)"
 GUNDUZ = "Gunduz N, Fisher B, Saffer EA. Cancer Res 1979;39:3861 (qualitative timing)"
 
@@ -195,8 +195,11 @@ def resection(ctx: Context) -> list[Verdict]:
     summary8 += (" Verdict: the 61 % is calibration data of the proliferation model (theta); "
                  f"the untuned angiogenesis-inhibition model predicts {angio:.0%} (validation, "
                  f"within +/- {S8_TOL:g}), under the assumed implant variability (sd ln V0 = "
-                 f"{TAKE_SD:g}, sd ln lambda1 = {RATE_SD:g}); the verdict has not yet been rerun "
-                 "over a sourced range of that variability.")
+                 f"{TAKE_SD:g}, sd ln lambda1 = {RATE_SD:g}), which is unsourced: with half of it "
+                 "the angiogenesis model predicts "
+                 f"{m8['half_variability_angiogenesis_reduction_smaller']:.0%}, with twice "
+                 f"{m8['double_variability_angiogenesis_reduction_smaller']:.0%}; no sourced range "
+                 "of that variability exists yet to rerun the verdict over.")
     return [
         Verdict.assess("S7", checks=checks7, calibration=cal7, measured=measured,
                        sources=[GUNDUZ, *sources], figures=[figure],

@@ -62,7 +62,7 @@ ZOLEDRONIC_LEVEL = 100.0
 ZA_BONE_SE = 13.4
 ZA_TUMOUR_SE = 0.539
 JOHNSON = ("Johnson et al. 2011 TIBD data, {arm} arm (group means and standard errors; "
-           "SysBioCollab-UArk/TIBD_microenvironment DATA/TIBD_Johnson2011.csv; science.md §8, V25)")
+           "SysBioCollab-UArk/TIBD_microenvironment DATA/TIBD_Johnson2011.csv)")
 FIT_HOW = "metacascade.bone_fit.fit_johnson2011 (weighted least squares in standard errors)"
 FIT_SETS = "tumour growth rate r_T, PTHrP per tumour cell, bone turnover kappa"
 

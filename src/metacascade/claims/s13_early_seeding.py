@@ -76,10 +76,9 @@ GAMMA_RANGE = (0.663, 1.0)  # Iwata 2000 (§1.1) .. Benzekry (§1.2)
 LEAD_TARGET_YEARS = (2.0, 4.0)  # Hu et al. 2020
 SIZE_TARGET_CELLS = 1e7  # Hu et al. 2019: < 0.01 cm^3 (1e6 cells at 1e8/cm^3; 1e7 at 1e9/cm^3)
 EARLY_PATIENTS = (17, 21)  # Hu et al. 2019: early dissemination in 17 of 21 evaluable patients
-HU2020 = ("Hu Z et al. Nat Genet 2020;52:701-708 (seeding '2-4 years before diagnosis'; "
-          "science.md §11.1.3)")
+HU2020 = "Hu Z et al. Nat Genet 2020;52:701-708 (seeding '2-4 years before diagnosis')"
 HU2019 = ("Hu Z et al. Nat Genet 2019;51:1113-1122 (17 of 21 colorectal patients seeded early, "
-          "typically < 0.01 cm^3; science.md §11.1.1)")
+          "typically < 0.01 cm^3)")
 
 SOURCES = [
     "Hu Z et al. Multi-cancer analysis of clonality and the timing of systemic spread in paired "
@@ -237,7 +236,8 @@ def early_interval(k: int, n: int) -> tuple[float, float]:
 
 def _calibration(n: int) -> dict[str, Calibration]:
     """The inputs of the virtual cohorts (nothing here is fitted to a target of S13-S16)."""
-    ranges = "science.md §1.1-1.4, §4 (ranges of the module docstring)"
+    ranges = ("claims/s13_early_seeding.py MU1_RANGE: scenario calibrations 1.8e-12 / 2.2e-12, "
+              "Benzekry's code ~1e-11, mu_eff ~5e-11 (docs/claims.md)")
     out = {f"{t}_doubling_time_days": Calibration(
         d, HU2020, f"sampled log-uniform on [{d / DT_FACTOR:g}, {d * DT_FACTOR:g}] days "
                    "(median / 2 .. x 2)", sets="primary.rate_per_day")

@@ -22,8 +22,8 @@ visible metastasis at diagnosis (synchronous stage IV; not a target, de novo sta
 is about 5-6 %) and the cohort's median lead of first seeding (with inter-patient variability).
 
 Validation targets (observations, breast cancer only): a bimodal relapse hazard after surgery
-with peaks near 18-24 and ~60 months (Demicheli et al. 1996 [L], 2004, 2008; science.md §3,
-§12.1.1); recurrences at a steady rate from year 5 to year 20 (Pan et al., NEJM 2017;377:1836).
+with peaks near 18-24 and ~60 months (Demicheli et al. 1996, 2004, 2008); recurrences at a
+steady rate from year 5 to year 20 (Pan et al., NEJM 2017;377:1836).
 Check: without dormancy the late relapses (years 10-20) vanish, in breast and prostate. The
 prostate hazard's peaks and late/early ratio are reported, not compared: Demicheli's and Pan's
 series are breast cancer (Pound 1999 is the prostate target still to come).
@@ -71,7 +71,7 @@ NO_DORMANCY = ["dormancy.single_cell_fraction=0", "dormancy.avascular_fraction=0
 FAST_METASTASES = ["metastasis.growth=gompertz", "metastasis.rate_per_day=1.278e-3",
                    "metastasis.carrying_capacity_cells=1e12"]
 DEMICHELI = ("Demicheli R et al. Breast Cancer Res Treat 1996;41:177; Breast Cancer Res "
-             "2004;6:R689; Breast Cancer Res 2008;10:R83 (science.md §12.1.1)")
+             "2004;6:R689; Breast Cancer Res 2008;10:R83")
 PAN = "Pan H et al. N Engl J Med 2017;377:1836 (distant recurrence years 5-20 at a steady rate)"
 HU2020 = "Hu Z et al. Nat Genet 2020;52:701-708 (breast seeding a median 2.69 y before diagnosis)"
 SURGERY_ROUTES = ("single_cell_at_surgery", "micrometastasis_at_surgery",
