@@ -34,6 +34,17 @@ from metacascade.engines.spread import solve_cascade
 FILE = Path(__file__).resolve().parents[1] / "src/metacascade/scenarios/breast-cascade.toml"
 TARGET_DISTANT = 0.357
 TARGET_NODE_P = 0.35
+#: What this script fits, machine-readable (read by tests/test_claims.py: no claim may use one of
+#: these numbers as a validation target): quantity -> published value, source, parameters set.
+CALIBRATION_TARGETS = {
+    "expected_distant_metastases_at_diagnosis": {
+        "value": TARGET_DISTANT,
+        "source": "Early Breast Cancer Trialists' Collaborative Group. Lancet 2005;365:1687",
+        "sets": ["cascade.progression_rate_per_day"]},
+    "p_node_positive_at_diagnosis": {
+        "value": TARGET_NODE_P, "source": "Carter CL, Allen C, Henson DE. Cancer 1989;63:181",
+        "sets": ["lymphatics.entry_per_area"]},
+}
 
 
 def at_detection(progression: float, entry: float) -> tuple[float, float]:

@@ -70,6 +70,12 @@ SOURCES = {
     "luzzi": "Luzzi KJ et al. Am J Pathol 1998;153:865-873 (science.md §4, [L])",
     "fidler": "Fidler IJ. J Natl Cancer Inst 1970;45:773-782 (science.md §4, [R: abstract])",
 }
+#: What this script fits, machine-readable (read by tests/test_claims.py: no claim may use one of
+#: these numbers as a validation target): quantity -> published value, source, parameters set.
+CALIBRATION_TARGETS = {
+    name: {"value": t, "source": SOURCES[name.split("_")[0]], "sets": sorted(FREE)}
+    for name, (t, _, _) in TARGETS.items()
+}
 
 
 def to_theta(x: np.ndarray) -> dict[str, float]:

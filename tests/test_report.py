@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 from typer.testing import CliRunner
 
-from metacascade.claims.base import Verdict
+from metacascade.claims.base import Calibration, Check, Target, Verdict, below, interval
 from metacascade.claims.runner import claims_document
 from metacascade.report import embed_figure, render_claims_html, write_claims_html
 
@@ -23,10 +23,13 @@ def _png(path: Path) -> None:
 
 
 def _doc(figures: list[str]) -> dict:
-    v = Verdict.compare("S13", passed=False, measured={"lead_years": 1.25, "extra": 3e9},
-                        targets={"lead_years": 3.0}, tolerances={"lead_years": "within [2, 4]"},
-                        sources=["Hu Z et al. Nat Genet 2020 <b>bold</b>"], figures=figures,
-                        summary="median lead & more")
+    v = Verdict.assess(
+        "S13", validation={"lead_years": Target(1.25, 3.0, interval(2.0, 4.0, "Hu 2020 range"),
+                                                "Hu Z et al. Nat Genet 2020 <b>bold</b>")},
+        checks={"efficiency": Check(2e-4, 1e-3, below())},
+        calibration={"doubling_days": Calibration(157.0, "Hu Z et al. Nat Genet 2020",
+                                                  how="sampled around the median")},
+        measured={"extra": 3e9}, figures=figures, summary="median lead & more")
     return claims_document([v, Verdict.not_modelled("S1", "no mechanism")], seed=1, quick=True)
 
 
@@ -39,7 +42,12 @@ def test_claims_html_is_self_contained(tmp_path: Path) -> None:
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "<script" not in html and "<link" not in html and "@import" not in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html  # text is escaped
-    assert "within [2, 4]" in html and "1.25" in html and "3.000e+09" in html
+    assert "in [2, 4]" in html and "1.25" in html and "3.000e+09" in html
+    # each compared number shows its rule and pass/fail; calibration data are listed apart
+    assert 'class="mark bad">FAIL' in html and 'class="mark ok">pass' in html
+    assert "Validation: numbers the model was not fitted to" in html
+    assert "Calibration: 1 number(s) used to set parameters" in html
+    assert "lead_years = 1.25 (in [2, 4]): FAIL" in html
     assert "Metastases are generally thought of" in html  # the statement text
 
 

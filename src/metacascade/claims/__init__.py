@@ -1,6 +1,20 @@
 """Seed statements S1..S18 as rerunnable experiments (see :mod:`metacascade.claims.base`)."""
 
-from metacascade.claims.base import REGISTRY, Context, Verdict, discover, experiment
+from metacascade.claims.base import (
+    REGISTRY,
+    STATUSES,
+    Calibration,
+    Check,
+    Context,
+    Sensitivity,
+    Target,
+    Tolerance,
+    Verdict,
+    derive_status,
+    discover,
+    experiment,
+)
 from metacascade.claims.statements import STATEMENTS
 
-__all__ = ["REGISTRY", "STATEMENTS", "Context", "Verdict", "discover", "experiment"]
+__all__ = ["REGISTRY", "STATEMENTS", "STATUSES", "Calibration", "Check", "Context", "Sensitivity",
+           "Target", "Tolerance", "Verdict", "derive_status", "discover", "experiment"]

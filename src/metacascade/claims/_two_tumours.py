@@ -197,7 +197,9 @@ def run_study(seed: int, quick: bool) -> TwoTumourStudy:
         m[f"{k}_symmetry_gain"] = symmetry_gain(mod)
         m[f"{k}_smaller_over_larger"] = float(out[k].smaller.mean() / out[k].larger.mean())
     # which asymmetry feeds the suppression: take only, growth rate only (same calibrated theta)
+    # (the untuned angiogenesis model's prediction under half and twice the assumed variability)
     for name, take_sd, rate_sd in (("take_only", TAKE_SD, 0.0), ("rate_only", 0.0, RATE_SD),
+                                   ("half_variability", TAKE_SD / 2, RATE_SD / 2),
                                    ("double_variability", 2 * TAKE_SD, 2 * RATE_SD)):
         sub = np.random.default_rng(seed + 1)
         c, p = make_arm(sub, 1, mice, take_sd, rate_sd), make_arm(sub, 2, mice, take_sd, rate_sd)
@@ -205,6 +207,7 @@ def run_study(seed: int, quick: bool) -> TwoTumourStudy:
         m[f"{name}_reduction_smaller"] = o_pi.reduction
         m[f"{name}_larger_over_control"] = o_pi.larger_ratio
         m[f"{name}_no_interaction_reduction_smaller"] = o_null.reduction
+        m[f"{name}_angiogenesis_reduction_smaller"] = outcome(models["angiogenesis"], c, p).reduction
     traj: dict[str, Array] = {}
     for k in ("competition", "proliferation"):
         ctrl = control.day(models[k], TRAJ_DAYS)[0]

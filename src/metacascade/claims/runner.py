@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from metacascade._version import __version__
-from metacascade.claims.base import REGISTRY, STATUSES, Context, Experiment, Verdict
+from metacascade.claims.base import MODELLED, REGISTRY, STATUSES, Context, Experiment, Verdict
 from metacascade.claims.statements import STATEMENTS
 from metacascade.errors import MetacascadeError
 
 #: The ``claims.json`` schema version (bump when the contract changes).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CLAIMS_JSON = "claims.json"
 CLAIMS_HTML = "claims.html"
 
@@ -103,8 +103,10 @@ def _call(exp: Experiment, ctx: Context) -> list[Verdict]:
 
 
 def _contract_problem(v: Verdict) -> str:
-    """Why a modelled verdict cannot count (empty when fine): a reproduction must compare at
-    least one measured number with a target and state a tolerance."""
+    """Why a verdict cannot count (empty when fine): measured numbers that are not numbers, a
+    modelled status that is not the one derived from its validation targets and checks, a
+    validation target without a source or found among the calibration data
+    (:meth:`Verdict.problems`), or a compared number without a measured value or a tolerance."""
     for field_name in ("measured", "targets"):
         values = getattr(v, field_name)
         if not isinstance(values, dict):
@@ -113,15 +115,17 @@ def _contract_problem(v: Verdict) -> str:
                if isinstance(x, bool) or not isinstance(x, numbers.Real)]
         if bad:
             return f"{field_name} values that are not numbers: {', '.join(map(str, bad))}"
-    if v.status not in ("reproduced", "not reproduced"):
+    problems = v.problems()
+    if problems:
+        return "; ".join(problems)
+    if v.status not in MODELLED:
         return ""
-    if not v.targets:
-        return "no targets (a modelled claim compares measured numbers with targets)"
     missing = [k for k in v.targets if k not in v.measured]
     if missing:
         return f"targets without a measured value: {', '.join(missing)}"
-    if not v.tolerances:
-        return "no tolerances stated"
+    untold = [k for k in v.targets if not v.tolerances.get(k)]
+    if untold:
+        return f"targets without a tolerance: {', '.join(untold)}"
     return ""
 
 
@@ -279,7 +283,10 @@ def _finite(x: Any) -> Any:
 def claims_document(verdicts: Sequence[Verdict], *, seed: int, quick: bool,
                     created: datetime | None = None, seconds: float | None = None
                     ) -> dict[str, Any]:
-    """The ``claims.json`` content: ``{"version", "seed", "quick", "claims": [...]}``."""
+    """The ``claims.json`` content: ``{"version", "seed", "quick", "schema", "created",
+    "claims": [...]}`` (and ``"seconds"``). Each claim has the keys of :meth:`Verdict.to_json`:
+    ``measured`` and ``targets`` (name -> number, non-finite as null), ``tolerances`` (name ->
+    text), and ``calibration``, ``validation``, ``checks``, ``sensitivity``, ``quick_undecided``."""
     claims = []
     for v in verdicts:
         d = v.to_json()
@@ -300,5 +307,6 @@ def claims_document(verdicts: Sequence[Verdict], *, seed: int, quick: bool,
 
 
 def all_reproduced(verdicts: Iterable[Verdict]) -> bool:
-    """True when every modelled claim is reproduced (``not yet modelled`` does not count)."""
+    """True when every modelled claim is reproduced (``not yet modelled`` does not count; an
+    ``illustrated`` claim is not reproduced: no independent number tests it)."""
     return all(v.status in ("reproduced", "not yet modelled") for v in verdicts)

@@ -1,10 +1,20 @@
 """S3: circulating tumour cells are inefficient: fewer than 0.1 % establish metastases.
 
 Injection experiments with the calibrated cascade (metacascade.biology.cascade): Luzzi et al. 1998
-(portal vein, B16F1, liver) and Fidler 1970 (tail vein, B16, lung). The targets are the published
-stage fractions (science.md §4; Luzzi numbers [L]); the calibration used their expected values,
-the check here is the stochastic experiment (a different random realisation) and the overall
-efficiency, which was not a calibration target.
+(portal vein, B16F1, liver) and Fidler 1970 (tail vein, B16, lung).
+
+* Calibration: the six Luzzi/Fidler numbers (87 % in the liver at 90 min, 83 % extravasated and
+  2.25 % micrometastases at day 3, 0.02 % macroscopic tumours and 36 % solitary dormant cells at
+  day 13; 1 % alive at 24 h after tail-vein injection) are the targets of the nine cascade rates
+  fitted by ``scripts/calibrate_cascade.py``. They are re-measured here by the stochastic
+  experiment (a check of the engine, reported with the calibration), never evidence.
+* Validation: Fidler 1970's yield, about 400 cells left in the lung at day 14 giving on average 78
+  metastases (abstract): 0.195 metastases per cell alive at day 14. Not used by the
+  calibration. The model's value is the expected number of tail-vein cells that ever found a
+  macroscopic tumour (any organ, through dormancy too: the most generous count) divided by the
+  fraction alive at day 14.
+* Check: the overall efficiency of every route is below 0.1 % (the statement's threshold), which
+  the calibration to Luzzi's 0.02 % already implies.
 """
 
 from __future__ import annotations
@@ -12,22 +22,32 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metacascade.biology.cascade import STAGES
-from metacascade.claims.base import Context, Verdict, experiment
+from metacascade.biology.cascade import CALIBRATION, STAGES
+from metacascade.claims.base import (
+    Calibration,
+    Check,
+    Context,
+    Target,
+    Verdict,
+    below,
+    experiment,
+    factor,
+)
 from metacascade.engines.injection import inject
 from metacascade.plotting.injection import injection_figure
 
-TARGETS = {
-    "luzzi_liver_at_90min": 0.87, "luzzi_extravasated_day3": 0.83,
-    "luzzi_micrometastasis_day3": 0.0225, "luzzi_macrometastasis_day13": 0.0002,
-    "luzzi_dormant_day13": 0.36, "fidler_alive_24h": 0.01, "overall_efficiency_max": 0.001,
-}
-TOL = {
-    "luzzi_liver_at_90min": "+/- 0.03", "luzzi_extravasated_day3": "+/- 0.04 and > 0.80",
-    "luzzi_micrometastasis_day3": "+/- 0.0035", "luzzi_macrometastasis_day13": "factor 1.5",
-    "luzzi_dormant_day13": "+/- 0.04", "fidler_alive_24h": "factor 1.5",
-    "overall_efficiency_max": "every route below 0.001 (S3)",
-}
+HOW = ("scripts/calibrate_cascade.py: MAP fit of nine cascade rates (biology/"
+       "cascade_calibration.json)")
+FIDLER = "Fidler IJ. J Natl Cancer Inst 1970;45:773-782 (abstract)"
+#: Fidler 1970: about 400 cells alive in the lung at day 14 gave on average 78 metastases.
+FIDLER_YIELD = 78.0 / 400.0
+FIDLER_TOLERANCE = factor(3.0, "the abstract's 'about 400 cells' and 'on average 78 "
+                               "metastases' are rounded means of one experiment; a factor 3 is "
+                               "a lenient allowance (stated, not derived)")
+
+
+def _calibration_source(name: str) -> str:
+    return str(CALIBRATION["sources"][name.split("_")[0]])
 
 
 @experiment("S3", title="Injected tumour cells are inefficient (< 0.1 % form metastases)")
@@ -61,23 +81,50 @@ def inefficiency(ctx: Context) -> list[Verdict]:
     m["overall_efficiency_max"] = max(m["efficiency_portal_vein"], m["efficiency_tail_vein"],
                                       m["efficiency_intracardiac"],
                                       m["eventual_efficiency_portal_vein"])
-    checks = [
-        abs(m["luzzi_liver_at_90min"] - 0.87) <= 0.03,
-        abs(m["luzzi_extravasated_day3"] - 0.83) <= 0.04 and m["luzzi_extravasated_day3"] > 0.8,
-        abs(m["luzzi_micrometastasis_day3"] - 0.0225) <= 0.0035,
-        0.0002 / 1.5 <= m["luzzi_macrometastasis_day13"] <= 0.0002 * 1.5,
-        abs(m["luzzi_dormant_day13"] - 0.36) <= 0.04,
-        0.01 / 1.5 <= m["fidler_alive_24h"] <= 0.015,
-        m["overall_efficiency_max"] < 1e-3,
-    ]
+    alive_14 = 1.0 - at(tail.fates, 14.0, "dead")
+    m["tail_vein_alive_day14"] = alive_14
+    m["tail_vein_macrometastases_day14_per_surviving_cell"] = (
+        tail.summary["overall_efficiency_expected"] / alive_14)
+    yield_model = tail.summary["eventual_efficiency_expected"] / alive_14
+    calibration = {
+        k: Calibration(spec["value"], _calibration_source(k), HOW,
+                       sets="cascade rates (liver retention, extravasation, intravascular and "
+                            "post-extravasation death, dormancy entry and death, initiation, "
+                            "progression)",
+                       model=m[k], note=f"re-measured by the stochastic experiment ({n} cells)")
+        for k, spec in CALIBRATION["targets"].items()}
+    validation = {"fidler_metastases_per_surviving_cell_day14": Target(
+        yield_model, FIDLER_YIELD, FIDLER_TOLERANCE, FIDLER,
+        note="expected macroscopic tumours ever founded per tail-vein cell alive at day 14")}
+    checks = {"overall_efficiency_max": Check(
+        m["overall_efficiency_max"], 1e-3, below(),
+        note="every route below 0.1 % (the statement); implied by the calibration to Luzzi's "
+             "0.02 %")}
+    for k in calibration:  # reported with the calibration, not as compared numbers
+        m.pop(k)
+    ratio = FIDLER_YIELD / yield_model
+    prm = tail.summary["parameters"]
+    prog, regress = prm["progression_rate_per_day"], prm["micrometastasis_death_rate_per_day"]
+    m["p_micrometastasis_progresses"] = prog / (prog + regress)
     fig = injection_figure([portal, tail])
-    return [Verdict.compare(
-        "S3", passed=all(checks), measured=m, targets=TARGETS, tolerances=TOL,
-        sources=["Luzzi KJ et al. Am J Pathol 1998;153:865 [L]",
-                 "Fidler IJ. J Natl Cancer Inst 1970;45:773",
-                 "Chambers AF, Groom AC, MacDonald IC. Nat Rev Cancer 2002;2:563"],
+    return [Verdict.assess(
+        "S3", calibration=calibration, validation=validation, checks=checks, measured=m,
+        sources=["Chambers AF, Groom AC, MacDonald IC. Nat Rev Cancer 2002;2:563"],
         figures=[ctx.save_figure(fig, "s03_injection_fates")],
-        summary=(f"{sum(checks)}/{len(checks)} checks pass; macroscopic tumours per injected cell "
-                 f"{m['efficiency_portal_vein']:.2g} (portal), {m['efficiency_tail_vein']:.2g} "
-                 f"(tail vein), {m['efficiency_intracardiac']:.2g} (intracardiac), all < 0.1 %."),
+        summary=(f"Macroscopic tumours per injected cell {m['efficiency_portal_vein']:.2g} "
+                 f"(portal), {m['efficiency_tail_vein']:.2g} (tail vein), "
+                 f"{m['efficiency_intracardiac']:.2g} (intracardiac), all < 0.1 % as the "
+                 "statement says, but by calibration: the rates were fitted to Luzzi's 0.02 %. "
+                 "Independent test, Fidler 1970's yield: the model gives "
+                 f"{yield_model:.2g} metastases per cell alive at day 14 against 78/400 = "
+                 f"{FIDLER_YIELD:.3g}, {ratio:.0f} times fewer: the calibrated chain lets "
+                 f"{alive_14:.2%} of the cells survive to day 14 (Fidler: about 400 cells) but "
+                 "almost none of the survivors grow: only the "
+                 f"{prm['stem_fraction']:.0%} stem-like cells can found a tumour, and a "
+                 "micrometastasis progresses with probability "
+                 f"{m['p_micrometastasis_progresses']:.1%} (progression {prog:.2g}/day against "
+                 f"regression {regress:.2g}/day, fitted to Luzzi's B16F1 liver data, 1 in 100 "
+                 "micrometastases). The model has one set of post-arrival rates for every "
+                 "organ, so it cannot be both Luzzi's inefficient liver and Fidler's lung, where "
+                 "one in five surviving cells gave a metastasis."),
     )]

@@ -8,30 +8,59 @@ detachment rate (sd 1). Node status at diagnosis is drawn from P(node+) = 1 - ex
 Targets are the meta-analyses (independent of the run): correlation of lymph-node metastasis
 with peritumoral density r = 0.33 (95 % CI 0.18-0.46; Zhang et al., Oncotarget 2017;8:2863) and
 with intratumoral density r = 0.14 (vs 0.31 peritumoral; Sci Rep 2017;7:40364).
+
+Status: ``illustrated``. "Larger and more numerous" is an input (the default peritumoral density
+and vessel area exceed the intratumoral ones), and the size of the correlations is set by the
+assumed cohort heterogeneity (log-sd 0.5 of the densities, correlation 0.5, log-sd 0.3 of the
+areas and growth rate, 1 of the detachment rate): the meta-analysis numbers are reported as checks
+of the mechanism, not as predictions, until the verdict is rerun over sourced ranges of that
+heterogeneity. In quick mode (600 patients) the bootstrap interval of r_peri - r_intra is too
+wide to decide the ordering: the verdict says so (``quick_undecided``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
-from metacascade.claims.base import Context, Verdict, experiment
+from metacascade.claims._common import breast_cascade_calibration
+from metacascade.claims.base import (
+    CHOSEN,
+    Calibration,
+    Check,
+    Context,
+    Verdict,
+    above,
+    experiment,
+    interval,
+)
 from metacascade.engines.spread import solve_cascade
 from metacascade.plotting.claims import lymphatics_figure
 from metacascade.scenario import Organ, load_scenario
+
+#: The assumed cohort heterogeneity (log-sd of log-normal draws; correlation of the two densities).
+HETEROGENEITY = {"lvd_log_sd": 0.5, "lvd_correlation": 0.5, "vessel_area_log_sd": 0.3,
+                 "growth_rate_log_sd": 0.3, "detachment_rate_log_sd": 1.0}
 
 
 def cohort(n: int, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     base = load_scenario("breast-cascade", ["simulation.output_step_days=5"])
     lym = base.lymphatics
-    z = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=n)
-    lvd_in = lym.intratumoral_lvd_per_mm2 * np.exp(0.5 * z[:, 0])
-    lvd_peri = lym.peritumoral_lvd_per_mm2 * np.exp(0.5 * z[:, 1])
-    area_in = lym.intratumoral_vessel_area_um2 * np.exp(0.3 * rng.standard_normal(n))
-    area_peri = lym.peritumoral_vessel_area_um2 * np.exp(0.3 * rng.standard_normal(n))
-    rate = base.primary.rate_per_day * np.exp(0.3 * rng.standard_normal(n))
-    detach = base.cascade.detachment_rate_per_cell_day * np.exp(rng.standard_normal(n))
+    h = HETEROGENEITY
+    rho = h["lvd_correlation"]
+    z = rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], size=n)
+    lvd_in = lym.intratumoral_lvd_per_mm2 * np.exp(h["lvd_log_sd"] * z[:, 0])
+    lvd_peri = lym.peritumoral_lvd_per_mm2 * np.exp(h["lvd_log_sd"] * z[:, 1])
+    area_in = lym.intratumoral_vessel_area_um2 * np.exp(
+        h["vessel_area_log_sd"] * rng.standard_normal(n))
+    area_peri = lym.peritumoral_vessel_area_um2 * np.exp(
+        h["vessel_area_log_sd"] * rng.standard_normal(n))
+    rate = base.primary.rate_per_day * np.exp(h["growth_rate_log_sd"] * rng.standard_normal(n))
+    detach = base.cascade.detachment_rate_per_cell_day * np.exp(
+        h["detachment_rate_log_sd"] * rng.standard_normal(n))
     det_day = np.log(np.log(1e12) / np.log(1e12 / 1e9)) / rate  # Gompertz from 1 cell to 1e9
     duration = float(np.ceil(det_day.max() / 5.0) * 5.0 + 5.0)
     scs = []
@@ -80,20 +109,57 @@ def lymphatics(ctx: Context) -> list[Verdict]:
          / base.intratumoral_lvd_per_mm2,
          "default_peri_over_intra_vessel_area": base.peritumoral_vessel_area_um2
          / base.intratumoral_vessel_area_um2}
-    passed = (0.18 <= r_peri <= 0.46 and lo > 0 and r_in < r_peri
-              and m["default_peri_over_intra_density"] > 1
-              and m["default_peri_over_intra_vessel_area"] > 1)
+    checks = {
+        "r_peritumoral_lvd_node": Check(r_peri, 0.33, interval(
+            0.18, 0.46, "the meta-analysis 95 % CI (Zhang 2017); its size follows from the "
+                        "assumed heterogeneity"), note="correlation of node status with "
+                                                      "peritumoral lymphatic density"),
+        "difference_ci_low": Check(float(lo), 0.0, above(
+            "bootstrap 95 % CI of r_peri - r_intra above 0: node status follows peritumoral "
+            "more than intratumoral density (Sci Rep 2017: r 0.31 vs 0.14)")),
+        "default_peri_over_intra_density": Check(m.pop("default_peri_over_intra_density"), 1.0,
+                                                 above("more numerous (an input)")),
+        "default_peri_over_intra_vessel_area": Check(
+            m.pop("default_peri_over_intra_vessel_area"), 1.0, above("larger (an input)")),
+    }
+    m.pop("r_peritumoral_lvd_node")
+    m.pop("difference_ci_low")
+    src_h = "claims/s04_lymphatics.py HETEROGENEITY (assumptions of this package)"
+    calibration = {f"cohort_{k}": Calibration(v, src_h, CHOSEN, sets="virtual cohort")
+                   for k, v in HETEROGENEITY.items()}
+    lsrc = ("biology/lymphatics.py defaults (Sci Rep 2017;7:40364: peritumoral lymphatics seen "
+            "more often, 77 % vs 40 %, and larger; values assumed)")
+    calibration.update({
+        "peritumoral_lvd_per_mm2": Calibration(base.peritumoral_lvd_per_mm2, lsrc, CHOSEN,
+                                               sets="lymphatics.peritumoral_lvd_per_mm2"),
+        "intratumoral_lvd_per_mm2": Calibration(base.intratumoral_lvd_per_mm2, lsrc, CHOSEN,
+                                                sets="lymphatics.intratumoral_lvd_per_mm2"),
+        "peritumoral_vessel_area_um2": Calibration(
+            base.peritumoral_vessel_area_um2, lsrc, CHOSEN,
+            sets="lymphatics.peritumoral_vessel_area_um2"),
+        "intratumoral_vessel_area_um2": Calibration(
+            base.intratumoral_vessel_area_um2, lsrc, CHOSEN,
+            sets="lymphatics.intratumoral_vessel_area_um2"),
+    })
+    calibration.update(breast_cascade_calibration())
+    calibration["p_node_positive_at_diagnosis"] = replace(
+        calibration["p_node_positive_at_diagnosis"], model=m["node_positive_fraction"],
+        note="the cohort's node-positive fraction is the model value (with heterogeneity)")
+    undecided = ""
+    if ctx.quick and lo <= 0.0 < hi:
+        undecided = (f"{n} patients: the bootstrap 95 % CI of r_peri - r_intra "
+                     f"({lo:.2f} to {hi:.2f}) contains 0, too small a sample to decide the "
+                     "ordering (the full run has 3000)")
     fig = lymphatics_figure(pd.DataFrame(c))
-    return [Verdict.compare(
-        "S4", passed=passed, measured=m,
-        targets={"r_peritumoral_lvd_node": 0.33, "r_intratumoral_lvd_node": 0.14},
-        tolerances={"r_peritumoral_lvd_node": "within the meta-analysis 95 % CI 0.18-0.46",
-                    "r_intratumoral_lvd_node": "below the peritumoral r (bootstrap 95 % CI of "
-                                               "the difference above 0)"},
+    return [Verdict.assess(
+        "S4", checks=checks, calibration=calibration, measured=m,
         sources=["Zhang S et al. Oncotarget 2017;8:2863", "Sci Rep 2017;7:40364",
                  "Padera TP et al. Science 2002;296:1883 [L]"],
         figures=[ctx.save_figure(fig, "s04_lymphatics_cohort")],
         summary=(f"In {n} virtual patients node metastasis correlates with peritumoral density "
-                 f"(r = {r_peri:.2f}) more than with intratumoral density (r = {r_in:.2f}). The "
-                 "cohort heterogeneity (densities, areas, growth, shedding) is assumed."),
+                 f"(r = {r_peri:.2f}) more than with intratumoral density (r = {r_in:.2f}; "
+                 f"difference CI {lo:.2f} to {hi:.2f}). Illustrated: 'larger and more numerous' "
+                 "is an input, and the size of both correlations follows from the assumed cohort "
+                 "heterogeneity (densities, areas, growth, shedding)."),
+        quick_undecided=undecided,
     )]

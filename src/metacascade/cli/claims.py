@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from metacascade.claims.base import Verdict
+from metacascade.claims.display import verdict_lines
 from metacascade.claims.runner import (
     CLAIMS_HTML,
     CLAIMS_JSON,
@@ -17,28 +18,35 @@ from metacascade.claims.runner import (
 )
 from metacascade.cli._common import console
 
-STYLE = {"reproduced": "bold green", "not reproduced": "bold red", "error": "bold yellow",
-         "not yet modelled": "dim"}
+STYLE = {"reproduced": "bold green", "not reproduced": "bold red", "illustrated": "bold blue",
+         "error": "bold yellow", "not yet modelled": "dim"}
+LINE_STYLE = {"FAIL": "red", "pass": "green"}
 
 
-def _headline(v: Verdict) -> str:
-    """The compared numbers and their targets, e.g. ``x = 1.42 (target 3)``."""
-    parts = [f"{k} = {v.measured[k]:.3g} (target {t:.3g})" for k, t in v.targets.items()
-             if k in v.measured]
-    return "; ".join(parts)
+def _styled(line: str) -> str:
+    """Colour the pass/FAIL word of a line (rich markup; the rest is escaped)."""
+    from rich.markup import escape
+
+    for word, style in LINE_STYLE.items():
+        if f" {word}:" in line:
+            head, tail = line.split(f" {word}:", 1)
+            return f"{escape(head)} [{style}]{word}[/]:{escape(tail)}"
+    return escape(line)
 
 
 def verdict_table(verdicts: list[Verdict]) -> Table:
+    """One row per statement: its status and, for a modelled claim, every validation target
+    and check with its measured value, rule and pass/fail, then what was calibration."""
     table = Table(title="metacascade claims", show_header=True, header_style="bold",
-                  show_lines=False)
+                  show_lines=True)
     table.add_column("id")
     table.add_column("status")
-    table.add_column("headline number / reason", overflow="fold")
+    table.add_column("numbers: measured, tolerance, pass/fail", overflow="fold")
     for v in verdicts:
-        detail = _headline(v) if v.status in ("reproduced", "not reproduced") else v.summary
-        if v.status == "not yet modelled":
-            detail = "no mechanism yet"
-        table.add_row(v.id, f"[{STYLE[v.status]}]{v.status}[/]", detail)
+        status = f"[{STYLE[v.status]}]{v.status}[/]"
+        if v.quick_undecided:
+            status += "\n[yellow](quick: undecided)[/]"
+        table.add_row(v.id, status, "\n".join(_styled(x) for x in verdict_lines(v)))
     return table
 
 

@@ -92,7 +92,79 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-STATUS_ORDER = ("reproduced", "not reproduced", "error", "not yet modelled")
+STATUS_ORDER = ("reproduced", "not reproduced", "illustrated", "error", "not yet modelled")
+#: What each status means, shown in the legend of the claims page.
+STATUS_MEANING = {
+    "reproduced": "every validation target (a published number no parameter was set from) is "
+                  "predicted within its stated tolerance, and every check passes",
+    "not reproduced": "a validation target is missed, or a check fails",
+    "illustrated": "the mechanism is modelled and behaves as stated, but no independent number "
+                   "tests it yet (true by construction or by calibration only)",
+    "error": "the experiment failed to run",
+    "not yet modelled": "no mechanism in metacascade covers the statement",
+}
+
+
+def _pass(passed: Any) -> str:
+    return "pass" if passed else "FAIL"
+
+
+def _rule(tol: Any) -> tuple[str, str]:
+    """(rule, why) of a tolerance entry of ``claims.json``."""
+    if isinstance(tol, dict):
+        return str(tol.get("rule") or tol.get("text") or ""), str(tol.get("why") or "")
+    return str(tol or ""), ""
+
+
+def _claim_rows(c: dict[str, Any]) -> dict[str, Any]:
+    """The tables of one claim: validation, checks, calibration, other measured numbers."""
+    measured = c.get("measured") or {}
+    validation = c.get("validation") or {}
+    checks = c.get("checks") or {}
+    calibration = c.get("calibration") or {}
+    val_rows = []
+    for k, t in validation.items():
+        rule, why = _rule(t.get("tolerance"))
+        val_rows.append({"name": k, "measured": fmt_number(t.get("measured")),
+                         "target": fmt_number(t.get("target")), "rule": rule, "why": why,
+                         "passed": _pass(t.get("passed")), "source": t.get("source", ""),
+                         "note": t.get("note", ""), "model": t.get("model", "")})
+    chk_rows = []
+    for k, x in checks.items():
+        rule, why = _rule(x.get("tolerance"))
+        chk_rows.append({"name": k, "measured": fmt_number(x.get("measured")),
+                         "rule": rule, "why": why, "passed": _pass(x.get("passed")),
+                         "note": x.get("note", "")})
+    cal_rows = [{"name": k, "value": fmt_number(x.get("value")),
+                 "model": fmt_number(x.get("model"), missing=""), "how": x.get("how", ""),
+                 "chosen": x.get("how") == "chosen", "sets": x.get("sets", ""),
+                 "source": x.get("source", ""), "note": x.get("note", ""),
+                 "scope": x.get("scope", "")} for k, x in calibration.items()]
+    sens_rows = [{"name": k, "range": ", ".join(fmt_number(r) for r in x.get("range", [])),
+                  "holds_for": json.dumps(x.get("holds_for", [])), "source": x.get("source", ""),
+                  "flips": "yes" if x.get("verdict_flips") else "no"}
+                 for k, x in (c.get("sensitivity") or {}).items()]
+    compared = set(validation) | set(checks)
+    legacy = []  # a claims.json without validation/checks (schema 1): targets and tolerances
+    if not compared:
+        targets, tols = c.get("targets") or {}, c.get("tolerances") or {}
+        legacy = [{"name": k, "measured": fmt_number(measured.get(k)),
+                   "target": fmt_number(t), "tolerance": tols.get(k, "")}
+                  for k, t in targets.items()]
+        compared = set(targets)
+    other = [{"name": k, "measured": fmt_number(x)} for k, x in measured.items()
+             if k not in compared]
+    head = [f"{r['name']} = {r['measured']} ({r['rule']}): {r['passed']}" for r in val_rows]
+    if chk_rows:
+        n_ok = sum(r["passed"] == "pass" for r in chk_rows)
+        head.append(f"checks {n_ok}/{len(chk_rows)} pass")
+    if not val_rows and (chk_rows or cal_rows):
+        head.insert(0, "no validation target")
+    if legacy:
+        head = [f"{r['name']} = {r['measured']} (target {r['target']})" for r in legacy]
+    return {"validation": val_rows, "checks": chk_rows, "calibration": cal_rows,
+            "sensitivity": sens_rows, "other": other, "legacy": legacy,
+            "headline": "; ".join(head)}
 
 
 def render_claims_html(doc: dict[str, Any], figure_dir: str | Path) -> str:
@@ -100,31 +172,24 @@ def render_claims_html(doc: dict[str, Any], figure_dir: str | Path) -> str:
     fdir = Path(figure_dir)
     claims = []
     for c in doc.get("claims", []):
-        measured = c.get("measured") or {}
-        targets = c.get("targets") or {}
-        tols = c.get("tolerances") or {}
-        names = list(targets) + [k for k in measured if k not in targets]
-        rows = [{"name": k, "measured": fmt_number(measured.get(k)),
-                 "target": fmt_number(targets[k]) if k in targets else "",
-                 "tolerance": tols.get(k, "")} for k in names]
-        head = "; ".join(f"{k} = {fmt_number(measured.get(k))} (target {fmt_number(t)})"
-                         for k, t in targets.items())
         claims.append({
             "id": c.get("id", "?"),
-            "headline": head,
             "status": c.get("status", "error"),
             "statement": c.get("statement", ""),
             "summary": c.get("summary", ""),
             "experiment": c.get("experiment", ""),
             "seconds": c.get("seconds") or 0.0,
             "sources": c.get("sources") or [],
-            "rows": rows,
+            "quick_undecided": bool(c.get("quick_undecided")),
+            "quick_reason": c.get("quick_reason", ""),
+            **_claim_rows(c),
             "figures": [embed_figure(fdir / Path(f).name) for f in (c.get("figures") or [])],
         })
     counts = [(s, sum(1 for c in claims if c["status"] == s)) for s in STATUS_ORDER]
     return _env().get_template("claims.html.j2").render(
-        claims=claims, counts=[(s, n) for s, n in counts if n], version=doc.get("version", "?"),
-        seed=doc.get("seed", "?"), quick=bool(doc.get("quick")), created=doc.get("created", "?"),
+        claims=claims, counts=[(s, n) for s, n in counts if n], meaning=STATUS_MEANING,
+        version=doc.get("version", "?"), seed=doc.get("seed", "?"),
+        quick=bool(doc.get("quick")), created=doc.get("created", "?"),
         seconds=doc.get("seconds"), generated=_now())
 
 
