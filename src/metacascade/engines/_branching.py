@@ -50,6 +50,21 @@ def _grown(a, n):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def ztp(rng, mu):  # pragma: no cover - compiled
+    """A Poisson(mu) draw conditioned on being at least 1 (inversion)."""
+    p0 = np.exp(-mu)
+    u = p0 + rng.random() * (1.0 - p0)
+    k = 0
+    pk = p0
+    cdf = p0
+    while cdf < u and k < 1000000:
+        k += 1
+        pk *= mu / k
+        cdf += pk
+    return max(k, 1)
+
+
+@numba.njit(cache=True, nogil=True)
 def _new_clone(j, c, t, n_new, drv, trt, fit_driver, parent, t_birth, n_mut, fit,
                trait):  # pragma: no cover - compiled
     parent[j] = c
@@ -114,12 +129,17 @@ def _exact_phase(rng, st, times, birth, death, labels, parent, t_birth, n_mut, f
                 for dgt in range(2):
                     lab = c
                     if p_keep < 1.0 and rng.random() >= p_keep:
-                        while True:
-                            km = rng.poisson(mu_eff) if mu_eff > 0 else 0
-                            drv = rng.random() < p_driver
-                            trt = (not trait[c]) and (rng.random() < p_trait)
-                            if km > 0 or drv or trt:
-                                break
+                        if p_driver == 0.0 and (trait[c] or p_trait == 0.0):
+                            km = ztp(rng, mu_eff)  # neutral: at least one new mutation
+                            drv = False
+                            trt = False
+                        else:
+                            while True:  # the first non-empty draw (exact conditional law)
+                                km = rng.poisson(mu_eff) if mu_eff > 0 else 0
+                                drv = rng.random() < p_driver
+                                trt = (not trait[c]) and (rng.random() < p_trait)
+                                if km > 0 or drv or trt:
+                                    break
                         _new_clone(n_cl, c, t, km + int(drv) + int(trt), drv, trt, fit_driver, parent,
                                    t_birth, n_mut, fit, trait)
                         count[n_cl] = 0.0

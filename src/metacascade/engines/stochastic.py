@@ -234,6 +234,8 @@ class CellScalePatient:
     attempts: int
     track_cut_day: float
     sites: list[str]
+    birth_rate: dict[str, Array]  # per-cell birth rate (fitness 1) on each grid step, day^-1
+    sample_day: dict[str, float]  # when each site's final cells are counted
 
     def site_cells(self) -> dict[str, float]:
         """Final cells per site."""
@@ -386,11 +388,15 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
     })
     cells = {PRIMARY: np.where(times <= t_end, total, np.nan)}
     cells.update({n: m_totals[i] for i, n in enumerate(names)})
+    rates = {PRIMARY: b_p}
+    rates.update({n: b_m[i] for i, n in enumerate(names)})
+    sample_day = {PRIMARY: float(t_end)}
+    sample_day.update({n: float(times[-1]) for n in names})
     return CellScalePatient(
         clones=clones, metastases=metastases, times=times, cells=cells,
         detection_day=float(t_detect), primary_end_day=float(t_end),
         primary_status=_STATUS[int(status)], attempts=attempts, track_cut_day=float(t_cut),
-        sites=[PRIMARY, *names])
+        sites=[PRIMARY, *names], birth_rate=rates, sample_day=sample_day)
 
 
 # ---------------------------------------------------------------------------------------------
