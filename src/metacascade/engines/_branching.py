@@ -388,11 +388,12 @@ def _frozen_phase(rng, st, times, birth, death, parent, t_birth, n_mut, fit, tra
 
 
 @numba.njit(cache=True, nogil=True)
-def grow(rng, times, birth, death, k_start, init_count, init_fit, init_trait,
+def grow(rng, times, birth, death, k_start, t_start, init_count, init_fit, init_trait,
          mu, p_driver, fit_driver, p_trait, w_off, track_below, exact_below,
          clone_exact_below, stop_cells, kappa, gamma, seed_from_cells, seed_from_day,
          seed_cluster, detect_cells, resect_delay, resect_day, max_seeds):  # pragma: no cover
-    """Grow one tumour from its initial clones on ``times[k_start:]``.
+    """Grow one tumour from its initial clones from day ``max(times[k_start], t_start)``
+    (``t_start`` inside step ``k_start``).
 
     Returns ``(status, parent, t_birth, n_mut, fitness, trait, count, total, t_cut, t_detect,
     t_end, seed_t, seed_clone, seed_n)``: clone arrays (initial clones first, ``parent = -1 - i``
@@ -408,7 +409,7 @@ def grow(rng, times, birth, death, k_start, init_count, init_fit, init_trait,
     fit = np.zeros(cap, np.float64)
     trait = np.zeros(cap, np.bool_)
     count = np.zeros(cap, np.float64)
-    t0 = times[k_start]
+    t0 = max(times[k_start], t_start)
     n_tot = 0.0
     for i in range(n0):
         parent[i] = -1 - i
@@ -526,7 +527,7 @@ def subtree_counts(parent, count):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def grow_many(rng, times, birth, death, k_start, init_fit, init_trait, mu, p_driver,
+def grow_many(rng, times, birth, death, k_start, t_start, init_fit, init_trait, mu, p_driver,
               fit_driver, p_trait, w_off, track_below, exact_below, clone_exact_below,
               stop_cells):  # pragma: no cover - compiled
     """Grow metastases one after another (row m of ``birth``/``death``; ``init_*`` (M, C): one
@@ -546,7 +547,8 @@ def grow_many(rng, times, birth, death, k_start, init_fit, init_trait, mu, p_dri
     no_kappa = np.zeros(birth.shape[1])
     ones = np.ones(n_c)
     for m in range(n_met):
-        out = grow(rng, times, birth[m], death[m], k_start[m], ones, init_fit[m], init_trait[m],
+        out = grow(rng, times, birth[m], death[m], k_start[m], t_start[m], ones, init_fit[m],
+                   init_trait[m],
                    mu, p_driver, fit_driver, p_trait, w_off, track_below, exact_below,
                    clone_exact_below, stop_cells, no_kappa, 1.0, np.inf, np.inf, 1, np.inf,
                    np.inf, np.inf, 0)

@@ -317,7 +317,7 @@ def _grow_const(rng: np.random.Generator, times: Array, beta: float, init_count:
                 init_fit: Array, init_trait: npt.NDArray[np.bool_], mu: float, p_driver: float,
                 fit_driver: float, track: float, exact: float, stop: float) -> tuple[Any, ...]:
     n = times.size - 1
-    return br.grow(rng, times, np.ones(n), np.full(n, 1.0 - beta), 0, init_count, init_fit,
+    return br.grow(rng, times, np.ones(n), np.full(n, 1.0 - beta), 0, 0.0, init_count, init_fit,
                    init_trait, mu, p_driver, fit_driver, 0.0, 1.0, track, exact, 100.0, stop,
                    np.zeros(n), 1.0, math.inf, math.inf, 1, math.inf, math.inf, math.inf, 0)
 

@@ -284,7 +284,7 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
     attempts = 0
     while True:
         attempts += 1
-        out = br.grow(rng, times, b_p, d_p, 0, init, np.ones(1), np.array([root_trait]),
+        out = br.grow(rng, times, b_p, d_p, 0, 0.0, init, np.ones(1), np.array([root_trait]),
                       p.mutation_rate, p.driver_rate, p.driver_fitness, p_trait, w_off,
                       p.track_mutations_below_cells, p.exact_below_cells,
                       p.clone_exact_below_cells, p.stop_primary_at_cells, kappa, p.seeding_gamma,
@@ -333,8 +333,9 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
         tau = growth_clock(times, f[None, :])[0]
     else:
         tau = times.copy()
-    k_start = np.minimum(np.searchsorted(times, start, side="left"), n_steps).astype(np.int64)
-    tau_start = tau[k_start]
+    # growth starts inside step k_start (clock by linear interpolation)
+    k_start = np.clip(np.searchsorted(times, start, side="right") - 1, 0, n_steps).astype(np.int64)
+    tau_start = np.interp(np.minimum(start, times[-1]), times, tau)
     age0 = np.maximum(tau[None, :-1] - tau_start[:, None], 0.0)
     age1 = np.maximum(tau[None, 1:] - tau_start[:, None], 0.0)
     b_age, d_age = rate_schedule(p.metastasis_law, p.metastasis_cells, p.beta, age0, age1)
@@ -346,6 +347,7 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
         d_m = np.where(age1 > age0, d_m, 0.0)
     mets = br.grow_many(rng, times, np.ascontiguousarray(b_m.reshape(n_seed, n_steps)),
                         np.ascontiguousarray(d_m.reshape(n_seed, n_steps)), k_start,
+                        np.minimum(start, times[-1]),
                         np.ascontiguousarray(fit_f), np.ascontiguousarray(trait[founders]),
                         p.mutation_rate, p.driver_rate, p.driver_fitness, p_trait, w_off,
                         p.track_mutations_below_cells, p.exact_below_cells,
