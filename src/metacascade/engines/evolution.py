@@ -413,7 +413,7 @@ def _grow_tumour(rng: np.random.Generator, beta: float, init: int, mu: float, se
             founder = rng.choice(tree.cells.size, size=1, p=tree.cells / tree.cells.sum())
             above_cut_days = max(math.log(min(seed_at, final) / cut), 0.0) / lam
         return tree, founder, above_cut_days
-    if size < cut:  # exact (and tracked) up to the cut
+    if size < min(cut, final):  # exact (and tracked) up to the cut
         alive = np.nonzero(tree.cells > 0)[0]
         st, par, nm, fi, cnt, _, _ = _stage(rng, times, beta, tree.cells[alive], tree.fit[alive],
                                             mu, 0.0, track, exact, min(cut, final))
