@@ -94,19 +94,21 @@ def _exact_phase(rng, st, times, birth, death, labels, parent, t_birth, n_mut, f
     status = int(st[STATUS])
     cap = parent.size
     code = DONE
+    # thinning bounds: the largest fitness and seeding weight present (raised as clones appear;
+    # a bound kept after its clone died out stays valid)
+    fmax = 0.0
+    wmax = 0.0
+    for c in range(n_cl):
+        if count[c] > 0:
+            if fit[c] > fmax:
+                fmax = fit[c]
+            wc = 1.0 if trait[c] else w_off
+            if wc > wmax:
+                wmax = wc
     while k < n_steps:
         t_next = times[k + 1]
         b = birth[k]
         d = death[k]
-        fmax = 0.0
-        wmax = 0.0
-        for c in range(n_cl):
-            if count[c] > 0:
-                if fit[c] > fmax:
-                    fmax = fit[c]
-                wc = 1.0 if trait[c] else w_off
-                if wc > wmax:
-                    wmax = wc
         seeding = (t >= seed_from_day) and (n_tot >= seed_from_cells) and kappa[k] > 0
         ks = kappa[k] * (n_tot ** (gamma - 1.0)) if seeding else 0.0
         r_cell = b * fmax + d + ks * wmax
@@ -219,12 +221,38 @@ def _exact_phase(rng, st, times, birth, death, labels, parent, t_birth, n_mut, f
 
 
 @numba.njit(cache=True, nogil=True)
+def _class_of(f, tr, cls_fit, cls_trait, n_cls):  # pragma: no cover - compiled
+    for j in range(n_cls):
+        if cls_fit[j] == f and cls_trait[j] == tr:
+            return j
+    return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def _pick_in_class(rng, j, cls_of, log_a, log_s, n_cl):  # pragma: no cover - compiled
+    """A clone of class ``j`` drawn in proportion to its size (scan; only at rare events)."""
+    u = rng.random()
+    acc = 0.0
+    last = -1
+    for c in range(n_cl):
+        if cls_of[c] == j:
+            acc += np.exp(log_a[c] - log_s)
+            last = c
+            if acc >= u:
+                return c
+    return last
+
+
+@numba.njit(cache=True, nogil=True)
 def _frozen_phase(rng, st, times, birth, death, parent, t_birth, n_mut, fit, trait, count, log_a,
-                  active, seed_t, seed_clone, seed_n, p_driver, fit_driver, p_trait, w_off,
-                  track_below, clone_exact_below, stop_cells, kappa, gamma, seed_from_cells,
-                  seed_from_day, seed_cluster, detect_cells, resect_delay, max_seeds,
+                  cls_of, cls_fit, cls_trait, cls_logs, n_cls_arr, act, n_act_arr, seed_t,
+                  seed_clone, seed_n, p_driver, fit_driver, p_trait, w_off, track_below,
+                  clone_exact_below, stop_cells, kappa, gamma, seed_from_cells, seed_from_day,
+                  seed_cluster, detect_cells, resect_delay, max_seeds,
                   total):  # pragma: no cover - compiled
-    """Regime 2, step by step (returns FULL at the start of a step when arrays may overflow)."""
+    """Regime 2, step by step. Frozen clones are summed by class (fitness, trait): a class of
+    log-summed size ``cls_logs`` holds exp(cls_logs + f B - D) cells; ``act[:n_act]`` lists the
+    clones still exact. Returns FULL at the start of a step when arrays may overflow."""
     n_steps = birth.size
     t = st[T]
     k = int(st[K])
@@ -238,6 +266,8 @@ def _frozen_phase(rng, st, times, birth, death, parent, t_birth, n_mut, fit, tra
     big_b = st[BIGB]
     big_d = st[BIGD]
     n_prev = st[NPREV]
+    n_cls = n_cls_arr[0]
+    n_act = n_act_arr[0]
     cap = parent.size
     code = DONE
     while k < n_steps and status == GROWING:
@@ -247,66 +277,62 @@ def _frozen_phase(rng, st, times, birth, death, parent, t_birth, n_mut, fit, tra
             status = RESECTED
             st[TEND] = t_stop
             break
+        if n_cl + 1024 + 8 * n_act > cap or n_seed + 64 > seed_t.size \
+                or n_cls + 64 > cls_fit.size:
+            code = FULL
+            break
         b = birth[k]
         d = death[k]
         seeding = (t >= seed_from_day) and (n_tot >= seed_from_cells) and kappa[k] > 0
         ks = kappa[k] * (n_tot ** (gamma - 1.0)) if seeding else 0.0
-        # room for this step's new clones and seeds (generous; else enlarge and come back)
-        n_act = 0
-        for c in range(n_cl):
-            if active[c]:
-                n_act += 1
-        if n_cl + 64 + 4 * n_act > cap or n_seed + 64 > seed_t.size:
-            code = FULL
-            break
         n_new_tot = 0.0
-        n_frozen = n_cl
-        for c in range(n_frozen):
-            if log_a[c] == -np.inf:
-                continue
-            lam = b * fit[c] - d
-            n0 = np.exp(log_a[c] + fit[c] * big_b - big_d)
+        for j in range(n_cls):
+            f = cls_fit[j]
+            lam = b * f - d
+            n0 = np.exp(cls_logs[j] + f * big_b - big_d)
             integral = n0 * np.expm1(lam * h) / lam if abs(lam * h) > 1e-12 else n0 * h
             n_new_tot += n0 * np.exp(lam * h)
-            p_tr = 0.0 if trait[c] else p_trait
+            p_tr = 0.0 if cls_trait[j] else p_trait
             for kind in range(2):  # new driver / trait clones (Poisson numbers)
                 p = p_driver if kind == 0 else p_tr
                 if p <= 0.0:
                     continue
-                n_born = rng.poisson(2.0 * b * fit[c] * integral * p)
+                n_born = rng.poisson(2.0 * b * f * integral * p)
                 for _ in range(n_born):
-                    if n_cl >= cap:
+                    if n_cl >= cap - 1:
                         break
+                    c = _pick_in_class(rng, j, cls_of, log_a, cls_logs[j], n_cl)
                     _new_clone(n_cl, c, t + rng.random() * h, 1, kind == 0, kind == 1,
                                fit_driver, parent, t_birth, n_mut, fit, trait)
                     count[n_cl] = 1.0
                     log_a[n_cl] = -np.inf
-                    active[n_cl] = True
+                    cls_of[n_cl] = -1
+                    act[n_act] = n_cl
+                    n_act += 1
                     n_cl += 1
             if ks > 0.0:
-                wc = 1.0 if trait[c] else w_off
+                wc = 1.0 if cls_trait[j] else w_off
                 n_s = rng.poisson(ks * wc * integral)
                 for _ in range(n_s):
                     if n_seed >= max_seeds or n_seed >= seed_t.size:
                         break
+                    c = _pick_in_class(rng, j, cls_of, log_a, cls_logs[j], n_cl)
                     seed_t[n_seed] = t + rng.random() * h
                     seed_n[n_seed] = n_tot
                     for extra in range(seed_cluster):
                         seed_clone[n_seed * seed_cluster + extra] = c
                     n_seed += 1
-        # active small clones: exact, one clone at a time (independent linear processes)
-        c = 0
-        while c < n_cl:
-            if not active[c]:
-                c += 1
-                continue
+        # active clones: exact, one clone at a time (independent linear processes)
+        q = 0
+        while q < n_act:
+            c = act[q]
             tc = max(t, t_birth[c])
             nc = count[c]
             bc = b * fit[c]
             wc = 1.0 if trait[c] else w_off
             rc = bc + d + ks * wc
             p_tr = 0.0 if trait[c] else p_trait
-            while nc > 0.0 and rc > 0.0 and n_cl + 2 <= cap:
+            while nc > 0.0 and rc > 0.0 and n_cl + 2 <= cap and n_act + 2 <= act.size:
                 dt = -np.log(1.0 - rng.random()) / (rc * nc)
                 if tc + dt >= t_next:
                     break
@@ -318,11 +344,13 @@ def _frozen_phase(rng, st, times, birth, death, parent, t_birth, n_mut, fit, tra
                         drv = rng.random() < p_driver
                         trt = rng.random() < p_tr
                         if drv or trt:
-                            _new_clone(n_cl, c, tc, int(drv) + int(trt), drv, trt, fit_driver, parent,
-                                       t_birth, n_mut, fit, trait)
+                            _new_clone(n_cl, c, tc, int(drv) + int(trt), drv, trt, fit_driver,
+                                       parent, t_birth, n_mut, fit, trait)
                             count[n_cl] = 1.0
                             log_a[n_cl] = -np.inf
-                            active[n_cl] = True
+                            cls_of[n_cl] = -1
+                            act[n_act] = n_cl
+                            n_act += 1
                             n_cl += 1
                             nc -= 1.0
                 elif u < bc + d:
@@ -334,18 +362,35 @@ def _frozen_phase(rng, st, times, birth, death, parent, t_birth, n_mut, fit, tra
                         seed_clone[n_seed * seed_cluster + extra] = c
                     n_seed += 1
             count[c] = nc
-            if nc <= 0.0:
-                active[c] = False
-            elif nc >= clone_exact_below:  # freeze it, its size at t_next expressed from B, D
-                active[c] = False
-                log_a[c] = np.log(nc) - fit[c] * (big_b + b * h) + (big_d + d * h)
-            c += 1
+            q += 1
+        # retire the extinct and freeze the large (their size at t_next expressed from B, D)
+        q_out = 0
+        for q in range(n_act):
+            c = act[q]
+            if count[c] <= 0.0:
+                continue
+            if count[c] >= clone_exact_below:
+                la = np.log(count[c]) - fit[c] * (big_b + b * h) + (big_d + d * h)
+                log_a[c] = la
+                j = _class_of(fit[c], trait[c], cls_fit, cls_trait, n_cls)
+                if j < 0:
+                    j = n_cls
+                    cls_fit[j] = fit[c]
+                    cls_trait[j] = trait[c]
+                    cls_logs[j] = la
+                    n_cls += 1
+                else:
+                    cls_logs[j] = np.logaddexp(cls_logs[j], la)
+                cls_of[c] = j
+                n_new_tot += count[c]
+                continue
+            act[q_out] = c
+            q_out += 1
+            n_new_tot += count[c]
+        n_act = q_out
         big_b += b * h
         big_d += d * h
         n_tot = n_new_tot
-        for c in range(n_cl):
-            if active[c]:
-                n_tot += count[c]
         if n_tot <= 0.0:
             status = EXTINCT
             st[TEND] = t_next
@@ -384,6 +429,8 @@ def _frozen_phase(rng, st, times, birth, death, parent, t_birth, n_mut, fit, tra
     st[BIGB] = big_b
     st[BIGD] = big_d
     st[NPREV] = n_prev
+    n_cls_arr[0] = n_cls
+    n_act_arr[0] = n_act
     return code
 
 
@@ -466,28 +513,55 @@ def grow(rng, times, birth, death, k_start, t_start, init_count, init_fit, init_
     status = int(st[STATUS])
     n_cl = int(st[NCL])
     if status == GROWING and int(st[K]) < birth.size:
-        log_a = np.full(parent.size, -np.inf)
-        active = np.zeros(parent.size, np.bool_)
+        size = parent.size
+        log_a = np.full(size, -np.inf)
+        cls_of = np.full(size, -1, np.int64)
+        act = np.zeros(size, np.int64)
+        cls_fit = np.zeros(64, np.float64)
+        cls_trait = np.zeros(64, np.bool_)
+        cls_logs = np.full(64, -np.inf)
+        n_cls = 0
+        n_act = 0
         fit_root = init_fit[0]
         trait_root = init_trait[0]
         for c in range(n_cl):
             if count[c] > 0:
                 if count[c] < clone_exact_below and (fit[c] != fit_root
                                                      or trait[c] != trait_root):
-                    active[c] = True
+                    act[n_act] = c
+                    n_act += 1
                 else:
                     log_a[c] = np.log(count[c])
+                    j = _class_of(fit[c], trait[c], cls_fit, cls_trait, n_cls)
+                    if j < 0:
+                        if n_cls >= cls_fit.size:
+                            cls_fit = _grown(cls_fit, 0)
+                            cls_trait = _grown(cls_trait, 0)
+                            grown = np.full(cls_fit.size, -np.inf)
+                            grown[:n_cls] = cls_logs[:n_cls]
+                            cls_logs = grown
+                        j = n_cls
+                        cls_fit[j] = fit[c]
+                        cls_trait[j] = trait[c]
+                        cls_logs[j] = log_a[c]
+                        n_cls += 1
+                    else:
+                        cls_logs[j] = np.logaddexp(cls_logs[j], log_a[c])
+                    cls_of[c] = j
         st[BIGB] = 0.0
         st[BIGD] = 0.0
         st[NPREV] = st[N]
+        n_cls_arr = np.array([n_cls])
+        n_act_arr = np.array([n_act])
         while True:
             code = _frozen_phase(rng, st, times, birth, death, parent, t_birth, n_mut, fit, trait,
-                                 count, log_a, active, seed_t, seed_clone, seed_n, p_driver,
+                                 count, log_a, cls_of, cls_fit, cls_trait, cls_logs, n_cls_arr,
+                                 act, n_act_arr, seed_t, seed_clone, seed_n, p_driver,
                                  fit_driver, p_trait, w_off, track_below, clone_exact_below,
                                  stop_cells, kappa, gamma, seed_from_cells, seed_from_day,
                                  seed_cluster, detect_cells, resect_delay, max_seeds, total)
             if code == FULL:
-                need = int(st[NCL]) + 64 + 4 * int(np.sum(active)) + 1
+                need = int(st[NCL]) + 1024 + 8 * int(n_act_arr[0]) + 1
                 if need > parent.size:
                     parent = _grown(parent, need)
                     t_birth = _grown(t_birth, need)
@@ -495,14 +569,24 @@ def grow(rng, times, birth, death, k_start, t_start, init_count, init_fit, init_
                     fit = _grown(fit, need)
                     trait = _grown(trait, need)
                     count = _grown(count, need)
-                    log_a2 = np.full(parent.size, -np.inf)
-                    log_a2[: log_a.size] = log_a
-                    log_a = log_a2
-                    active = _grown(active, need)
+                    la2 = np.full(parent.size, -np.inf)
+                    la2[: log_a.size] = log_a
+                    log_a = la2
+                    co2 = np.full(parent.size, -1, np.int64)
+                    co2[: cls_of.size] = cls_of
+                    cls_of = co2
+                    act = _grown(act, need)
                 if int(st[NSEED]) + 64 > seed_t.size:
                     seed_t = _grown(seed_t, int(st[NSEED]) + 64)
                     seed_n = _grown(seed_n, seed_t.size)
                     seed_clone = _grown(seed_clone, seed_t.size * seed_cluster)
+                if n_cls_arr[0] + 64 > cls_fit.size:
+                    m = n_cls_arr[0] + 64
+                    cls_fit = _grown(cls_fit, m)
+                    cls_trait = _grown(cls_trait, m)
+                    grown = np.full(cls_fit.size, -np.inf)
+                    grown[: cls_logs.size] = cls_logs
+                    cls_logs = grown
                 continue
             break
         n_cl = int(st[NCL])
