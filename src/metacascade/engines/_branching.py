@@ -484,7 +484,7 @@ def grow(rng, times, birth, death, k_start, t_start, init_count, init_fit, init_
     st[NPREV] = n_tot
     st[EXACT] = 1.0 if n_tot < exact_below else 0.0
     if st[EXACT] == 1.0:
-        labels = np.zeros(int(min(exact_below, stop_cells, 4e8)) + 4, np.int64)
+        labels = np.zeros(int(min(exact_below, stop_cells, 4e8)) + 4, np.int32)
         m = 0
         for i in range(n0):
             for _ in range(int(init_count[i])):

@@ -39,7 +39,7 @@ simulated primary). Resection (a day, or at detection plus a delay) ends the pri
 seeding.
 
 Numerics (:mod:`metacascade.engines._branching`): exact Gillespie while the tumour is below
-``exact_below_cells`` (default 1e5), then each clone grows deterministically ("frozen fractions",
+``exact_below_cells`` (default 1e4), then each clone grows deterministically ("frozen fractions",
 the law of large numbers of the linear process) except small clones with a driver or trait, which
 stay exact until ``clone_exact_below_cells``. Neutral mutations are tracked as clones while the
 tumour is below ``track_mutations_below_cells`` (default 1e4): later mutations have expected
@@ -52,7 +52,7 @@ private to the metastasis. docs/cellscale.md gives the measured errors of both a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -124,14 +124,13 @@ class CellScaleParameters:
     systemic: SystemicSignals | None = None
     duration_days: float = 3650.0
     step_days: float = 1.0
-    exact_below_cells: float = 1e5
+    exact_below_cells: float = 1e4
     track_mutations_below_cells: float = 1e4
     clone_exact_below_cells: float = 100.0
     stop_primary_at_cells: float = math.inf
     condition_on_survival: bool = True
     max_attempts: int = 1000
     max_metastases: int = 10_000
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         nonneg = {"mutation_rate": self.mutation_rate, "driver_rate": self.driver_rate,
@@ -356,7 +355,6 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
     # assemble the global clone tree: primary clones, then each metastasis' clones
     n_p = parent.size
     met_of = np.repeat(np.arange(n_seed), np.diff(offsets))
-    local = np.arange(m_parent.size) - offsets[met_of]
     is_founder = m_parent < 0
     founder_col = np.where(is_founder, -1 - m_parent, 0)
     g_parent = np.where(is_founder, founders[met_of, founder_col] if n_seed else 0,
@@ -364,7 +362,6 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
     g_nmut = np.where(is_founder, lineage_mut[met_of, founder_col] if n_seed else 0, m_nmut)
     g_tb = np.where(is_founder, seed_t[met_of] if n_seed else 0.0, m_tb)
     names = [f"met{i + 1}" for i in range(n_seed)]
-    del local
     clones = pd.DataFrame({
         "clone_id": np.arange(n_p + m_parent.size),
         "site": np.concatenate([np.full(n_p, PRIMARY, dtype=object),
