@@ -136,8 +136,8 @@ def test_batch_statistics_equal_the_table_statistics():
 def test_g12_neutral_tail_slope_is_mu_over_beta(exact_below):
     """G12: mean M(f) of 60 neutral tumours (b = 1, d = 0.7, mu = 1, N = 1e5, exact depth)
     against 1/f: slope mu/beta within 10 %, R^2 > 0.98. The fit range is VAF 0.025-0.1
-    (CCF 0.05-0.2): above it, the mutations of the first divisions of a tumour that survived
-    exceed the 1/f law (conditioning on survival; docs/cellscale.md gives the Williams range)."""
+    (CCF 0.05-0.2): over Williams' 0.12-0.24 few mutations lie, mostly from each tumour's first
+    divisions, and 60 tumours leave the slope within -16 % to +8 % (docs/cellscale.md)."""
     law = Exponential(0.3)
     p = CellScaleParameters(primary_law=law, metastasis_law=law, beta=0.3, mutation_rate=1.0,
                             seeding_rate=0.0, duration_days=200, step_days=1.0,
