@@ -89,7 +89,9 @@ class CellScaleParameters:
     ``dormancy_sigma``, ``surgery_escape_probability``. Treatment: ``resection_day`` (inf = none),
     ``resection_delay_days`` after detection at ``detection_cells`` (inf = not at detection).
     ``systemic``: signals acting on metastatic growth (None = none). Numerics: ``duration_days``,
-    ``step_days`` (rate grid), ``exact_below_cells``, ``track_mutations_below_cells``,
+    ``step_days`` (rate grid), ``exact_below_cells``, ``track_mutations_below_cells`` (primary),
+    ``metastasis_track_mutations_below_cells`` (1e3: a metastasis' own later mutations have
+    expected CCF below 2/(beta 1e3) ~ 7e-3 in it, under the 0.01 kept by virtual sequencing),
     ``clone_exact_below_cells``, ``stop_primary_at_cells`` (stop growing the primary there),
     ``condition_on_survival``, ``max_attempts``, ``max_metastases``.
     """
@@ -126,6 +128,7 @@ class CellScaleParameters:
     step_days: float = 1.0
     exact_below_cells: float = 1e4
     track_mutations_below_cells: float = 1e4
+    metastasis_track_mutations_below_cells: float = 1e3
     clone_exact_below_cells: float = 100.0
     stop_primary_at_cells: float = math.inf
     condition_on_survival: bool = True
@@ -169,6 +172,8 @@ class CellScaleParameters:
                 and self.step_days <= self.duration_days):
             raise ScenarioError(f"cell scale: step_days = {self.step_days!r} must be positive and "
                                 f"at most duration_days = {self.duration_days!r}")
+        if self.metastasis_track_mutations_below_cells < 1:
+            raise ScenarioError("cell scale: metastasis_track_mutations_below_cells must be >= 1")
         if not (1 <= self.track_mutations_below_cells <= self.exact_below_cells):
             raise ScenarioError(
                 f"cell scale: track_mutations_below_cells = {self.track_mutations_below_cells:g} "
@@ -349,8 +354,8 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
                         np.minimum(start, times[-1]),
                         np.ascontiguousarray(fit_f), np.ascontiguousarray(trait[founders]),
                         p.mutation_rate, p.driver_rate, p.driver_fitness, p_trait, w_off,
-                        p.track_mutations_below_cells, p.exact_below_cells,
-                        p.clone_exact_below_cells, math.inf)
+                        min(p.metastasis_track_mutations_below_cells, p.exact_below_cells),
+                        p.exact_below_cells, p.clone_exact_below_cells, math.inf)
     m_status, offsets, m_parent, m_tb, m_nmut, m_fit, m_trait, m_count, m_totals = mets
     # assemble the global clone tree: primary clones, then each metastasis' clones
     n_p = parent.size
