@@ -253,3 +253,22 @@ def test_bad_scenario_values_and_unsupported_sections():
     assert any("secondary" in p for p in problems(sc))
     with pytest.raises(ScenarioError, match="secondary"):
         simulate_scenario(sc, np.random.default_rng(0))
+
+
+def test_cascade_founding_rates_match_the_spread_engine():
+    """The cell-scale seeding rate by organ (cascade model, naive organs) against the organism
+    cascade engine's expected number of metastases per organ: N_o(T) = kappa w_o int X dt."""
+    from metacascade.engines.spread import solve_cascade
+
+    sc = load_scenario("breast-cascade", ["niche.gain=0", "lymphatics.reseeding_rate_per_cell_day=0",
+                                          "simulation.duration_days=1500",
+                                          "treatment.resection_at_detection=false"])
+    assert problems(sc) == []
+    p = cell_scale_parameters(sc)
+    cs = solve_cascade([sc])
+    t = np.linspace(0.0, 1500.0, 150_001)
+    x = p.primary_law.size(t, 1.0)
+    integral = float(np.sum(0.5 * (x[1:] + x[:-1]) * np.diff(t)))
+    expected = p.seeding_rate * np.asarray(p.organ_weights) * integral
+    assert list(p.organs) == cs.organs
+    assert np.allclose(cs.series["n_metastases"][0, :, -1], expected, rtol=1e-4)
