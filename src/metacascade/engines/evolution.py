@@ -282,6 +282,119 @@ def genealogy(patient: CellScalePatient, samples: dict[str, int],
     return tables.tree_sequence()
 
 
+@numba.njit(cache=True, nogil=True)
+def _forward_cells(rng, n_stop, b, d, mu):  # pragma: no cover - compiled
+    """Exact Gillespie of one birth-death population from one cell to ``n_stop`` cells, recording
+    every cell as a node (a division ends the mother's node and starts two daughters'). Returns
+    status (1 = reached), node birth times, edges (parent, child), the node of each mutation,
+    the nodes of the living cells and the end time."""
+    cap = 1024
+    node_t = np.zeros(cap)
+    e_par = np.zeros(cap, np.int64)
+    e_chi = np.zeros(cap, np.int64)
+    mut_node = np.zeros(cap, np.int64)
+    cells = np.zeros(int(n_stop) + 2, np.int64)
+    n_nodes = 1
+    n_edges = 0
+    n_mut = 0
+    n = 1
+    t = 0.0
+    while 0 < n < n_stop:
+        if n_nodes + 2 > node_t.size:
+            node_t = _grown_f(node_t)
+        if n_edges + 2 > e_par.size:
+            e_par = _grown_i(e_par)
+            e_chi = _grown_i(e_chi)
+        t += -np.log(1.0 - rng.random()) / (n * (b + d))
+        i = int(rng.random() * n)
+        if rng.random() < b / (b + d):
+            mother = cells[i]
+            for dgt in range(2):
+                node = n_nodes
+                node_t[node] = t
+                e_par[n_edges] = mother
+                e_chi[n_edges] = node
+                n_edges += 1
+                n_nodes += 1
+                k = rng.poisson(mu) if mu > 0 else 0
+                for _ in range(k):
+                    if n_mut >= mut_node.size:
+                        mut_node = _grown_i(mut_node)
+                    mut_node[n_mut] = node
+                    n_mut += 1
+                if dgt == 0:
+                    cells[i] = node
+                else:
+                    cells[n] = node
+            n += 1
+        else:
+            cells[i] = cells[n - 1]
+            n -= 1
+    return (1 if n >= n_stop else 0, node_t[:n_nodes], e_par[:n_edges], e_chi[:n_edges],
+            mut_node[:n_mut], cells[:n].copy(), t)
+
+
+@numba.njit(cache=True, nogil=True)
+def _grown_f(a):  # pragma: no cover - compiled
+    out = np.zeros(2 * a.size)
+    out[: a.size] = a
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _grown_i(a):  # pragma: no cover - compiled
+    out = np.zeros(2 * a.size, np.int64)
+    out[: a.size] = a
+    return out
+
+
+def forward_genealogy(n_cells: int, n_samples: int, rng: np.random.Generator, *,
+                      birth: float = 1.0, death: float = 0.7,
+                      mu: float = 0.3) -> tskit.TreeSequence:
+    """The exact genealogy of ``n_samples`` random cells of one birth-death population grown from
+    one cell to ``n_cells`` (constant rates, day^-1; conditioned on reaching it), recorded forward
+    cell by cell into tskit tables and simplified to the samples (Kelleher et al. 2018). Each
+    daughter gets Poisson(mu) mutations on the branch above it. Sample nodes are at time 0 (the
+    end); the reference for :func:`genealogy` at sizes where recording every cell is affordable."""
+    if not (1 <= n_samples <= n_cells) or not (birth > 0 and death >= 0 and mu >= 0):
+        raise ScenarioError("forward_genealogy: need 1 <= n_samples <= n_cells, birth > 0, "
+                            "death >= 0 and mu >= 0")
+    while True:
+        ok, node_t, ep, ec, mut_node, alive, t_end = _forward_cells(rng, float(n_cells), birth,
+                                                                    death, mu)
+        if ok:
+            break
+    picked = rng.choice(alive.size, size=n_samples, replace=False)
+    tables = tskit.TableCollection(sequence_length=float(max(mut_node.size, 1)))
+    n_nodes = node_t.size
+    times = np.concatenate([t_end - node_t, np.zeros(n_samples)])
+    flags = np.concatenate([np.zeros(n_nodes, np.uint32),
+                            np.full(n_samples, tskit.NODE_IS_SAMPLE, np.uint32)])
+    tables.nodes.set_columns(flags=flags, time=times)
+    cell_node = alive[picked]
+    born_at_end = times[cell_node] <= 0.0  # born by the last event: its own node is the sample
+    leaf = np.where(born_at_end, cell_node, n_nodes + np.arange(n_samples))
+    flags[cell_node[born_at_end]] = tskit.NODE_IS_SAMPLE
+    flags[n_nodes + np.nonzero(born_at_end)[0]] = 0
+    tables.nodes.set_columns(flags=flags, time=times)
+    parent = np.concatenate([ep, cell_node[~born_at_end]]).astype(np.int32)
+    child = np.concatenate([ec, leaf[~born_at_end]]).astype(np.int32)
+    tables.edges.set_columns(left=np.zeros(parent.size),
+                             right=np.full(parent.size, tables.sequence_length),
+                             parent=parent, child=child)
+    m = mut_node.size
+    tables.sites.set_columns(position=np.arange(m, dtype=np.float64),
+                             ancestral_state=np.full(m, ord("0"), np.int8),
+                             ancestral_state_offset=np.arange(m + 1, dtype=np.uint64))
+    tables.mutations.set_columns(site=np.arange(m, dtype=np.int32),
+                                 node=mut_node.astype(np.int32),
+                                 derived_state=np.full(m, ord("1"), np.int8),
+                                 derived_state_offset=np.arange(m + 1, dtype=np.uint64))
+    tables.sort()
+    tables.simplify(samples=leaf.astype(np.int32))
+    return tables.tree_sequence()
+
+
 def write_genealogy(ts: tskit.TreeSequence, path: str | Path) -> Path:
     """Write ``genealogy.trees`` (tskit's own format; read back with ``tskit.load``)."""
     path = Path(path)
