@@ -272,3 +272,15 @@ def test_cascade_founding_rates_match_the_spread_engine():
     expected = p.seeding_rate * np.asarray(p.organ_weights) * integral
     assert list(p.organs) == cs.organs
     assert np.allclose(cs.series["n_metastases"][0, :, -1], expected, rtol=1e-4)
+
+
+def test_too_many_metastases_are_refused_not_truncated():
+    sc = load_scenario("neuroblastoma")  # mu = 3e-4 per cell per day: ~1e9 metastases
+    with pytest.raises(ScenarioError, match="metastases would be founded") as err:
+        simulate_scenario(sc, np.random.default_rng(0))
+    assert "\n" not in str(err.value)
+    p = params(seeding_rate=1e-4, stop_primary_at_cells=1e6, max_metastases=50,
+               mutation_rate=0.0, exact_below_cells=1e4)
+    assert p.expected_metastases() > 25
+    with pytest.raises(ScenarioError, match="max_metastases"):
+        simulate_patient(p, np.random.default_rng(0))

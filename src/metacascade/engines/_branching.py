@@ -401,6 +401,14 @@ def _frozen_phase(rng, st, times, birth, death, parent, t_birth, n_mut, fit, tra
             t_stop = min(t_stop, t_detect + resect_delay)
         if n_tot >= track_below and t_cut == np.inf:
             t_cut = t_next
+        if t_stop < t_next:  # resected inside this step (at detection): frozen clones back to it
+            frac = (t_stop - t) / h
+            big_b -= b * h * (1.0 - frac)
+            big_d -= d * h * (1.0 - frac)
+            status = RESECTED
+            st[TEND] = t_stop
+            t = t_stop
+            break
         if n_tot >= stop_cells:
             status = STOPPED_AT_SIZE
             frac = np.log(stop_cells / n_prev) / np.log(n_tot / n_prev) if n_tot > n_prev else 1.0

@@ -184,6 +184,22 @@ class CellScaleParameters:
         if self.clone_exact_below_cells < 1:
             raise ScenarioError("cell scale: clone_exact_below_cells must be >= 1")
 
+    def expected_metastases(self) -> float:
+        """Expected number of metastases founded, int kappa X^gamma dt over the primary's life
+        (the law's mean path, gates included; for trait carriers only at most this)."""
+        law = self.primary_law
+        n0 = float(self.primary_cells)
+        end = min(self.duration_days, self.resection_day)
+        for level, delay in ((self.detection_cells, self.resection_delay_days),
+                             (self.stop_primary_at_cells, 0.0)):
+            if math.isfinite(level) and math.isfinite(delay):
+                end = min(end, float(np.asarray(law.age_at_size(level, n0))) + delay)
+        t = np.linspace(0.0, max(end, 0.0), 4001)
+        x = np.asarray(law.size(t, n0), dtype=np.float64)
+        on = (t >= self.seeding_from_day) & (x >= self.seeding_from_cells)
+        rate = np.where(on, self.seeding_rate * x**self.seeding_gamma, 0.0)
+        return float(np.sum(0.5 * (rate[1:] + rate[:-1]) * np.diff(t)))
+
     @property
     def trait_weight_off(self) -> float:
         """Seeding weight of cells without the trait (1 when no trait is modelled)."""
@@ -277,6 +293,13 @@ _STATUS = {br.GROWING: "end", br.EXTINCT: "extinct", br.STOPPED_AT_SIZE: "stoppe
 def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> CellScalePatient:
     """Simulate one patient: the primary, its seeds, and every metastasis (see the module doc)."""
     p = params
+    expected = p.expected_metastases()
+    if expected > p.max_metastases / 2:
+        raise ScenarioError(
+            f"cell scale: about {expected:.3g} metastases would be founded (int of d(V) over the "
+            f"primary's life), more than max_metastases / 2 = {p.max_metastases / 2:g}: the "
+            "cell-scale engine follows every metastasis; use the organism or cohort engine, or "
+            "a smaller dissemination.mu")
     n_steps = max(1, int(math.ceil(p.duration_days / p.step_days - 1e-9)))
     times = np.linspace(0.0, p.duration_days, n_steps + 1)
     b_p, d_p = rate_schedule(p.primary_law, float(p.primary_cells), p.beta, times[:-1], times[1:])
@@ -299,6 +322,11 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
     (status, parent, t_birth, n_mut, fit, trait, count, total, t_cut, t_detect, t_end,
      seed_t, seed_clone, seed_n) = out
     n_seed = seed_t.size
+    if n_seed >= p.max_metastases:
+        raise ScenarioError(
+            f"cell scale: this patient founded max_metastases = {p.max_metastases} metastases "
+            f"(expected {expected:.3g}); use the organism or cohort engine, or a smaller "
+            "dissemination.mu")
     k = p.cluster_size
     founders = seed_clone.reshape(n_seed, k)
     # organs
@@ -427,6 +455,9 @@ def problems(scenario: Scenario) -> list[str]:
                    "engine (use 'primary')")
     if scenario.treatment.events:
         out.append("treatment.events (drug schedules) are not followed by the cell-scale engine")
+    if scenario.detection.screening_interval_days is not None:
+        out.append("detection.screening_interval_days (screening visits) is not followed by the "
+                   "cell-scale engine: the primary is detected at detection.primary_cells")
     if scenario.bone is not None:
         out.append("bone (the bone-remodelling model) is not followed by the cell-scale engine")
     if scenario.dissemination.model == "cascade":
