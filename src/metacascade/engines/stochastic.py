@@ -35,7 +35,8 @@ metastasis is founded by ``dissemination.cluster_size`` cells of the primary (th
 their mutations, are inherited), may stay dormant (single-cell latency with the surgery pulse,
 :mod:`metacascade.biology.dormancy`), then grows by the metastatic law on a clock slowed by
 primary-derived systemic inhibition (:mod:`metacascade.biology.systemic`, driven by this patient's
-simulated primary). Resection (a day, or at detection plus a delay) ends the primary and its
+simulated primary; both per-cell rates are multiplied by the signal, a time change, so the mean is
+X(tau(t) - tau(s)) as in the other engines). Resection (a day, or at detection plus a delay) ends the primary and its
 seeding.
 
 Numerics (:mod:`metacascade.engines._branching`): exact Gillespie while the tumour is below
