@@ -205,7 +205,7 @@ def test_no_stem_cells_no_metastasis_and_resection_stops_seeding():
 
 
 def test_dormancy_delays_growth_start():
-    sc = load_scenario("breast", ["mutation.rate_per_division=0", "dissemination.mu=1e-7",
+    sc = load_scenario("breast", ["mutation.rate_per_division=0", "dissemination.mu=1e-9",
                                   "simulation.duration_days=2000",
                                   "dormancy.single_cell_fraction=1",
                                   "dormancy.single_cell_latency=fixed",
