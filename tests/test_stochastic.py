@@ -115,9 +115,9 @@ def test_mean_of_patients_equals_organism_engine():
         "primary.growth=exponential", "primary.rate_per_day=0.3", "primary.initial_cells=1",
         "simulation.duration_days=36", "simulation.output_step_days=1",
         "dissemination.mu=1e-4", "dissemination.gamma=1", "dissemination.start_day=20",
-        "detection.primary_cells=1e13",
-        "treatment.resection_at_detection=false", "mutation.rate_per_division=0",
-        "systemic.model=none"])
+        "detection.primary_cells=1e11",
+        "treatment.resection_at_detection=false", "mutation.rate_per_division=0"])
+    assert sc.systemic.model == "none"
     assert problems(sc) == []
     ref = organism.simulate(sc).timeseries
     p = cell_scale_parameters(sc, condition_on_survival=False)
