@@ -189,3 +189,19 @@ def test_bad_read_tables():
         summary_statistics(bad)
     with pytest.raises(DataError, match="not in the read table"):
         summary_statistics(reads, "primary", "met7")
+
+
+def test_pair_simulator_gives_one_row_of_statistics_per_theta():
+    """The seam of the seeding inference: theta (seeding_cells, mutation_rate) -> S1..S9 rows;
+    later seeding gives more metastasis-private mutations (S5), a higher rate more of all."""
+    from metacascade.analysis.sequencing import PairSimulator
+
+    sim = PairSimulator("NN")
+    theta = np.array([[1e3, 0.3]] * 30 + [[1e8, 0.3]] * 30 + [[1e8, 3.0]] * 10)
+    out = sim(theta, np.random.default_rng(5))
+    assert out.shape == (70, 9)
+    early, late, fast = out[:30].mean(0), out[30:60].mean(0), out[60:].mean(0)
+    assert late[4] > early[4] + 10  # S5: about (2 mu/beta) ln(1e8/1e3) = 23 more
+    assert fast[4] > 5 * late[4]
+    with pytest.raises(DataError):
+        sim(np.ones((2, 3)), np.random.default_rng(0))

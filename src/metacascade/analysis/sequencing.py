@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -321,3 +322,41 @@ def pair_summary_statistics(pair: npt.ArrayLike, ccf_primary: npt.ArrayLike,
     stats = _stats_from_arrays(vaf[:, 0], vaf[:, 1], ccf[:, 0], ccf[:, 1], called[:, 0],
                                called[:, 1], g, n_pairs, cutoffs, clonal_ccf)
     return pd.DataFrame(stats)
+
+
+#: SCIMET's nine statistics (the default output of :class:`PairSimulator`).
+SCIMET_STATISTICS = tuple(f"S{i}" for i in range(1, 10))
+
+
+@dataclass(frozen=True)
+class PairSimulator:
+    """The seeding inference's simulator for one growth/selection ``model`` (NN, NS, SN, SS):
+    ``simulator(theta, rng)`` with ``theta`` columns (seeding_cells (cells), mutation_rate
+    (mutations per daughter cell)) returns one row of ``statistics`` per row of theta (pairs from
+    :func:`metacascade.engines.evolution.simulate_pairs`, sequenced as one pooled sample per site
+    at depth NegBin(2, ``depth``) and ``purity``). Picklable, so it runs on any executor."""
+
+    model: str = "NN"
+    statistics: tuple[str, ...] = SCIMET_STATISTICS
+    depth: float = DEPTH_MEAN
+    purity: float = 1.0
+    beta: float = 0.3
+    final_cells: float = 1e9
+
+    def __call__(self, theta: npt.ArrayLike, rng: np.random.Generator) -> Array:
+        from metacascade.engines.evolution import simulate_pairs
+
+        th = np.atleast_2d(np.asarray(theta, dtype=np.float64))
+        if th.shape[1] != 2:
+            raise DataError(f"theta must have 2 columns (seeding_cells, mutation_rate), got "
+                            f"shape {th.shape}")
+        n = th.shape[0]
+        batch = simulate_pairs(th[:, 1], th[:, 0], self.model, n, rng, beta=self.beta,
+                               final_cells=self.final_cells)
+        stats = pair_summary_statistics(batch.pair, batch.ccf_primary, batch.ccf_metastasis, n,
+                                        rng, depth=self.depth, purity=self.purity)
+        missing = [s for s in self.statistics if s not in stats.columns]
+        if missing:
+            raise DataError(f"unknown statistic(s) {', '.join(missing)}; available: "
+                            f"{', '.join(stats.columns)}")
+        return np.asarray(stats[list(self.statistics)].to_numpy(np.float64))
