@@ -224,6 +224,12 @@ class Dissemination(Strict):
         ),
         source="power: Iwata 2000, Benzekry 2016; cascade: science.md §4, §6.",
     )
+    cluster_size: int = param(
+        1, unit="cells", ge=1, le=1000,
+        description="Cells founding one metastasis, drawn together from the primary (cell-scale "
+                    "engine).",
+        source="One cell, as SCIMET (cluster_size = 1; Hu et al., Nat Genet 2019; science.md "
+               "§11.1.2).")
 
 
 _CP = _cascade.CascadeParameters()
@@ -793,6 +799,44 @@ class Dormancy(Strict):
         return self
 
 
+# ---- cell scale (issue 15): mutations, clones and their traits --------------------------------
+class Mutation(Strict):
+    """Mutations and heritable traits of clones (cell-scale engine; science.md §11.4)."""
+
+    rate_per_division: float = param(
+        0.3, unit="mutations per daughter cell", ge=0, le=1e3,
+        description="Mean of the Poisson number of new neutral mutations of each daughter cell "
+                    "(infinite sites; the sequenced territory).",
+        source="1e-8 per bp per division x 30 Mb exome (science.md §11.4; SCIMET mut_rate).")
+    net_growth_fraction: float = param(
+        0.3, unit="1", gt=0, le=1,
+        description="beta = (b - d)/b at the start of growth: b = r(V0)/beta, d(t) = b - r(V(t)); "
+                    "mutation counts scale with 1/beta.",
+        source="b = 1, d = 0.7 per day of the worked example of science.md §11.4 [assumption].")
+    driver_rate_per_division: float = param(
+        0.0, unit="per daughter cell", ge=0, le=1,
+        description="Probability that a daughter cell gains a driver (a new clone).",
+        source="SCIMET selection models: 1e-5 (science.md §11.1.2); 0 = neutral.")
+    driver_fitness: float = param(
+        1.1, unit="1", ge=1, le=10,
+        description="Multiplier of the birth rate per driver.",
+        source="Selection coefficient s = 0.1 of SCIMET (science.md §11.1.2).")
+    metastatic_trait: Literal["none", "early", "late"] = param(
+        "none", unit="-",
+        description="S17: 'early' = the founding clone carries the metastatic trait; 'late' = "
+                    "clones acquire it at metastatic_trait_rate_per_division; 'none' = no trait.",
+        source="Born to be bad (Sottoriva 2015) vs late acquisition (Yachida 2010).")
+    metastatic_trait_factor: float = param(
+        10.0, unit="1", ge=0, le=1e6,
+        description="Seeding propensity of cells carrying the trait relative to cells without it "
+                    "(with a trait, cells without it seed at 1/factor of the scenario's rate).",
+        source="Assumption.")
+    metastatic_trait_rate_per_division: float = param(
+        1e-4, unit="per daughter cell", ge=0, le=1,
+        description="'late': probability that a daughter cell acquires the trait.",
+        source="Assumption.")
+
+
 def _default_organs() -> dict[str, Organ]:
     return {"distant": Organ(seeding_fraction=1.0, description="All distant sites together.")}
 
@@ -834,6 +878,8 @@ class Scenario(Strict):
     systemic: Systemic = Field(default_factory=Systemic,
                                description="Primary-derived systemic inhibition/stimulation.")
     dormancy: Dormancy = Field(default_factory=Dormancy, description="Dormancy of metastases.")
+    mutation: Mutation = Field(default_factory=Mutation,
+                               description="Mutations and clone traits (cell-scale engine).")
 
     @model_validator(mode="after")
     def _organs(self) -> Scenario:

@@ -1,0 +1,1 @@
+"""Analysis of results: virtual sequencing and summary statistics of simulated and observed data."""

@@ -1,0 +1,549 @@
+"""The cell scale: one stochastic patient whose metastases are founded by real cells (issue 15).
+
+Model (science.md §11.4; units: days, cells)
+--------------------------------------------
+Every tumour (the primary, each metastasis) is a **linear multi-type birth-death process** whose
+types are clones. A cell of clone c divides at rate ``b(t) f_c`` and dies at rate ``d(t)``, where
+``f_c`` is the product of its drivers' fitness multipliers (``mutation.driver_fitness``). The rates
+follow the scenario's growth law X (Gompertz, exponential, logistic, power law): with r(V) the law's
+specific growth rate,
+
+    b = r(V0) / beta,    d(t) = b - r(X(t)),
+
+piecewise constant on the time grid (on each step the death rate is the one that reproduces the
+law's exact growth over the step, ``ln X(t_{k+1}) - ln X(t_k)``). ``beta = (b - d)/b`` at the start
+(``mutation.net_growth_fraction``) sets how many divisions a unit of growth costs, hence mutation
+counts (each daughter gets Poisson(mu) new mutations; §11.4 items 1-3). Because rates depend on
+time and not on the state, the expected size of a tumour is exactly the law's X(t) at the grid
+times (Kendall 1948, Ann Math Stat 19:1, the generalized birth-and-death process), so the mean of
+many stochastic patients equals the organism engine's primary, N(t) and M(t) (tested). A tumour
+started from one cell dies out with probability d/b (constant rates); with
+``condition_on_survival`` a patient whose primary dies out is redrawn (rejection: the exact
+conditional law).
+
+Dissemination is an inhomogeneous Poisson process over the primary's cells: a cell of clone c seeds
+at rate ``kappa V^(gamma - 1) w_c``, so that the total is the scenario's d(V) = mu V^gamma (power
+model) when every ``w_c = 1``. ``w_c`` is 1 for cells carrying the metastatic trait and
+``1 / mutation.metastatic_trait_factor`` for the others when a trait is modelled (S17: 'early' =
+the founding clone carries it, 'late' = clones acquire it at a rate per division). The cascade model
+(``dissemination.model = "cascade"``) uses the cascade's per-cell founding rate by organ
+(shedding x survival x arrest x extravasation x initiation x progression x stem-like fraction x
+cluster factor, :func:`metacascade.engines.spread.organ_factors`, naive organs). Only stem-like
+cells found metastases (S9, :mod:`metacascade.biology.stemcells`): with ``stem_cells.fraction = 0``
+no metastasis is founded; in the power model mu already counts founding (stem-like) cells. Each
+metastasis is founded by ``dissemination.cluster_size`` cells of the primary (their clones, hence
+their mutations, are inherited), may stay dormant (single-cell latency with the surgery pulse,
+:mod:`metacascade.biology.dormancy`), then grows by the metastatic law on a clock slowed by
+primary-derived systemic inhibition (:mod:`metacascade.biology.systemic`, driven by this patient's
+simulated primary; both per-cell rates are multiplied by the signal, a time change, so the mean is
+X(tau(t) - tau(s)) as in the other engines). Resection (a day, or at detection plus a delay) ends the primary and its
+seeding.
+
+Numerics (:mod:`metacascade.engines._branching`): exact Gillespie while the tumour is below
+``exact_below_cells`` (default 1e4), then each clone grows deterministically ("frozen fractions",
+the law of large numbers of the linear process) except small clones with a driver or trait, which
+stay exact until ``clone_exact_below_cells``. Neutral mutations are tracked as clones while the
+tumour is below ``track_mutations_below_cells`` (default 1e4): later mutations have expected
+cancer-cell fractions below 2/(beta 1e4) and are never detectable (§11.4 item 4); a metastasis
+founder's lineage mutations acquired after that size are drawn analytically (a compound Poisson
+with mean 2 mu int b dt, = (2 mu/beta) ln(N_s/N_cut) for exponential growth; §11.4 item 3) and are
+private to the metastasis. docs/cellscale.md gives the measured errors of both approximations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from metacascade.biology.dormancy import latency_from_uniform, surgery_pulse
+from metacascade.biology.growth import GrowthLaw, make_growth_law
+from metacascade.biology.systemic import SystemicSignals, growth_clock
+from metacascade.engines import _branching as br
+from metacascade.errors import ScenarioError
+from metacascade.scenario import Scenario
+
+Array = npt.NDArray[np.float64]
+
+PRIMARY = "primary"
+TRAITS = ("none", "early", "late")
+
+
+@dataclass(frozen=True)
+class CellScaleParameters:
+    """Everything the cell-scale engine needs, in biology units (days, cells, per-cell rates).
+
+    Growth: ``primary_law`` / ``metastasis_law`` (from :func:`make_growth_law`), the primary's
+    founding cells, ``metastasis_cells`` (the law's birth size V0 of a metastasis) and ``beta``
+    (1; b = r(V0)/beta). Mutations: ``mutation_rate`` (new neutral mutations per daughter cell),
+    ``driver_rate`` (per daughter cell), ``driver_fitness`` (birth-rate multiplier), ``trait``
+    ('none' | 'early' | 'late'), ``trait_factor`` (1), ``trait_rate`` (per daughter cell).
+    Seeding: ``seeding_rate`` kappa (cell^-gamma day^-1; founding events per cell^gamma per day),
+    ``seeding_gamma``, ``organs`` and ``organ_weights`` (share of metastases per organ),
+    ``cluster_size`` (cells), ``seeding_from_cells`` / ``seeding_from_day`` (gates),
+    ``latency_days`` (every metastasis waits this long). Dormancy: ``dormant_fraction`` (1),
+    ``dormancy_latency`` ('exponential' | 'lognormal' | 'fixed'), ``dormancy_median_days``,
+    ``dormancy_sigma``, ``surgery_escape_probability``. Treatment: ``resection_day`` (inf = none),
+    ``resection_delay_days`` after detection at ``detection_cells`` (inf = not at detection).
+    ``systemic``: signals acting on metastatic growth (None = none). Numerics: ``duration_days``,
+    ``step_days`` (rate grid), ``exact_below_cells``, ``track_mutations_below_cells`` (primary),
+    ``metastasis_track_mutations_below_cells`` (1e3: a metastasis' own later mutations have
+    expected CCF below 2/(beta 1e3) ~ 7e-3 in it, under the 0.01 kept by virtual sequencing),
+    ``clone_exact_below_cells``, ``stop_primary_at_cells`` (stop growing the primary there),
+    ``condition_on_survival``, ``max_attempts``, ``max_metastases``.
+    """
+
+    primary_law: GrowthLaw
+    metastasis_law: GrowthLaw
+    primary_cells: int = 1
+    metastasis_cells: float = 1.0
+    beta: float = 0.3
+    mutation_rate: float = 0.3
+    driver_rate: float = 0.0
+    driver_fitness: float = 1.1
+    trait: str = "none"
+    trait_factor: float = 10.0
+    trait_rate: float = 1e-4
+    seeding_rate: float = 1e-11
+    seeding_gamma: float = 1.0
+    organs: tuple[str, ...] = ("distant",)
+    organ_weights: tuple[float, ...] = (1.0,)
+    cluster_size: int = 1
+    seeding_from_cells: float = 0.0
+    seeding_from_day: float = 0.0
+    latency_days: float = 0.0
+    dormant_fraction: float = 0.0
+    dormancy_latency: str = "exponential"
+    dormancy_median_days: float = 1000.0
+    dormancy_sigma: float = 1.0
+    surgery_escape_probability: float = 0.0
+    detection_cells: float = 1e9
+    resection_day: float = math.inf
+    resection_delay_days: float = math.inf
+    systemic: SystemicSignals | None = None
+    duration_days: float = 3650.0
+    step_days: float = 1.0
+    exact_below_cells: float = 1e4
+    track_mutations_below_cells: float = 1e4
+    metastasis_track_mutations_below_cells: float = 1e3
+    clone_exact_below_cells: float = 100.0
+    stop_primary_at_cells: float = math.inf
+    condition_on_survival: bool = True
+    max_attempts: int = 1000
+    max_metastases: int = 10_000
+
+    def __post_init__(self) -> None:
+        nonneg = {"mutation_rate": self.mutation_rate, "driver_rate": self.driver_rate,
+                  "trait_rate": self.trait_rate, "seeding_rate": self.seeding_rate,
+                  "trait_factor": self.trait_factor, "latency_days": self.latency_days,
+                  "seeding_from_cells": self.seeding_from_cells,
+                  "seeding_from_day": self.seeding_from_day}
+        for name, v in nonneg.items():
+            if not (math.isfinite(v) and v >= 0):
+                raise ScenarioError(f"cell scale: {name} = {v!r} must be finite and >= 0")
+        for name, v in (("beta", self.beta), ("dormant_fraction", self.dormant_fraction),
+                        ("surgery_escape_probability", self.surgery_escape_probability)):
+            lo_ok = v > 0 if name == "beta" else v >= 0
+            if not (lo_ok and v <= 1):
+                raise ScenarioError(f"cell scale: {name} = {v!r} must be in "
+                                    f"{'(0, 1]' if name == 'beta' else '[0, 1]'}")
+        if self.driver_rate > 1 or self.trait_rate > 1:
+            raise ScenarioError("cell scale: driver_rate and trait_rate are probabilities "
+                                "per daughter cell (<= 1)")
+        if self.driver_fitness < 1 or not math.isfinite(self.driver_fitness):
+            raise ScenarioError(f"cell scale: driver_fitness = {self.driver_fitness!r} must be "
+                                ">= 1")
+        if self.trait not in TRAITS:
+            raise ScenarioError(f"cell scale: trait = {self.trait!r}; allowed {', '.join(TRAITS)}")
+        if self.primary_cells < 1 or self.cluster_size < 1:
+            raise ScenarioError("cell scale: primary_cells and cluster_size must be >= 1")
+        if not (0 <= self.seeding_gamma <= 1):
+            raise ScenarioError(f"cell scale: seeding_gamma = {self.seeding_gamma!r} must be in "
+                                "[0, 1]")
+        if len(self.organs) != len(self.organ_weights) or not self.organs:
+            raise ScenarioError("cell scale: organs and organ_weights must have the same length")
+        w = np.asarray(self.organ_weights, dtype=np.float64)
+        if np.any(~np.isfinite(w)) or np.any(w < 0) or (w.sum() <= 0 and self.seeding_rate > 0):
+            raise ScenarioError("cell scale: organ_weights must be >= 0 with a positive sum")
+        if not (self.duration_days > 0 and self.step_days > 0
+                and self.step_days <= self.duration_days):
+            raise ScenarioError(f"cell scale: step_days = {self.step_days!r} must be positive and "
+                                f"at most duration_days = {self.duration_days!r}")
+        if self.metastasis_track_mutations_below_cells < 1:
+            raise ScenarioError("cell scale: metastasis_track_mutations_below_cells must be >= 1")
+        if not (1 <= self.track_mutations_below_cells <= self.exact_below_cells):
+            raise ScenarioError(
+                f"cell scale: track_mutations_below_cells = {self.track_mutations_below_cells:g} "
+                f"must be in [1, exact_below_cells = {self.exact_below_cells:g}]")
+        if not math.isfinite(min(self.exact_below_cells, self.stop_primary_at_cells)):
+            raise ScenarioError("cell scale: exact_below_cells may be infinite only with a finite "
+                                "stop_primary_at_cells")
+        if self.clone_exact_below_cells < 1:
+            raise ScenarioError("cell scale: clone_exact_below_cells must be >= 1")
+
+    def expected_metastases(self) -> float:
+        """Expected number of metastases founded, int kappa X^gamma dt over the primary's life
+        (the law's mean path, gates included; for trait carriers only at most this)."""
+        law = self.primary_law
+        n0 = float(self.primary_cells)
+        end = min(self.duration_days, self.resection_day)
+        for level, delay in ((self.detection_cells, self.resection_delay_days),
+                             (self.stop_primary_at_cells, 0.0)):
+            if math.isfinite(level) and math.isfinite(delay):
+                end = min(end, float(np.asarray(law.age_at_size(level, n0))) + delay)
+        t = np.linspace(0.0, max(end, 0.0), 4001)
+        x = np.asarray(law.size(t, n0), dtype=np.float64)
+        on = (t >= self.seeding_from_day) & (x >= self.seeding_from_cells)
+        rate = np.where(on, self.seeding_rate * x**self.seeding_gamma, 0.0)
+        return float(np.sum(0.5 * (rate[1:] + rate[:-1]) * np.diff(t)))
+
+    @property
+    def trait_weight_off(self) -> float:
+        """Seeding weight of cells without the trait (1 when no trait is modelled)."""
+        if self.trait == "none":
+            return 1.0
+        return 1.0 / self.trait_factor if self.trait_factor > 0 else math.inf
+
+
+def specific_rate(law: GrowthLaw, v: float) -> float:
+    """r(V) = (dV/dt)/V of a growth law (day^-1)."""
+    return float(np.asarray(law.rhs(np.asarray(v, dtype=np.float64))) / v)
+
+
+def rate_schedule(law: GrowthLaw, v0: float, beta: float, age_start: Array,
+                  age_end: Array) -> tuple[Array, Array]:
+    """Per-cell birth and death rates (day^-1) on steps whose growth ages (days of the law's clock)
+    run from ``age_start`` to ``age_end``; real step lengths are ``age_end - age_start`` only
+    without a clock, so rates are returned per unit of *age*: multiply by the clock speed.
+
+    b = r(V0)/beta; over each step the death rate is the one giving the law's exact growth
+    ln X(age_end) - ln X(age_start) (the mean then equals the law at the grid points)."""
+    b0 = specific_rate(law, v0) / beta
+    lx0 = np.log(np.asarray(law.size(age_start, v0), dtype=np.float64))
+    lx1 = np.log(np.asarray(law.size(age_end, v0), dtype=np.float64))
+    h = np.asarray(age_end, dtype=np.float64) - np.asarray(age_start, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = np.where(h > 0, (lx1 - lx0) / np.where(h > 0, h, 1.0), 0.0)
+    b = np.maximum(b0, g)
+    return np.asarray(b, dtype=np.float64), np.asarray(b - g, dtype=np.float64)
+
+
+@dataclass
+class CellScalePatient:
+    """One simulated patient.
+
+    ``clones``: one row per clone (node of the clone tree) with ``clone_id`` (= row), ``site``,
+    ``parent`` (-1 for the founder), ``birth_day``, ``n_mutations`` (new mutations of the clone),
+    ``fitness``, ``trait``, ``cells`` (final cells of the clone itself at its site).
+    ``metastases``: ``met_id, organ, founding_day, primary_cells_at_seeding, founder_clone,
+    cluster_size, cells_final, dormant, growth_start_day``. ``times`` and ``cells`` (site -> cells on
+    the grid, nan before the site exists). Days of ``detection_day``, ``end_day`` (resection or end
+    of the primary), ``attempts`` (primaries drawn until one survived).
+    """
+
+    clones: pd.DataFrame
+    metastases: pd.DataFrame
+    times: Array
+    cells: dict[str, Array]
+    detection_day: float
+    primary_end_day: float
+    primary_status: str
+    attempts: int
+    track_cut_day: float
+    sites: list[str]
+    birth_rate: dict[str, Array]  # per-cell birth rate (fitness 1) on each grid step, day^-1
+    sample_day: dict[str, float]  # when each site's final cells are counted
+
+    def site_cells(self) -> dict[str, float]:
+        """Final cells per site."""
+        return {s: float(self.clones.loc[self.clones["site"] == s, "cells"].sum())
+                for s in self.sites}
+
+    def ccf(self) -> pd.DataFrame:
+        """Cancer-cell fraction of every clone (its subtree) in every site: (clones x sites)."""
+        parent = self.clones["parent"].to_numpy(np.int64)
+        cells = self.clones["cells"].to_numpy(np.float64)
+        site = self.clones["site"].to_numpy()
+        out = {}
+        for s in self.sites:
+            here = np.where(site == s, cells, 0.0)
+            sub = br.subtree_counts(parent, here)
+            tot = here.sum()
+            out[s] = sub / tot if tot > 0 else np.zeros_like(sub)
+        return pd.DataFrame(out, index=self.clones.index)
+
+    def mutations(self) -> pd.DataFrame:
+        """One row per mutation: ``mutation_id``, ``clone_id`` and its true CCF in every site."""
+        nm = self.clones["n_mutations"].to_numpy(np.int64)
+        clone = np.repeat(np.arange(nm.size), nm)
+        ccf = self.ccf().to_numpy()[clone]
+        df = pd.DataFrame(ccf, columns=self.sites)
+        df.insert(0, "clone_id", clone)
+        df.insert(0, "mutation_id", [f"m{i}" for i in range(clone.size)])
+        return df
+
+
+_STATUS = {br.GROWING: "end", br.EXTINCT: "extinct", br.STOPPED_AT_SIZE: "stopped_at_size",
+           br.RESECTED: "resected"}
+
+
+def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> CellScalePatient:
+    """Simulate one patient: the primary, its seeds, and every metastasis (see the module doc)."""
+    p = params
+    expected = p.expected_metastases()
+    if expected > p.max_metastases / 2:
+        raise ScenarioError(
+            f"cell scale: about {expected:.3g} metastases would be founded (int of d(V) over the "
+            f"primary's life), more than max_metastases / 2 = {p.max_metastases / 2:g}: the "
+            "cell-scale engine follows every metastasis; use the organism or cohort engine, or "
+            "a smaller dissemination.mu")
+    n_steps = max(1, int(math.ceil(p.duration_days / p.step_days - 1e-9)))
+    times = np.linspace(0.0, p.duration_days, n_steps + 1)
+    b_p, d_p = rate_schedule(p.primary_law, float(p.primary_cells), p.beta, times[:-1], times[1:])
+    kappa = np.full(n_steps, p.seeding_rate)
+    w_off = p.trait_weight_off
+    root_trait = p.trait == "early"
+    p_trait = p.trait_rate if p.trait == "late" else 0.0
+    init = np.array([float(p.primary_cells)])
+    attempts = 0
+    while True:
+        attempts += 1
+        out = br.grow(rng, times, b_p, d_p, 0, 0.0, init, np.ones(1), np.array([root_trait]),
+                      p.mutation_rate, p.driver_rate, p.driver_fitness, p_trait, w_off,
+                      p.track_mutations_below_cells, p.exact_below_cells,
+                      p.clone_exact_below_cells, p.stop_primary_at_cells, kappa, p.seeding_gamma,
+                      p.seeding_from_cells, p.seeding_from_day, p.cluster_size, p.detection_cells,
+                      p.resection_delay_days, p.resection_day, p.max_metastases)
+        if out[0] != br.EXTINCT or not p.condition_on_survival or attempts >= p.max_attempts:
+            break
+    (status, parent, t_birth, n_mut, fit, trait, count, total, t_cut, t_detect, t_end,
+     seed_t, seed_clone, seed_n) = out
+    n_seed = seed_t.size
+    if n_seed >= p.max_metastases:
+        raise ScenarioError(
+            f"cell scale: this patient founded max_metastases = {p.max_metastases} metastases "
+            f"(expected {expected:.3g}); use the organism or cohort engine, or a smaller "
+            "dissemination.mu")
+    k = p.cluster_size
+    founders = seed_clone.reshape(n_seed, k)
+    # organs
+    w = np.asarray(p.organ_weights, dtype=np.float64)
+    organ_idx = np.minimum(np.searchsorted(np.cumsum(w / w.sum()), rng.random(n_seed),
+                                           side="right"), len(w) - 1)
+    # founders' lineage mutations after the tracking cut (private to the metastasis)
+    cum_b = np.concatenate([[0.0], np.cumsum(b_p * np.diff(times))])
+    fit_f = fit[founders] if n_seed else np.zeros((0, k))
+    if n_seed and np.isfinite(t_cut):
+        # every lineage mutation after the cut is unrecorded (neutral clones are no longer made)
+        span = np.maximum(np.interp(seed_t, times, cum_b) - np.interp(t_cut, times, cum_b), 0.0)
+        span = np.broadcast_to(span[:, None], (n_seed, k))
+        divisions = rng.poisson(2.0 * fit_f * span)
+        lineage_mut = rng.poisson(p.mutation_rate * divisions)
+    elif n_seed:
+        lineage_mut = np.zeros((n_seed, k), dtype=np.int64)
+    else:
+        lineage_mut = np.zeros((0, k), dtype=np.int64)
+    # dormancy (single-cell latency with the surgery pulse) and the start of growth
+    kind_u, lat_u, surg_u = rng.random(n_seed), rng.random(n_seed), rng.random(n_seed)
+    single = kind_u < p.dormant_fraction
+    latency = np.where(single, latency_from_uniform(lat_u, p.dormancy_latency,
+                                                     p.dormancy_median_days, p.dormancy_sigma),
+                       0.0)
+    res_day = t_end if status == br.RESECTED else math.inf
+    if n_seed:
+        latency = np.where(single, surgery_pulse(seed_t, latency, np.full(n_seed, res_day),
+                                                  p.surgery_escape_probability, surg_u), latency)
+    start = seed_t + p.latency_days + latency
+    # metastatic growth: clock (systemic signals driven by this primary) and rate tables
+    primary_grid = np.where(np.isnan(total), 0.0, total)
+    primary_grid = np.where(times <= t_end, primary_grid, 0.0)
+    if p.systemic is not None and p.systemic.active:
+        f = p.systemic.multiplier(times, primary_grid[None, :], np.array([res_day]))[0]
+        tau = growth_clock(times, f[None, :])[0]
+    else:
+        tau = times.copy()
+    # growth starts inside step k_start (clock by linear interpolation)
+    k_start = np.clip(np.searchsorted(times, start, side="right") - 1, 0, n_steps).astype(np.int64)
+    tau_start = np.interp(np.minimum(start, times[-1]), times, tau)
+    age0 = np.maximum(tau[None, :-1] - tau_start[:, None], 0.0)
+    age1 = np.maximum(tau[None, 1:] - tau_start[:, None], 0.0)
+    b_age, d_age = rate_schedule(p.metastasis_law, p.metastasis_cells, p.beta, age0, age1)
+    speed = np.diff(tau) / np.diff(times)  # clock ticks per day
+    b_m = np.ascontiguousarray(b_age * speed[None, :])
+    d_m = np.ascontiguousarray(d_age * speed[None, :])
+    if n_seed:
+        b_m = np.where(age1 > age0, b_m, 0.0)  # dormant / not yet growing: frozen
+        d_m = np.where(age1 > age0, d_m, 0.0)
+    mets = br.grow_many(rng, times, np.ascontiguousarray(b_m.reshape(n_seed, n_steps)),
+                        np.ascontiguousarray(d_m.reshape(n_seed, n_steps)), k_start,
+                        np.minimum(start, times[-1]),
+                        np.ascontiguousarray(fit_f), np.ascontiguousarray(trait[founders]),
+                        p.mutation_rate, p.driver_rate, p.driver_fitness, p_trait, w_off,
+                        min(p.metastasis_track_mutations_below_cells, p.exact_below_cells),
+                        p.exact_below_cells, p.clone_exact_below_cells, math.inf)
+    m_status, offsets, m_parent, m_tb, m_nmut, m_fit, m_trait, m_count, m_totals = mets
+    # assemble the global clone tree: primary clones, then each metastasis' clones
+    n_p = parent.size
+    met_of = np.repeat(np.arange(n_seed), np.diff(offsets))
+    is_founder = m_parent < 0
+    founder_col = np.where(is_founder, -1 - m_parent, 0)
+    g_parent = np.where(is_founder, founders[met_of, founder_col] if n_seed else 0,
+                        n_p + offsets[met_of] + np.maximum(m_parent, 0))
+    g_nmut = np.where(is_founder, lineage_mut[met_of, founder_col] if n_seed else 0, m_nmut)
+    g_tb = np.where(is_founder, seed_t[met_of] if n_seed else 0.0, m_tb)
+    names = [f"met{i + 1}" for i in range(n_seed)]
+    clones = pd.DataFrame({
+        "clone_id": np.arange(n_p + m_parent.size),
+        "site": np.concatenate([np.full(n_p, PRIMARY, dtype=object),
+                                np.asarray(names, dtype=object)[met_of]]),
+        "parent": np.concatenate([np.where(parent < 0, -1, parent), g_parent]).astype(np.int64),
+        "birth_day": np.concatenate([t_birth, g_tb]),
+        "n_mutations": np.concatenate([n_mut, g_nmut]).astype(np.int64),
+        "fitness": np.concatenate([fit, m_fit]),
+        "trait": np.concatenate([trait, m_trait]),
+        "cells": np.concatenate([count, m_count]),
+    })
+    final = m_totals[:, -1] if n_seed else np.zeros(0)
+    metastases = pd.DataFrame({
+        "met_id": names,
+        "organ": np.asarray(p.organs, dtype=object)[organ_idx] if n_seed else [],
+        "founding_day": seed_t,
+        "primary_cells_at_seeding": seed_n,
+        "founder_clone": founders[:, 0] if n_seed else np.zeros(0, np.int64),
+        "cluster_size": np.full(n_seed, k, dtype=np.int64),
+        "cells_final": np.where(np.isnan(final), 0.0, final),
+        "dormant": start > p.duration_days,
+        "growth_start_day": start,
+    })
+    cells = {PRIMARY: np.where(times <= t_end, total, np.nan)}
+    cells.update({n: m_totals[i] for i, n in enumerate(names)})
+    rates = {PRIMARY: b_p}
+    rates.update({n: b_m[i] for i, n in enumerate(names)})
+    sample_day = {PRIMARY: float(t_end)}
+    sample_day.update({n: float(times[-1]) for n in names})
+    return CellScalePatient(
+        clones=clones, metastases=metastases, times=times, cells=cells,
+        detection_day=float(t_detect), primary_end_day=float(t_end),
+        primary_status=_STATUS[int(status)], attempts=attempts, track_cut_day=float(t_cut),
+        sites=[PRIMARY, *names], birth_rate=rates, sample_day=sample_day)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario adapter
+
+
+def problems(scenario: Scenario) -> list[str]:
+    """Scenario settings the cell-scale engine cannot honour (empty when it can run it)."""
+    out = []
+    if scenario.dissemination.secondary:
+        out.append("dissemination.secondary = true (metastases seeding metastases) is not "
+                   "followed by the cell-scale engine; use the organism engine")
+    if scenario.dormancy.avascular_fraction > 0:
+        out.append("dormancy.avascular_fraction > 0 (avascular micrometastases) is not followed "
+                   "by the cell-scale engine; use the cohort engine")
+    if scenario.dormancy.single_cells_become_micrometastases:
+        out.append("dormancy.single_cells_become_micrometastases is not followed by the "
+                   "cell-scale engine")
+    if scenario.systemic.model == "angiogenesis":
+        out.append("systemic.model = 'angiogenesis' is not followed by the cell-scale engine "
+                   "(use 'proliferation')")
+    if scenario.systemic.model != "none" and scenario.systemic.inhibitor_source != "primary":
+        out.append("systemic.inhibitor_source = 'total_burden' is not followed by the cell-scale "
+                   "engine (use 'primary')")
+    if scenario.treatment.events:
+        out.append("treatment.events (drug schedules) are not followed by the cell-scale engine")
+    if scenario.detection.screening_interval_days is not None:
+        out.append("detection.screening_interval_days (screening visits) is not followed by the "
+                   "cell-scale engine: the primary is detected at detection.primary_cells")
+    if scenario.bone is not None:
+        out.append("bone (the bone-remodelling model) is not followed by the cell-scale engine")
+    if scenario.dissemination.model == "cascade":
+        n = scenario.niche
+        if n.priming_rate_per_day > 0 and n.gain > 0:
+            out.append("niche priming (niche.priming_rate_per_day > 0 with niche.gain > 0) is not "
+                       "followed by the cell-scale engine: organs stay naive; set niche.gain = 0")
+        if scenario.lymphatics.reseeding_rate_per_cell_day > 0:
+            out.append("lymphatics.reseeding_rate_per_cell_day > 0 (lymph-node metastases "
+                       "re-seeding) is not followed by the cell-scale engine; set it to 0")
+    if scenario.metastasis.initial_cells != scenario.dissemination.cluster_size:
+        out.append(f"metastasis.initial_cells = {scenario.metastasis.initial_cells:g} differs from "
+                   f"dissemination.cluster_size = {scenario.dissemination.cluster_size}: the "
+                   "cell-scale engine founds each metastasis with cluster_size cells; set both "
+                   "equal")
+    return out
+
+
+def _law(law: str, g: Any) -> GrowthLaw:
+    return make_growth_law(law, g.rate_per_day, g.carrying_capacity_cells, g.power_law_exponent)
+
+
+def cell_scale_parameters(scenario: Scenario, **numerics: Any) -> CellScaleParameters:
+    """The cell-scale parameters of a scenario (``numerics`` overrides engine settings such as
+    ``exact_below_cells``). Sections read: primary, metastasis, dissemination (+ cascade, stem_cells,
+    lymphatics and organs for the cascade model), mutation, dormancy, detection, treatment,
+    systemic, simulation."""
+    sc = scenario
+    if sc.primary.initial_cells != round(sc.primary.initial_cells):
+        raise ScenarioError(f"primary.initial_cells = {sc.primary.initial_cells:g}: the cell-scale "
+                            "engine needs a whole number of cells")
+    mg = sc.metastasis_growth()
+    stem = sc.stem_cells.fraction
+    organs = tuple(sc.organs)
+    if sc.dissemination.model == "cascade":
+        from metacascade.engines.spread import organ_factors
+
+        f = organ_factors([sc])
+        p_col = f.colonisation(np.zeros((1, len(f.organs))))[0]
+        per_organ = f.multiplier[0] * (f.d_blood[0] * f.q_blood[0] + f.d_lymph[0] * f.q_lymph[0]) \
+            * p_col  # founding events per cell^gamma per day, by organ
+        kappa = float(per_organ.sum())
+        organs = tuple(f.organs)
+        weights = tuple(float(x) for x in (per_organ / kappa if kappa > 0
+                                           else np.ones(len(organs)) / len(organs)))
+    else:
+        kappa = sc.dissemination.mu if stem > 0 else 0.0
+        weights = tuple(sc.organs[o].seeding_fraction for o in organs)
+    tr = sc.treatment
+    sim = sc.simulation
+    dm = sc.dormancy
+    from metacascade.engines._timevarying import signals_from_scenario
+
+    signals = signals_from_scenario(sc)
+    mu = sc.mutation
+    kw: dict[str, Any] = dict(
+        primary_law=_law(sc.primary.growth, sc.primary),
+        metastasis_law=_law(sc.metastasis_growth_law(), mg),
+        primary_cells=int(round(sc.primary.initial_cells)),
+        metastasis_cells=float(mg.initial_cells),
+        beta=mu.net_growth_fraction, mutation_rate=mu.rate_per_division,
+        driver_rate=mu.driver_rate_per_division, driver_fitness=mu.driver_fitness,
+        trait=mu.metastatic_trait, trait_factor=mu.metastatic_trait_factor,
+        trait_rate=mu.metastatic_trait_rate_per_division,
+        seeding_rate=kappa, seeding_gamma=sc.dissemination.gamma, organs=organs,
+        organ_weights=weights, cluster_size=sc.dissemination.cluster_size,
+        seeding_from_cells=sc.dissemination.size_threshold_cells,
+        seeding_from_day=sc.dissemination.start_day, latency_days=sc.dissemination.latency_days,
+        dormant_fraction=dm.single_cell_fraction, dormancy_latency=dm.single_cell_latency,
+        dormancy_median_days=dm.single_cell_median_days, dormancy_sigma=dm.single_cell_sigma,
+        surgery_escape_probability=dm.surgery_escape_probability,
+        detection_cells=sc.detection.primary_cells,
+        resection_day=math.inf if tr.resection_day is None else tr.resection_day,
+        resection_delay_days=tr.resection_delay_days if tr.resection_at_detection else math.inf,
+        systemic=signals if signals.active else None,
+        duration_days=sim.duration_days, step_days=sim.output_step_days)
+    kw.update(numerics)
+    return CellScaleParameters(**kw)
+
+
+def simulate_scenario(scenario: Scenario, rng: np.random.Generator,
+                      **numerics: Any) -> CellScalePatient:
+    """Check the scenario, then simulate one patient (``ScenarioError`` listing what cannot be
+    honoured)."""
+    bad = problems(scenario)
+    if bad:
+        raise ScenarioError("the cell-scale engine cannot run this scenario: " + "; ".join(bad))
+    return simulate_patient(cell_scale_parameters(scenario, **numerics), rng)
