@@ -90,6 +90,9 @@ def test_set_dotted_creates_tables_and_sets_list_items():
     with pytest.raises(ScenarioError, match=r"'events' is a list; '5' is not a position in it "
                                             r"\(0 to 0\)"):
         set_dotted(data, "treatment.events.5.dose", 1.0)
+    with pytest.raises(ScenarioError, match=r"'events' is a list; '0' is not a position in it "
+                                            r"\(it is empty\)"):
+        set_dotted({"events": []}, "events.0", 1.0)
 
 
 def test_overrides_reach_list_items_through_the_one_helper():

@@ -92,9 +92,9 @@ def set_dotted(data: dict[str, Any], key: str | Sequence[str], value: Any) -> No
         if isinstance(node, list):
             at = _position(part, len(node))
             if at is None:
+                where = f"0 to {len(node) - 1}" if node else "it is empty"
                 raise ScenarioError(f"override {shown(name)}: {shown(parts[i - 1])} is a list; "
-                                    f"{shown(part)} is not a position in it (0 to "
-                                    f"{len(node) - 1})")
+                                    f"{shown(part)} is not a position in it ({where})")
             if last:
                 node[at] = value
                 return
