@@ -38,7 +38,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import lfilter
 
 Array = npt.NDArray[np.float64]
 
@@ -49,6 +48,8 @@ def first_order_response(t: Array, source: Array, clearance: float | Array) -> A
     The source is taken piecewise constant at the mid-point of each step (exact exponential
     integration), vectorised over leading axes with :func:`scipy.signal.lfilter`.
     """
+    from scipy.signal import lfilter  # 0.5 s to import: only where it is used
+
     t = np.asarray(t, dtype=np.float64)
     src = np.asarray(source, dtype=np.float64)
     h = float(t[1] - t[0])
