@@ -815,8 +815,11 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
                       combine_attrs="override")
         ts.attrs["bone_model"] = bone.attrs.get("bone_model", "")
     why = drivers(pat, sim.duration_days, scenario.dissemination.secondary)
+    # proliferation inhibition reports a multiplier (>= 0); the angiogenesis model reports the
+    # oldest cohort's specific growth rate -lambda1 ln(V/K), negative while a lesion regresses
+    multiplier = None if scenario.systemic.model == "angiogenesis" else NON_NEGATIVE
     check_physical(ts, "organism engine", why, rules={"inhibitor": NON_NEGATIVE,
-                                                       "growth_multiplier": NON_NEGATIVE})
+                                                       "growth_multiplier": multiplier})
     check_physical({k: v for k, v in events.items() if isinstance(v, float)},
                    "organism engine (summary)", why, allow_missing=True, rules=SIGNED_EVENTS)
     return Result(timeseries=ts, summary=events, scenario=scenario, version=__version__,
