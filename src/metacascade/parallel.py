@@ -9,11 +9,19 @@ number of workers and the batch size.
 
 Dask (``metacascade[cluster]`` = ``dask[distributed]``) is imported only when used; a lost worker
 is handled by the scheduler (its tasks are recomputed elsewhere, ``retries`` extra attempts).
+
+Ctrl-C: worker processes ignore SIGINT (only the main process sees it, so the terminal gets one
+message instead of a traceback per worker); when ``map`` is interrupted, or anything else goes
+wrong in it, the pending tasks are cancelled and the workers are stopped at once
+(:func:`shutdown_now`) instead of being waited for.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Literal, Protocol, TypeVar
@@ -27,6 +35,29 @@ T = TypeVar("T")
 R = TypeVar("R")
 ExecutorName = Literal["serial", "processes", "dask"]
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
+
+
+def worker_init() -> None:
+    """Initializer of our worker processes: leave Ctrl-C to the main process (which stops the
+    workers) and keep freed memory for reuse (:func:`keep_freed_memory`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_freed_memory()
+
+
+def shutdown_now(pool: concurrent.futures.Executor, grace: float = 0.5) -> None:
+    """Stop a pool without waiting for its tasks: cancel what has not started, then terminate the
+    worker processes of a :class:`ProcessPoolExecutor` (killed when still alive after ``grace``
+    seconds). Used when a run is interrupted; a normal end uses ``shutdown()``."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(grace)
+        if p.is_alive():
+            p.kill()
+            p.join(grace)
 
 
 class Executor(Protocol):
@@ -78,19 +109,23 @@ class ProcessExecutor:
 
     def _get(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                             initializer=keep_freed_memory)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=worker_init)
         return self._pool
 
     def map(self, fn: Callable[[Any], R], tasks: Sequence[Any],
             progress: Callable[[int], None] | None = None) -> list[R]:
         pool = self._get()
-        futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
-        out: list[Any] = [None] * len(tasks)
-        for fut in as_completed(futures):
-            out[futures[fut]] = fut.result()
-            if progress is not None:
-                progress(1)
+        try:
+            futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
+            out: list[Any] = [None] * len(tasks)
+            for fut in as_completed(futures):
+                out[futures[fut]] = fut.result()
+                if progress is not None:
+                    progress(1)
+        except BaseException:  # Ctrl-C or a failed task: do not wait for the others
+            self._pool = None
+            shutdown_now(pool)
+            raise
         return out
 
     def close(self) -> None:
@@ -120,6 +155,7 @@ class DaskExecutor:
                 "the dask executor needs the optional dependency: pip install 'metacascade[cluster]'"
             ) from None
         self.retries = retries
+        self._interrupted = False
         self._own: list[Any] = []
         if scheduler is not None and not isinstance(scheduler, str):
             self.client = scheduler
@@ -141,17 +177,31 @@ class DaskExecutor:
         from distributed import as_completed as dask_completed
 
         futures = self.client.map(fn, list(tasks), pure=False, retries=self.retries)
-        index = {f.key: i for i, f in enumerate(futures)}
-        out: list[Any] = [None] * len(tasks)
-        for fut in dask_completed(futures):
-            out[index[fut.key]] = fut.result()
-            if progress is not None:
-                progress(1)
+        try:
+            index = {f.key: i for i, f in enumerate(futures)}
+            out: list[Any] = [None] * len(tasks)
+            for fut in dask_completed(futures):
+                out[index[fut.key]] = fut.result()
+                if progress is not None:
+                    progress(1)
+        except BaseException:  # Ctrl-C or a failed task: cancel what is still queued
+            self._cancel(futures)
+            self._interrupted = True
+            raise
         return out
 
+    def _cancel(self, futures: list[Any]) -> None:
+        with contextlib.suppress(Exception):  # the cluster may already be gone
+            self.client.cancel(futures, force=True)
+
     def close(self) -> None:
+        """Close what this executor started; after an interruption within about a second."""
         for obj in self._own:
-            obj.close()
+            if self._interrupted:
+                with contextlib.suppress(Exception):
+                    obj.close(timeout=1)
+            else:
+                obj.close()
         self._own = []
 
     def __enter__(self) -> DaskExecutor:

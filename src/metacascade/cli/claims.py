@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from metacascade.claims.base import Verdict
 from metacascade.claims.runner import (
@@ -15,7 +16,14 @@ from metacascade.claims.runner import (
     parse_only,
     run_claims,
 )
-from metacascade.cli._common import console
+from metacascade.cli._common import (
+    console,
+    force_option,
+    out_folder,
+    out_option,
+    seed_option,
+    workers_option,
+)
 
 STYLE = {"reproduced": "bold green", "not reproduced": "bold red", "error": "bold yellow",
          "not yet modelled": "dim"}
@@ -38,27 +46,29 @@ def verdict_table(verdicts: list[Verdict]) -> Table:
         detail = _headline(v) if v.status in ("reproduced", "not reproduced") else v.summary
         if v.status == "not yet modelled":
             detail = "no mechanism yet"
-        table.add_row(v.id, f"[{STYLE[v.status]}]{v.status}[/]", detail)
+        table.add_row(v.id, Text(v.status, style=STYLE[v.status]), detail)
     return table
 
 
 def claims(
     only: str | None = typer.Option(None, "--only", help="Comma-separated statement ids, "
                                     "e.g. S13,S15 [all of S1..S18]."),
-    out: Path = typer.Option(Path("runs") / "claims", "--out",
-                             help="Output folder for claims.json, claims.html and figures."),
+    out: Path = out_option(Path("runs") / "claims",
+                           "Output folder for claims.json, claims.html and figures."),
     quick: bool = typer.Option(False, "--quick", help="Small samples: a check in seconds."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Random seed passed to every experiment."),
-    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1,
-                                    help="Worker processes [CPU count, at most 4]."),
+    seed: int = seed_option(0, "Random seed passed to every experiment."),
+    jobs: int | None = workers_option(None, "Worker processes [CPU count, at most 4].",
+                                      "--jobs", "-j"),
+    force: bool = force_option(),
 ) -> None:
     """Run the seed statements' experiments; print the verdicts; write claims.json and claims.html.
 
     Exit code 0 when every modelled claim is reproduced, 1 otherwise, 2 for bad input.
     """
     ids = parse_only(only)  # bad ids: MetacascadeError -> one message, exit code 2
-    with console.status(f"running {len(ids)} claim(s){' (quick)' if quick else ''} ..."):
-        verdicts = run_claims(ids, out_dir=out, quick=quick, seed=seed, parallel=jobs)
+    target = out_folder(out, "claims", force)
+    with console.status(Text(f"running {len(ids)} claim(s){' (quick)' if quick else ''} ...")):
+        verdicts = run_claims(ids, out_dir=target, quick=quick, seed=seed, parallel=jobs)
     console.print(verdict_table(verdicts))
-    console.print(f"written [bold]{out / CLAIMS_JSON}[/] and [bold]{out / CLAIMS_HTML}[/]")
+    console.print(f"written {out / CLAIMS_JSON} and {out / CLAIMS_HTML}")
     raise typer.Exit(0 if all_reproduced(verdicts) else 1)

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metacascade._atomic import atomic_directory
 from metacascade._version import __version__
 from metacascade.errors import DataError, MetacascadeError, ScenarioError
 from metacascade.inference.data import (
@@ -33,6 +32,7 @@ from metacascade.inference.fit import (
 from metacascade.inference.likelihood import ErrorModel
 from metacascade.inference.model import get_value
 from metacascade.inference.population import PopulationFit, saem
+from metacascade.outputs import output_folder
 from metacascade.scenario import Scenario, dump_toml, load_scenario, scenario_from_toml
 
 
@@ -132,7 +132,7 @@ class FitResult:
     def save(self, target: str | Path, figures: bool = True) -> Path:
         """Write the folder atomically (a temporary folder renamed at the end)."""
         t = Path(target)
-        with atomic_directory(t) as tmp:
+        with output_folder(t, "fit", scenario_name=self.scenario.name) as tmp:
             self.write_into(tmp, figures)
         return t
 
