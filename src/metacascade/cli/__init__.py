@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import sys
+from typing import Any
 
 import typer
 
@@ -58,7 +59,7 @@ app.add_typer(_cascade.app, name="cascade")
 app.command("cohort")(_cohort.cohort)
 
 
-def _command_path(ctx: typer.Context | None) -> str:
+def _command_path(ctx: Any) -> str:
     """``metacascade cascade inject`` (the program name as users type it, whatever argv[0])."""
     names: list[str] = []
     while ctx is not None and ctx.parent is not None:
