@@ -203,7 +203,7 @@ def _protected_reason(path: Path) -> str | None:
     return None
 
 
-def _folder_state(path: Path, kind: str) -> tuple[str, str]:
+def _folder_state(path: Path, kind: str, where: str) -> tuple[str, str]:
     """(state, description) of an existing target: missing | empty | same | link | file |
     other-kind | foreign."""
     try:
@@ -211,7 +211,7 @@ def _folder_state(path: Path, kind: str) -> tuple[str, str]:
     except FileNotFoundError:
         return "missing", ""
     except OSError as exc:
-        raise OutputError(f"{shown(path)}: cannot inspect it ({exc.strerror})") from None
+        raise OutputError(f"{where}: cannot inspect it ({exc.strerror})") from None
     if stat.S_ISLNK(st.st_mode):
         return "link", "it is a symbolic link (metacascade does not write through links)"
     if not stat.S_ISDIR(st.st_mode):
@@ -220,7 +220,7 @@ def _folder_state(path: Path, kind: str) -> tuple[str, str]:
         with os.scandir(path) as it:
             empty = next(it, None) is None
     except OSError as exc:
-        raise OutputError(f"{shown(path)}: cannot read the folder ({exc.strerror})") from None
+        raise OutputError(f"{where}: cannot read the folder ({exc.strerror})") from None
     if empty:
         return "empty", ""
     prov = read_provenance(path)
@@ -248,11 +248,11 @@ def check_output(target: str | Path, kind: str, *, force: bool = False,
     if reason:
         raise OutputError(f"{where}: refused, {reason}; choose a new or empty folder "
                           "(--force never replaces it)")
-    state, why = _folder_state(path, kind)
+    _check_parent(path, where)
+    state, why = _folder_state(path, kind, where)
     if state in ("link", "file", "other-kind", "foreign") and not force:
         raise OutputError(f"{where}: refused, {why}; choose a new or empty folder, or add "
                           "--force to replace it")
-    _check_parent(path, where)
     return path
 
 
@@ -313,12 +313,24 @@ def _swap_in(new: Path, target: Path) -> Path | None:
 
 def _remove(path: Path) -> None:
     """Delete a file, link or folder (a link is removed, never followed); errors are ignored
-    (leftovers are cleaned by the next run)."""
+    (leftovers are cleaned by the next run). A folder gets our marker first and loses it last, so
+    that a kill in the middle leaves a folder the next run recognises as its own leftover."""
     try:
         if os.path.islink(path) or not os.path.isdir(path):
             os.unlink(path)
-        else:
-            shutil.rmtree(path, ignore_errors=True)
+            return
+        marker = path / PARTIAL_MARKER
+        marker.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}) + "\n",
+                          encoding="utf-8")
+        with os.scandir(path) as it:
+            entries = [Path(e.path) for e in it if e.name != PARTIAL_MARKER]
+        for entry in entries:
+            if os.path.isdir(entry) and not os.path.islink(entry):
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                os.unlink(entry)
+        marker.unlink()
+        os.rmdir(path)
     except OSError:
         pass
 
@@ -523,6 +535,7 @@ def check_output_file(target: str | Path, *, force: bool = False, option: str = 
     reason = _protected_reason(path)
     if reason:
         raise OutputError(f"{where}: refused, {reason}")
+    _check_parent(path, where)
     try:
         st: os.stat_result | None = os.lstat(path)
     except FileNotFoundError:
@@ -541,7 +554,6 @@ def check_output_file(target: str | Path, *, force: bool = False, option: str = 
                               "write; give another name or add --force to replace it")
         if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
             raise OutputError(f"{where}: refused, it is not a regular file")
-    _check_parent(path, where)
     return path
 
 

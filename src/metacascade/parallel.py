@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import logging
+import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -42,6 +44,20 @@ def worker_init() -> None:
     workers) and keep freed memory for reuse (:func:`keep_freed_memory`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     keep_freed_memory()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while child processes are started (they keep ignoring it)."""
+    try:
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def shutdown_now(pool: concurrent.futures.Executor, grace: float = 0.5) -> None:
@@ -156,6 +172,7 @@ class DaskExecutor:
             ) from None
         self.retries = retries
         self._interrupted = False
+        self._before: set[Any] | None = None  # our child processes before a LocalCluster started
         self._own: list[Any] = []
         if scheduler is not None and not isinstance(scheduler, str):
             self.client = scheduler
@@ -166,8 +183,12 @@ class DaskExecutor:
                 raise MetacascadeError(f"--scheduler {scheduler!r}: cannot connect ({exc})") from None
             self._own.append(self.client)
         else:
-            cluster = LocalCluster(n_workers=workers or (os.cpu_count() or 1), threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
+            before = set(multiprocessing.active_children())
+            with _sigint_ignored():  # the worker processes inherit it: Ctrl-C is ours to handle
+                cluster = LocalCluster(n_workers=workers or (os.cpu_count() or 1),
+                                       threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+            self._before = before
             self.client = Client(cluster)
             self._own += [self.client, cluster]
         self.workers = len(self.client.scheduler_info().get("workers", {})) or (workers or 1)
@@ -185,8 +206,9 @@ class DaskExecutor:
                 if progress is not None:
                     progress(1)
         except BaseException:  # Ctrl-C or a failed task: cancel what is still queued
-            self._cancel(futures)
             self._interrupted = True
+            if self._before is None:  # a cluster we do not own: leave it clean for others
+                self._cancel(futures)
             raise
         return out
 
@@ -195,14 +217,33 @@ class DaskExecutor:
             self.client.cancel(futures, force=True)
 
     def close(self) -> None:
-        """Close what this executor started; after an interruption within about a second."""
-        for obj in self._own:
-            if self._interrupted:
-                with contextlib.suppress(Exception):
-                    obj.close(timeout=1)
-            else:
+        """Close what this executor started; after an interruption within about a second (the
+        processes of our own LocalCluster are then terminated instead of waited for)."""
+        if not self._interrupted:
+            for obj in self._own:
                 obj.close()
+            self._own = []
+            return
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # no teardown noise
+        self._terminate_local_workers()
+        for obj in self._own:
+            with contextlib.suppress(Exception):
+                obj.close(timeout=0.5)
+            if hasattr(obj, "shutdown_on_close"):  # do not wait again for it at exit
+                obj.shutdown_on_close = False
         self._own = []
+        self._terminate_local_workers()  # a nanny may have restarted one meanwhile
+
+    def _terminate_local_workers(self) -> None:
+        if self._before is None:
+            return
+        procs = [p for p in multiprocessing.active_children() if p not in self._before]
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.join(0.5)
+            if p.is_alive():
+                p.kill()
 
     def __enter__(self) -> DaskExecutor:
         return self

@@ -62,10 +62,10 @@ def one_line(message: object, limit: int = LINE_MAX) -> str:
 
 def _print_error(message: object, hint: str | None = None) -> None:
     line = Text("error: ", style="bold red")
-    line.append(one_line(message))
+    line.append(one_line(message, LINE_MAX - len("error: ")))
     err_console.print(line)
     if hint:
-        err_console.print(Text("hint: " + one_line(hint), style="dim"))
+        err_console.print(Text("hint: " + one_line(hint, LINE_MAX - len("hint: ")), style="dim"))
 
 
 def fail(message: object, code: int = 2, hint: str | None = None) -> NoReturn:
