@@ -300,8 +300,10 @@ def test_report_out_replaces_only_its_own_file(sandbox: Path, run_cli, capsys) -
     assert code == 0 and "<!DOCTYPE html>" in (sandbox / "thesis.tex").read_text()
 
 
-@pytest.mark.parametrize("name", builtin_names())
-@pytest.mark.parametrize("resolved", [[], ["--resolved"]])
+@pytest.mark.parametrize(("name", "resolved"),
+                         [(n, []) for n in builtin_names()]
+                         + [(n, ["--resolved"]) for n in ("breast", "neuroblastoma",
+                                                          "prostate-bone")])
 def test_scenarios_show_round_trips_through_run(sandbox: Path, run_cli, capsys, name: str,
                                                 resolved: list[str]) -> None:
     code, text, err = call(run_cli, capsys, ["scenarios", "show", name, *resolved])

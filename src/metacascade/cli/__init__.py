@@ -22,7 +22,7 @@ from metacascade.cli import fit as _fit
 from metacascade.cli import report as _report
 from metacascade.cli import run as _run
 from metacascade.cli import scenarios as _scenarios
-from metacascade.cli._common import console, err_console, fail, interrupted, report_bug
+from metacascade.cli._common import console, fail, interrupted, report_bug
 from metacascade.errors import MetacascadeError
 
 app = typer.Typer(
@@ -85,9 +85,11 @@ def _usage_hint(exc: typer.TyperException) -> str | None:
 
 def _usage_error(exc: typer.TyperException) -> None:
     """Print a (vendored) click usage error as one line plus one hint and exit with code 2."""
-    if type(exc).__name__ == "NoArgsIsHelpError":  # a group without its command: the help
-        err_console.print(exc.message, markup=False, highlight=False)
-        sys.exit(2)
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # a group, no command
+        names = ", ".join(ctx.command.list_commands(ctx))
+        fail("missing command", hint=f"choose one of {names} (see "
+                                     f"'{_command_path(ctx)} --help')")
     if getattr(exc, "possibilities", None):
         message = exc.message  # the suggestions go to the hint line
     else:
