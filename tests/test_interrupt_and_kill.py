@@ -182,7 +182,7 @@ def test_kill_9_at_random_instants_leaves_old_or_new(tmp_path: Path, command: st
     work.mkdir()
     outcomes = {"old": 0, "new": 0}
     starts = ["run", "write", "commit", "replace"]
-    trials = 16 if command == "run" else 12
+    trials = 12
     for i in range(trials):
         shutil.rmtree(work)
         work.mkdir()

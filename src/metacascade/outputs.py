@@ -467,13 +467,16 @@ class OutputFolder:
             raise OutputError(f"{where}: cannot create the folder {shown(self.path.parent)} "
                               f"({exc.strerror or exc})") from None
         clean_stale(self.path)
-        try:
-            tmp = _make_temp(self.path.parent, self.path.name)
-        except OSError as exc:
-            raise OutputError(f"{where}: cannot write into {shown(self.path.parent)} "
-                              f"({exc.strerror or exc})") from None
+        tmp: Path | None = None
+        old: Path | None = None
         committed = False
         try:
+            with _sigint_deferred():  # no Ctrl-C between creating the folder and owning it
+                try:
+                    tmp = _make_temp(self.path.parent, self.path.name)
+                except OSError as exc:
+                    raise OutputError(f"{where}: cannot write into {shown(self.path.parent)} "
+                                      f"({exc.strerror or exc})") from None
             try:
                 yield tmp
                 record = provenance_record(self.kind, seed=seed, scenario_name=scenario_name,
@@ -495,10 +498,10 @@ class OutputFolder:
                                       f"({exc.strerror or exc}); did the folder change while "
                                       "metacascade was writing?") from None
                 committed = True
-                if old is not None:
-                    _remove(old)
+            if old is not None:  # outside the deferral: a big old output may take a while
+                _remove(old)
         finally:
-            if not committed:
+            if not committed and tmp is not None:
                 _remove(tmp)
 
 
