@@ -924,6 +924,9 @@ def predict_argv(draw: st.DrawFn) -> list[str]:
 @settings(max_examples=90, **SETTINGS)
 @given(argv=predict_argv())
 @example(argv=["predict", "inputs/fit", "--id", "1", "--out", "out_pred", "--n-samples", "3"])
+@example(argv=["predict", "inputs/fit_bad_json", "--id", "1", "--out", "out_pred"])
+@example(argv=["predict", "inputs/fit_list", "--id", "1", "--out", "out_pred"])
+@example(argv=["predict", "inputs/fit_keys", "--id", "1", "--out", "out_pred"])
 @example(argv=["predict", "inputs/fit", "--id", "1", "--level", "-0.5", "--out", "out_pred"])
 @example(argv=["predict", "inputs/fit", "--id", "1", "--observable", "n_visible",
                "--observable", "n_visible", "--n-samples", "2", "--out", "out_pred"])
@@ -947,6 +950,8 @@ def report_argv(draw: st.DrawFn) -> list[str]:
 
 @settings(max_examples=80, **SETTINGS)
 @given(argv=report_argv())
+@example(argv=["report", "inputs/run_bad_json"])
+@example(argv=["report", "inputs/run", "--out", "data"])
 def _report(sandbox: Sandbox, outcomes: list[Outcome], argv: list[str]) -> None:
     outcomes.append(run_case(sandbox, argv, "report"))
 
