@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import metacascade as mc
+from metacascade.parallel import ProcessExecutor, SerialExecutor
 
 
 def test_batch_equals_individual_runs():
@@ -48,6 +49,11 @@ def test_batch_same_numbers_whatever_the_chunks_and_workers():
         ds, ev = mc.simulate_batch(scenarios, chunk=chunk, workers=workers)
         for name in ds1.data_vars:
             assert np.array_equal(ds[name].values, ds1[name].values), (name, chunk, workers)
+        assert ev.equals(ev1)
+    for ex in (SerialExecutor(), ProcessExecutor(3)):  # an executor given by the caller
+        ds, ev = mc.simulate_batch(scenarios, chunk=2, executor=ex)
+        for name in ds1.data_vars:
+            assert np.array_equal(ds[name].values, ds1[name].values), (name, ex.name)
         assert ev.equals(ev1)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from metacascade.claims.runner import (
 )
 from metacascade.claims.statements import STATEMENTS
 from metacascade.errors import MetacascadeError
+from metacascade.parallel import ProcessExecutor, make_executor
 
 ALL_IDS = [f"S{i}" for i in range(1, 19)]
 
@@ -70,6 +71,12 @@ def _wrong_type(ctx: Context) -> list[Verdict]:
     return ["not a verdict"]  # type: ignore[list-item]
 
 
+def _dies(ctx: Context) -> list[Verdict]:
+    """The worker process running it is killed (as by the kernel's out-of-memory killer)."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    return []
+
+
 @pytest.fixture
 def fake_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """S1 raises, S2/S3 share an experiment that forgets S3, S4 returns garbage."""
@@ -83,16 +90,16 @@ def fake_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(REGISTRY, "S9", Experiment(("S9",), "hand pass", _hand_pass))
 
 
-@pytest.mark.parametrize("executor", [None, "threads"])
+@pytest.mark.parametrize("executor", [None, "serial", "processes"])
 def test_experiment_errors_are_reported_never_dropped(fake_registry: None, tmp_path: Path,
                                                       executor: str | None) -> None:
-    pool = ThreadPoolExecutor(2) if executor else None
+    pool = make_executor(executor, workers=2) if executor else None
     try:
         vs = run_claims(["S1", "S2", "S3", "S4", "S5", "S6", "S8", "S9"], out_dir=tmp_path,
                         quick=True, parallel=1, executor=pool, html=False)
     finally:
         if pool:
-            pool.shutdown()
+            pool.close()
     by = {v.id: v for v in vs}
     assert [v.id for v in vs] == ["S1", "S2", "S3", "S4", "S5", "S6", "S8", "S9"]
     assert by["S1"].status == "error" and "RuntimeError: boom: the model diverged" in by["S1"].summary
@@ -256,13 +263,36 @@ def test_s16_from_the_s13_cohort(quick_run: tuple[int, str, Path]) -> None:
 
 
 def test_same_seed_same_numbers_in_process_and_in_a_pool(tmp_path: Path) -> None:
-    from concurrent.futures import ProcessPoolExecutor
-
     a = run_claims(["S13"], quick=True, seed=5, parallel=1)
-    with ProcessPoolExecutor(1) as pool:
+    with ProcessExecutor(1) as pool:
         b = run_claims(["S13"], out_dir=tmp_path, quick=True, seed=5, executor=pool)
     assert a[0].status == b[0].status and a[0].measured == b[0].measured
     assert (tmp_path / "s13_lead_time.png").is_file()
+
+
+def test_same_verdicts_on_every_executor_and_worker_count() -> None:
+    """Three experiments on the runner's own pool (its Agg initializer included), on a
+    serial and on a 2-process executor: the same measured numbers, bit for bit."""
+    ref = run_claims(["S5", "S9", "S13"], quick=True, seed=3, parallel=1)
+    runs = [run_claims(["S5", "S9", "S13"], quick=True, seed=3, parallel=2)]
+    for kind in ("serial", "processes"):
+        with make_executor(kind, workers=2) as ex:
+            runs.append(run_claims(["S5", "S9", "S13"], quick=True, seed=3, executor=ex))
+    assert "error" not in [v.status for v in ref]
+    for got in runs:
+        assert [(v.id, v.status, v.measured) for v in got] == \
+            [(v.id, v.status, v.measured) for v in ref]
+
+
+def test_a_dead_worker_is_an_error_verdict_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker process that dies (killed, out of memory) breaks the pool: every experiment of
+    the run is reported as an error naming it, and the run returns."""
+    monkeypatch.setitem(REGISTRY, "S1", Experiment(("S1",), "dies", _dies))
+    monkeypatch.setitem(REGISTRY, "S2", Experiment(("S2",), "dies", _dies))
+    with ProcessExecutor(2) as ex:
+        vs = run_claims(["S1", "S2"], quick=True, executor=ex)
+    assert [v.status for v in vs] == ["error", "error"]
+    assert all("BrokenProcessPool" in v.summary for v in vs)
 
 
 def test_cli_bad_only_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -2,9 +2,10 @@
 
 Every statement gets exactly one verdict. A statement without a registered experiment is
 ``not yet modelled``; an experiment that raises is reported as ``error`` with its message (never
-dropped). Independent experiments run in parallel in a process pool; each experiment receives the
-same seed whatever the pool size, and verdicts are returned in statement order, so a run is
-reproducible and does not depend on scheduling.
+dropped). Independent experiments run in parallel on an executor of :mod:`metacascade.parallel`
+(a local process pool by default); each experiment receives the same seed whatever the executor
+and its number of workers, and verdicts are returned in statement order, so a run is reproducible
+and does not depend on scheduling.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import tempfile
 import time
 import traceback
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from metacascade.claims.base import MODELLED, REGISTRY, STATUSES, Context, Exper
 from metacascade.claims.statements import STATEMENTS
 from metacascade.errors import MetacascadeError
 from metacascade.outputs import OutputFolder
-from metacascade.parallel import shutdown_now, worker_init
+from metacascade.parallel import Executor, ProcessExecutor
 
 #: The ``claims.json`` schema version (bump when the contract changes).
 SCHEMA_VERSION = 2
@@ -138,12 +138,23 @@ def _run_by_name(module: str, qualname: str, ids: tuple[str, ...], title: str,
     return _call(Experiment(ids, title, func), ctx)
 
 
-def _init_worker() -> None:
-    """Worker processes leave Ctrl-C to the main process (:func:`worker_init`) and only write
-    figure files: they draw with Agg (never a display)."""
+def _run_task(task: tuple[str, str, tuple[str, ...], str, Context]) -> list[Verdict]:
+    """One experiment on an executor: never raises (an experiment that cannot even be found is
+    reported as ``error``, like one that fails), so one experiment cannot stop the others."""
+    module, qualname, ids, title, ctx = task
+    try:
+        return _run_by_name(module, qualname, ids, title, ctx)
+    except Exception as exc:
+        name = f"{module.rsplit('.', 1)[-1]}.{qualname}"
+        return _error_verdicts(ids, f"{type(exc).__name__}: {exc}", name, 0.0)
+
+
+def _use_agg() -> None:
+    """Extra initializer of the runner's worker processes (after
+    :func:`metacascade.parallel.worker_init`): they only write figure files, so they draw with
+    Agg (never a display)."""
     import matplotlib
 
-    worker_init()
     matplotlib.use("Agg")
 
 
@@ -208,7 +219,8 @@ def run_claims(
     quick: smaller samples (a check in seconds, used by the tests).
     seed: passed to every experiment (same seed, same verdicts).
     parallel: number of worker processes (default: CPU count, at most 4); 1 runs in-process.
-    executor: a :class:`concurrent.futures.Executor` to use instead of a new process pool.
+    executor: an executor of :mod:`metacascade.parallel` (serial, processes or dask) to use
+        instead of a new process pool; the verdicts do not depend on it.
     html: also write ``claims.html`` (the self-contained report) into ``out_dir``.
     force: replace an existing ``out_dir`` that is not a claims output.
 
@@ -250,41 +262,27 @@ def run_claims(
 
 def _run_experiments(exps: list[Experiment], ids: list[str], ctx: Context,
                      parallel: int | None, executor: Executor | None) -> list[Verdict]:
-    """One verdict per id, in order; experiments in-process or in a pool."""
+    """One verdict per id, in order; experiments in-process or on an executor."""
     results: dict[str, Verdict] = {}
     n = _workers(parallel, len(exps))
     if executor is None and n <= 1:
-        for exp in exps:
-            for v in _call(exp, ctx):
-                if REGISTRY.get(v.id) is exp:  # a shared experiment answers for its own ids
-                    results[v.id] = v
+        answers = [_call(exp, ctx) for exp in exps]
     else:
-        own = executor is None
-        pool = executor if executor is not None else \
-            ProcessPoolExecutor(max_workers=n, initializer=_init_worker)
-        futures = []
+        tasks = [(exp.func.__module__, exp.func.__qualname__, exp.ids, exp.title, ctx)
+                 for exp in exps]
+        ex = executor if executor is not None else ProcessExecutor(n, initializer=_use_agg)
         try:
-            futures = [(exp, pool.submit(_run_by_name, exp.func.__module__,
-                                         exp.func.__qualname__, exp.ids, exp.title, ctx))
+            answers = list(ex.map(_run_task, tasks))
+        except Exception as exc:  # a worker process itself died (killed, out of memory)
+            answers = [_error_verdicts(exp.ids, f"{type(exc).__name__}: {exc}", exp.name, 0.0)
                        for exp in exps]
-            for exp, fut in futures:
-                try:
-                    got = fut.result()
-                except Exception as exc:  # the worker itself died
-                    got = _error_verdicts(exp.ids, f"{type(exc).__name__}: {exc}", exp.name, 0.0)
-                for v in got:
-                    if REGISTRY.get(v.id) is exp:
-                        results[v.id] = v
-        except BaseException:  # Ctrl-C: cancel what has not started, stop our workers now
-            for _, fut in futures:
-                fut.cancel()
-            if own:
-                shutdown_now(pool)
-                own = False
-            raise
-        finally:
-            if own:
-                pool.shutdown()
+        finally:  # Ctrl-C: the executor has already stopped its workers (nothing to wait for)
+            if executor is None:
+                ex.close()
+    for exp, got in zip(exps, answers, strict=True):
+        for v in got:
+            if REGISTRY.get(v.id) is exp:  # a shared experiment answers for its own ids
+                results[v.id] = v
     return [results.get(i) or Verdict.not_modelled(i, NOT_MODELLED_REASON) for i in ids]
 
 

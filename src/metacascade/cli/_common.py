@@ -6,6 +6,7 @@ consoles have markup and emoji off, and emphasis is given with ``style=`` or :cl
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 import sys
@@ -122,6 +123,17 @@ def choice(*allowed: str) -> Callable[[Any], Any]:
         if value is not None and value not in allowed:
             raise _bad(value, f"is unknown; allowed {', '.join(allowed)}")
         return value
+
+    return check
+
+
+def choice_of(module: str, name: str) -> Callable[[Any], Any]:
+    """:func:`choice` with the allowed values ``module.name`` (a tuple of strings), read when the
+    option is parsed: the help of every command needs only this module, not the command's own
+    heavy modules (they are imported when the command runs)."""
+
+    def check(value: str | None) -> str | None:
+        return choice(*getattr(importlib.import_module(module), name))(value)
 
     return check
 

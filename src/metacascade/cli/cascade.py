@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from metacascade._version import __version__
 from metacascade.cli._common import (
-    choice,
+    choice_of,
     console,
     finite,
     force_option,
@@ -21,8 +21,9 @@ from metacascade.cli._common import (
     out_option,
     seed_option,
 )
-from metacascade.engines.injection import FATE_COLUMNS, ROUTES, inject
-from metacascade.scenario import cascade_parameters, load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(help="The metastatic cascade: follow injected cells through its steps.",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -34,7 +35,7 @@ TABLE_DAYS = (90 / 1440, 1.0, 3.0, 13.0)
 def inject_command(
     cells: int = typer.Option(100_000, "--cells", min=1, max=100_000_000,
                               help="Number of injected cells (1 to 1e8)."),
-    route: str = typer.Option("portal-vein", "--route", callback=choice(*ROUTES),
+    route: str = typer.Option("portal-vein", "--route", callback=choice_of("metacascade.engines.injection", "ROUTES"),
                               help="Injection route: tail-vein, portal-vein or intracardiac."),
     days: float = typer.Option(14.0, "--days", callback=finite(0.0, 3650.0, lo_open=True),
                                help="Follow-up in days (0 < days <= 3650)."),
@@ -48,6 +49,9 @@ def inject_command(
     force: bool = force_option(),
 ) -> None:
     """Inject cells and write fates.csv, fates_by_organ.csv, summary.json and fates.png."""
+    from metacascade.engines.injection import FATE_COLUMNS, inject  # when the command runs
+    from metacascade.scenario import cascade_parameters, load_scenario
+
     sc = load_scenario(scenario, set_)
     params = cascade_parameters(sc, all_organs=True)
     target = out_folder(out, "injection", force)
@@ -77,6 +81,8 @@ def _day(t: float) -> str:
 def fates_table(fates: pd.DataFrame, title: str) -> Table:
     """One row per state, one column per reported time: the column headers are short times, so
     the table fits an 80-column terminal (the state names used to be cut as headers)."""
+    from metacascade.engines.injection import FATE_COLUMNS
+
     t = fates["time_days"].to_numpy()
     rows = [i for i, ti in enumerate(t) if ti in TABLE_DAYS or i == len(t) - 1]
     table = Table(title=title, header_style="bold")

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from metacascade.claims.base import Verdict
-from metacascade.claims.display import verdict_lines
-from metacascade.claims.runner import (
-    CLAIMS_HTML,
-    CLAIMS_JSON,
-    all_reproduced,
-    parse_only,
-    run_claims,
-)
 from metacascade.cli._common import (
     console,
     force_option,
@@ -25,6 +17,9 @@ from metacascade.cli._common import (
     seed_option,
     workers_option,
 )
+
+if TYPE_CHECKING:
+    from metacascade.claims.base import Verdict
 
 STYLE = {"reproduced": "bold green", "not reproduced": "bold red", "illustrated": "bold blue",
          "error": "bold yellow", "not yet modelled": "dim"}
@@ -43,6 +38,8 @@ def _styled(line: str) -> Text:
 def verdict_table(verdicts: list[Verdict]) -> Table:
     """One row per statement: its status and, for a modelled claim, every validation target
     and check with its measured value, rule and pass/fail, then what was calibration."""
+    from metacascade.claims.display import verdict_lines
+
     table = Table(title="metacascade claims", show_header=True, header_style="bold",
                   show_lines=True)
     table.add_column("id")
@@ -71,6 +68,14 @@ def claims(
 
     Exit code 0 when every modelled claim is reproduced, 1 otherwise, 2 for bad input.
     """
+    from metacascade.claims.runner import (  # imported when the command runs
+        CLAIMS_HTML,
+        CLAIMS_JSON,
+        all_reproduced,
+        parse_only,
+        run_claims,
+    )
+
     ids = parse_only(only)  # bad ids: MetacascadeError -> one message, exit code 2
     target = out_folder(out, "claims", force)
     with console.status(Text(f"running {len(ids)} claim(s){' (quick)' if quick else ''} ...")):

@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from metacascade.cli._common import (
-    choice,
+    choice_of,
     console,
     force_option,
     out_folder,
@@ -17,10 +17,7 @@ from metacascade.cli._common import (
     seed_option,
     workers_option,
 )
-from metacascade.cohort import DEFAULT_VARIABILITY, simulate_cohort
 from metacascade.errors import MetacascadeError
-from metacascade.parallel import EXECUTORS, make_executor
-from metacascade.scenario import load_scenario
 
 #: Most patients one command accepts (the memory estimate of the cohort engine refuses less).
 PATIENTS_MAX = 10**9
@@ -30,6 +27,8 @@ def _variability(items: list[str], none: bool) -> dict[str, float]:
     if none:
         return {}
     if not items:
+        from metacascade.cohort import DEFAULT_VARIABILITY
+
         return dict(DEFAULT_VARIABILITY)
     out = {}
     for item in items:
@@ -49,7 +48,7 @@ def cohort(
     patients: int = typer.Option(1000, "--patients", "-n", min=1, max=PATIENTS_MAX,
                                  help="Number of virtual patients."),
     seed: int | None = seed_option(None, "Random seed [simulation.seed]."),
-    executor: str = typer.Option("processes", "--executor", callback=choice(*EXECUTORS),
+    executor: str = typer.Option("processes", "--executor", callback=choice_of("metacascade.parallel", "EXECUTORS"),
                                  help="serial | processes | dask."),
     workers: int | None = workers_option(None, "Worker processes [cores]."),
     scheduler: str | None = typer.Option(None, "--scheduler", callback=scheduler_address,
@@ -66,6 +65,10 @@ def cohort(
     force: bool = force_option(),
 ) -> None:
     """Simulate a cohort; write patients.csv, summary.json, scenario.toml and figures."""
+    from metacascade.cohort import simulate_cohort  # imported when the command runs
+    from metacascade.parallel import make_executor
+    from metacascade.scenario import load_scenario
+
     if scheduler is not None and executor != "dask":
         raise MetacascadeError(f"--scheduler is only used with --executor dask (not {executor})")
     sc = load_scenario(scenario, set_)

@@ -8,7 +8,6 @@ import typer
 
 from metacascade.cli._common import console, force_option
 from metacascade.outputs import write_output_file
-from metacascade.report import render_run_html
 
 
 def report(
@@ -17,6 +16,8 @@ def report(
     force: bool = force_option(),
 ) -> None:
     """Write report.html (summary, scenario, figures, provenance) for a `metacascade run` folder."""
+    from metacascade.report import render_run_html  # imported when the command runs
+
     target = out if out is not None else run_dir / "report.html"
     path = write_output_file(target, render_run_html(run_dir), force=force)
     console.print(f"report written to {path}")

@@ -11,8 +11,6 @@ from rich.table import Table
 from rich.text import Text
 
 from metacascade.cli._common import console, force_option, out_folder, out_option
-from metacascade.engines.organism import simulate
-from metacascade.scenario import load_scenario
 
 SUMMARY_ROWS = [
     ("detection_day", "diagnosis (primary reaches detection size)", "day"),
@@ -68,6 +66,9 @@ def run(
     force: bool = force_option(),
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries (zarr + CSV) and PNG figures."""
+    from metacascade.engines.organism import simulate  # imported when the command runs
+    from metacascade.scenario import load_scenario
+
     sc = load_scenario(scenario, set_)
     target = out_folder(out, "run", force, root="runs", name=sc.name)
     with console.status(Text(f"simulating {sc.name} ...")):

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from metacascade.cli._common import console
-from metacascade.scenario import builtin_names, builtin_text, load_scenario, scenario_json_schema
 
 app = typer.Typer(help="Built-in scenarios and the scenario format.", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -18,6 +17,8 @@ app = typer.Typer(help="Built-in scenarios and the scenario format.", no_args_is
 @app.command("list")
 def list_() -> None:
     """List the built-in scenarios."""
+    from metacascade.scenario import builtin_names, load_scenario  # when the command runs
+
     table = Table(title="built-in scenarios", show_header=True, header_style="bold")
     table.add_column("name")
     table.add_column("description")
@@ -36,6 +37,8 @@ def show(
 
     The output is the plain TOML text, unwrapped, so that ``metacascade scenarios show breast >
     my.toml`` gives a file to edit and run."""
+    from metacascade.scenario import builtin_text, load_scenario
+
     if resolved or name.endswith(".toml"):
         text = load_scenario(name).to_toml()
     else:
@@ -47,4 +50,6 @@ def show(
 @app.command("schema")
 def schema() -> None:
     """Print the JSON schema of scenario files (units, bounds, sources)."""
+    from metacascade.scenario import scenario_json_schema
+
     sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")

@@ -1,4 +1,4 @@
-"""Many patients of the organism engine at once: chunks of patients, optionally on processes.
+"""Many patients of the organism engine at once: the per-chunk computation of a batch.
 
 Each chunk of ``chunk`` patients is one vectorised :func:`~metacascade.engines.organism.solve`
 call. The cohort width is shared by the whole batch; the FFT block is set per patient from its own
@@ -6,18 +6,16 @@ growth rates (rounded down to a power of two) and chunks only group patients wit
 block, so a patient's numbers do not depend on which chunk it falls in, nor on the number of
 workers (bit for bit), and slow growers are not forced onto the short blocks of fast ones.
 
-With ``workers`` > 1 the chunks run on a local pool of forked processes that write their time
-series straight into arrays in shared anonymous memory (``mmap``), so the (patients x days) series,
-gigabytes for 10,000 patients over 10 years at daily output, are never pickled; only the key-event
-rows travel back. Where ``fork`` is unavailable (Windows, macOS default) the batch runs serially.
+This module plans a batch (:func:`plan_batch`), computes one chunk into the output arrays
+(:func:`run_chunk`) and assembles the result (:func:`batch_result`); the driver that maps the
+chunks over an executor, writing the (patients x days) series into shared memory so that they are
+never pickled, is :func:`metacascade.simulate_batch` (``metacascade/batch.py``, above the
+executor layer).
 """
 
 from __future__ import annotations
 
-import mmap
-import multiprocessing as mp
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +24,6 @@ import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
-from metacascade._memory import keep_freed_memory
 from metacascade.engines.organism import (
     Patients,
     check_solve_memory,
@@ -49,19 +46,28 @@ SERIES = ("n_metastases", "n_visible", "metastatic_burden_cells", "visible_burde
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Chunk:
+    """Patients of one vectorised solve (rows of the batch, in output order) and their FFT block."""
+
+    rows: npt.NDArray[np.intp]
+    block: int
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Everything a chunk needs (shared read-only by all chunks) and the chunks themselves."""
+
     pat: Patients
     duration: float
     output_step: float
     secondary: bool
     h: float
     n_out: int
+    chunks: list[Chunk]
 
-
-@dataclass(frozen=True)
-class _Chunk:
-    rows: npt.NDArray[np.intp]  # patients of the batch, in output order
-    block: int
+    def series_shapes(self) -> dict[str, tuple[int, int]]:
+        """The output arrays: one (patients, output times) array per name of :data:`SERIES`."""
+        return {name: (self.pat.n, self.n_out) for name in SERIES}
 
 
 def block_sizes(pat: Patients, h: float) -> npt.NDArray[np.intp]:
@@ -71,46 +77,18 @@ def block_sizes(pat: Patients, h: float) -> npt.NDArray[np.intp]:
     return (2 ** np.round(np.log2(raw))).astype(np.intp)
 
 
-def plan_chunks(pat: Patients, h: float, chunk: int) -> list[_Chunk]:
+def plan_chunks(pat: Patients, h: float, chunk: int) -> list[Chunk]:
     """Chunks of at most ``chunk`` patients sharing one FFT block (largest blocks first)."""
     blocks = block_sizes(pat, h)
     out = []
     for b in np.unique(blocks)[::-1]:
         rows = np.nonzero(blocks == b)[0]
-        out += [_Chunk(rows[a : a + chunk], int(b)) for a in range(0, rows.size, chunk)]
+        out += [Chunk(rows[a : a + chunk], int(b)) for a in range(0, rows.size, chunk)]
     return out
 
 
-# Set in the parent before the pool forks; the children inherit it (never pickled).
-_SHARED: dict[str, Any] = {}
-
-
-def _mapped_array(shape: tuple[int, ...], flags: int | None = None) -> Array:
-    """A float64 array on an anonymous memory map (``flags`` None: shared with forked children)."""
-    n = int(np.prod(shape))
-    size = max(8 * n, 8)
-    buf = mmap.mmap(-1, size) if flags is None else mmap.mmap(-1, size, flags=flags)
-    return np.frombuffer(buf, dtype=np.float64, count=n).reshape(shape)
-
-
-def _shared_array(shape: tuple[int, ...]) -> Array:
-    """A float64 array in anonymous shared memory (visible to forked children)."""
-    return _mapped_array(shape)
-
-
-def _prefaulted_array(shape: tuple[int, ...]) -> Array:
-    """A float64 array whose pages the kernel maps in one go (``MAP_POPULATE``, Linux).
-
-    The series of a large batch are gigabytes; touching fresh pages one fault at a time (and
-    numpy's transparent-huge-page advice, which can stall on compaction) cost up to 5 s for
-    10,000 patients on our 2-core VMs, against 0.7-0.9 s when populated at once."""
-    populate = getattr(mmap, "MAP_POPULATE", 0)
-    if not populate:
-        return np.empty(shape)
-    return _mapped_array(shape, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
-
-
-def _run_chunk(plan: _Plan, out: dict[str, Array], chunk: _Chunk) -> list[dict[str, Any]]:
+def run_chunk(plan: BatchPlan, out: dict[str, Array], chunk: Chunk) -> list[dict[str, Any]]:
+    """Solve one chunk, write its rows of every series into ``out`` and return its key events."""
     sol = solve(plan.pat.take(chunk.rows), plan.duration, plan.output_step, plan.secondary,
                 max_step=plan.h, block=chunk.block)
     for name in SERIES:
@@ -118,11 +96,8 @@ def _run_chunk(plan: _Plan, out: dict[str, Array], chunk: _Chunk) -> list[dict[s
     return key_events(sol)
 
 
-def _forked_chunk(chunk: _Chunk) -> list[dict[str, Any]]:
-    return _run_chunk(_SHARED["plan"], _SHARED["out"], chunk)
-
-
-def _check(scenarios: Sequence[Scenario], chunk: int, workers: int) -> None:
+def check_batch(scenarios: Sequence[Scenario], chunk: int, workers: int) -> None:
+    """Refuse options and scenario mixes a batch cannot run (one line, naming the value)."""
     if not scenarios:
         raise MetacascadeError("simulate_batch: no scenarios given")
     if chunk < 1:
@@ -145,14 +120,10 @@ def _check(scenarios: Sequence[Scenario], chunk: int, workers: int) -> None:
                 "simulate_batch: all scenarios must share dissemination.secondary")
 
 
-def simulate_batch(scenarios: Sequence[Scenario], chunk: int = 16,
-                   workers: int = 1) -> tuple[xr.Dataset, pd.DataFrame]:
-    """Simulate many patients (same growth laws and grid, any other parameters).
-
-    Returns the time series with dimensions (patient, time_days) and a table of key events (one
-    row per patient). ``workers`` > 1: chunks run on that many forked processes.
-    """
-    _check(scenarios, chunk, workers)
+def plan_batch(scenarios: Sequence[Scenario], chunk: int = 16, workers: int = 1) -> BatchPlan:
+    """Check a batch and plan it: the patients, the internal step, the chunks. ``workers`` (the
+    chunks solved at once) only enters the memory check."""
+    check_batch(scenarios, chunk, workers)
     first = scenarios[0]
     sim = first.simulation
     secondary = first.dissemination.secondary
@@ -167,32 +138,23 @@ def simulate_batch(scenarios: Sequence[Scenario], chunk: int = 16,
     h, _ = choose_step(pat, sim.output_step_days, sim.max_internal_step_days, secondary)
     check_solve_memory(pat.take(np.arange(min(chunk * workers, pat.n))), sim.duration_days,
                        sim.output_step_days, secondary, h)
-    plan = _Plan(pat=pat, duration=sim.duration_days, output_step=sim.output_step_days,
-                 secondary=secondary, h=h, n_out=n_out)
-    chunks = plan_chunks(pat, h, chunk)
-    parallel = workers > 1 and len(chunks) > 1 and "fork" in mp.get_all_start_methods()
-    if parallel:
-        out = {name: _shared_array((pat.n, n_out)) for name in SERIES}
-        _SHARED.update(plan=plan, out=out)
-        try:
-            with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=mp.get_context("fork"),
-                                     initializer=keep_freed_memory) as pool:
-                parts = list(pool.map(_forked_chunk, chunks,
-                                      chunksize=max(1, len(chunks) // (8 * workers))))
-        finally:
-            _SHARED.clear()
-    else:
-        out = {name: _prefaulted_array((pat.n, n_out)) for name in SERIES}
-        parts = [_run_chunk(plan, out, c) for c in chunks]
-    rows: list[dict[str, Any]] = [{} for _ in range(pat.n)]
-    for c, part in zip(chunks, parts, strict=True):
+    return BatchPlan(pat=pat, duration=sim.duration_days, output_step=sim.output_step_days,
+                     secondary=secondary, h=h, n_out=n_out, chunks=plan_chunks(pat, h, chunk))
+
+
+def batch_result(plan: BatchPlan, parts: Sequence[list[dict[str, Any]]],
+                 out: dict[str, Array]) -> tuple[xr.Dataset, pd.DataFrame]:
+    """The time series (patient, time_days) and the key-event table (one row per patient) from
+    the filled output arrays and every chunk's key events (in the order of ``plan.chunks``)."""
+    rows: list[dict[str, Any]] = [{} for _ in range(plan.pat.n)]
+    for c, part in zip(plan.chunks, parts, strict=True):
         for i, row in zip(c.rows, part, strict=True):
             rows[i] = row
-    times = np.arange(n_out, dtype=np.float64) * sim.output_step_days
+    times = np.arange(plan.n_out, dtype=np.float64) * plan.output_step
     ds = xr.Dataset(
         {name: (("patient", "time_days"), out[name]) for name in SERIES},
-        coords={"patient": np.arange(pat.n), "time_days": times},
+        coords={"patient": np.arange(plan.pat.n), "time_days": times},
     )
     events = pd.DataFrame(rows)
-    events.insert(0, "patient", np.arange(pat.n))
+    events.insert(0, "patient", np.arange(plan.pat.n))
     return ds, events

@@ -35,6 +35,7 @@ from metacascade.inference.population import PopulationFit, saem
 from metacascade.limits import check_memory
 from metacascade.options import check_int, check_level, check_number, check_seed
 from metacascade.outputs import output_folder
+from metacascade.parallel import Executor
 from metacascade.scenario import Scenario, dump_toml, load_scenario, scenario_from_toml
 
 #: Most bootstrap replicates accepted (each is one local optimisation: 1e5 already takes hours).
@@ -195,9 +196,13 @@ def fit(
     workers: int = 1,
     engine: str = "auto",
     n_starts: int = 64,
+    executor: Executor | None = None,
 ) -> FitResult:
     """Fit scenario parameters ``keys`` to long-format data, id by id (maximum likelihood), and
     optionally a population model (SAEM, log-normal random effects) with EBEs.
+
+    The per-id fits run in ``workers`` processes, or on ``executor`` (any executor of
+    :mod:`metacascade.parallel`); the estimates do not depend on either (bit for bit).
 
     >>> res = fit("examples/neuroblastoma/observations.csv", "neuroblastoma",
     ...           ["dissemination.mu", "detection.visible_diameter_mm"])   # doctest: +SKIP
@@ -249,7 +254,7 @@ def fit(
     chosen = [str(i) for i in ids] if ids is not None else obs.ids
     for i in chosen:
         obs[i]  # noqa: B018 - raises DataError for unknown ids
-    fits = fit_individuals(obs, sc, settings, chosen, workers)
+    fits = fit_individuals(obs, sc, settings, chosen, workers, executor)
     pop = None
     if population:
         if len(fits) < 3:

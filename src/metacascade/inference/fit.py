@@ -44,8 +44,8 @@ from metacascade.inference.model import (
     get_value,
     make_predictor,
 )
-from metacascade.inference.parallel import pmap
 from metacascade.options import check_int, check_level, check_number, check_seed
+from metacascade.parallel import Executor, make_executor
 from metacascade.scenario import Scenario
 
 Array = npt.NDArray[np.float64]
@@ -506,11 +506,19 @@ def _run_job(job: _Job) -> SubjectFit:
 
 
 def fit_individuals(data: ObservationData, scenario: Scenario, settings: FitSettings,
-                    ids: Sequence[str] | None = None, workers: int = 1) -> list[SubjectFit]:
-    """Fit every id separately (in a process pool when ``workers > 1``)."""
+                    ids: Sequence[str] | None = None, workers: int = 1,
+                    executor: Executor | None = None) -> list[SubjectFit]:
+    """Fit every id separately: on ``executor`` when given, else in a pool of ``workers``
+    processes (:func:`metacascade.parallel.make_executor`) when ``workers > 1``. A fit uses no
+    random numbers but its own seed, so the fits do not depend on the executor (bit for bit)."""
     chosen = list(ids) if ids is not None else data.ids
     jobs = [_Job(scenario, data[i], settings) for i in chosen]
-    fits = pmap(_run_job, jobs, workers)
+    if executor is not None:
+        fits = executor.map(_run_job, jobs)
+    else:
+        kind = "processes" if workers > 1 and len(jobs) > 1 else "serial"
+        with make_executor(kind, min(workers, len(jobs))) as ex:
+            fits = ex.map(_run_job, jobs)
     for f in fits:
         for m in f.warnings:
             warnings.warn(f"id {f.id}: {m}", IdentifiabilityWarning, stacklevel=2)
