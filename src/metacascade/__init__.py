@@ -17,9 +17,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from metacascade._version import __version__
-
 if TYPE_CHECKING:  # type checkers and IDEs see the names; nothing is imported at run time
+    from metacascade._version import __version__
     from metacascade.batch import simulate_batch
     from metacascade.claims.runner import run_claims
     from metacascade.cohort import CohortResult, simulate_cohort
@@ -43,6 +42,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see the names; nothing is imported a
 
 #: The module of every public name (imported when the name is first used).
 _SOURCES: dict[str, str] = {
+    "__version__": "metacascade._version",
     "builtin_names": "metacascade.scenario",
     "CohortResult": "metacascade.cohort",
     "DataError": "metacascade.errors",

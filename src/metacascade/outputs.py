@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from metacascade._version import __version__
+from metacascade._version import version
 from metacascade.errors import MetacascadeError
 
 #: The provenance file that marks a folder as a metacascade output.
@@ -128,7 +128,7 @@ def provenance_record(kind: str, *, seed: int | None = None, scenario_name: str 
     """The ``provenance.json`` content of an output of ``kind``."""
     if kind not in KINDS:
         raise ValueError(f"unknown output kind {kind!r}; known: {', '.join(KINDS)}")
-    rec: dict[str, Any] = {"kind": kind, "version": __version__,
+    rec: dict[str, Any] = {"kind": kind, "version": version(),
                            "created": datetime.now(UTC).isoformat(timespec="seconds"),
                            "command": command_line()}
     if seed is not None:

@@ -53,7 +53,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.linalg
 
 from metacascade.biology.stemcells import StemCellReservoir
 
@@ -382,6 +381,8 @@ def expected_fates(p: CascadeParameters, route: str, times: npt.ArrayLike,
     micrometastasis, macrometastasis`` (summing to 1) and ``by_organ`` (T, O, 5): the stages of
     :data:`STAGES` per organ. Mixture of stem-like (fraction ``stem_fraction``) and other cells.
     """
+    import scipy.linalg  # here, not at import: most commands never propagate the cascade chain
+
     t = np.atleast_1d(np.asarray(times, dtype=np.float64))
     n = len(p.organs)
     size = 2 + 5 * n

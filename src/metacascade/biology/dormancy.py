@@ -39,7 +39,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtri
 
 Array = npt.NDArray[np.float64]
 
@@ -86,6 +85,8 @@ def latency_from_uniform(u: Array, kind: str, median_days: float, sigma: float =
     if kind == "exponential":
         return -np.log1p(-u) * (median_days / np.log(2.0))
     if kind == "lognormal":
+        from scipy.special import ndtri  # here, not at import (scipy.special is slow to load)
+
         return median_days * np.exp(sigma * ndtri(u))
     if kind == "fixed":
         return np.full_like(u, median_days)

@@ -8,6 +8,7 @@ else is a bug, printed with its traceback and a request to report it (exit code 
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 import re
 import sys
@@ -15,7 +16,7 @@ from typing import Any
 
 import typer
 
-from metacascade._version import __version__
+from metacascade._version import version
 from metacascade.cli import cascade as _cascade
 from metacascade.cli import claims as _claims
 from metacascade.cli import cohort as _cohort
@@ -23,7 +24,14 @@ from metacascade.cli import fit as _fit
 from metacascade.cli import report as _report
 from metacascade.cli import run as _run
 from metacascade.cli import scenarios as _scenarios
-from metacascade.cli._common import console, fail, interrupted, report_bug
+from metacascade.cli._common import (
+    DEFAULT_GC_THRESHOLDS,
+    console,
+    fail,
+    interrupted,
+    loading,
+    report_bug,
+)
 from metacascade.errors import MetacascadeError
 
 app = typer.Typer(
@@ -38,7 +46,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"metacascade {__version__}")
+        console.print(f"metacascade {version()}")
         raise typer.Exit()
 
 
@@ -113,6 +121,7 @@ def _usage_error(exc: typer.TyperException) -> None:
 def main() -> None:
     """Console entry point: the one error path of every command (see the module docstring)."""
     use_agg()
+    loading()
     try:
         code = app(standalone_mode=False)
     except MetacascadeError as exc:
@@ -127,6 +136,8 @@ def main() -> None:
         _usage_error(exc)
     except Exception as exc:
         report_bug(exc)
+    finally:  # a command that failed before loaded(): the interpreter's collector again
+        gc.set_threshold(*DEFAULT_GC_THRESHOLDS)
     if code == 130:  # typer turns KeyboardInterrupt into Exit(130)
         interrupted()
     if isinstance(code, int) and code:

@@ -11,12 +11,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from metacascade._version import __version__
+from metacascade._version import version
 from metacascade.cli._common import (
     choice_of,
     console,
     finite,
     force_option,
+    loaded,
     out_folder,
     out_option,
     seed_option,
@@ -52,13 +53,14 @@ def inject_command(
     from metacascade.engines.injection import FATE_COLUMNS, inject  # when the command runs
     from metacascade.scenario import cascade_parameters, load_scenario
 
+    loaded()
     sc = load_scenario(scenario, set_)
     params = cascade_parameters(sc, all_organs=True)
     target = out_folder(out, "injection", force)
     with console.status(Text(f"following {cells:,} cells for {days:g} days ...")):
         res = inject(cells, route, days, seed=seed, params=params)
     summary = dict(res.summary)
-    summary.update(version=__version__, created=datetime.now(UTC).isoformat(timespec="seconds"),
+    summary.update(version=version(), created=datetime.now(UTC).isoformat(timespec="seconds"),
                    seed=seed, scenario_name=sc.name,
                    scenario=sc.model_dump(mode="json", exclude_none=True))
     with target.writing(seed=seed, scenario_name=sc.name, cells=cells, route=route,

@@ -12,6 +12,7 @@ from rich.text import Text
 from metacascade.cli._common import (
     console,
     force_option,
+    loaded,
     out_folder,
     out_option,
     seed_option,
@@ -76,6 +77,7 @@ def claims(
         run_claims,
     )
 
+    loaded()
     ids = parse_only(only)  # bad ids: MetacascadeError -> one message, exit code 2
     target = out_folder(out, "claims", force)
     with console.status(Text(f"running {len(ids)} claim(s){' (quick)' if quick else ''} ...")):

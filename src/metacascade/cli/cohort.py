@@ -11,6 +11,7 @@ from metacascade.cli._common import (
     choice_of,
     console,
     force_option,
+    loaded,
     out_folder,
     out_option,
     scheduler_address,
@@ -69,6 +70,7 @@ def cohort(
     from metacascade.parallel import make_executor
     from metacascade.scenario import load_scenario
 
+    loaded()
     if scheduler is not None and executor != "dask":
         raise MetacascadeError(f"--scheduler is only used with --executor dask (not {executor})")
     sc = load_scenario(scenario, set_)

@@ -11,12 +11,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from metacascade._version import __version__
+from metacascade._version import version
 from metacascade.cli._common import (
     choice,
     console,
     finite,
     force_option,
+    loaded,
     out_folder,
     out_option,
     seed_option,
@@ -93,6 +94,7 @@ def fit(
     """Fit scenario parameters to measurements by maximum likelihood, per id (and population)."""
     from metacascade.inference.api import fit as run_fit
 
+    loaded()
     target = out_folder(out, "fit", force)
     res = run_fit(data, scenario, fit_keys, overrides=set_, error=dict(_pairs(error, "--error")),
                   default_error=default_error, bounds=_bounds(bounds), phi=phi,
@@ -156,6 +158,7 @@ def predict(
     from metacascade.inference.predict import predict as run_predict
     from metacascade.scenario import load_scenario
 
+    loaded()
     target = out_folder(out, "prediction", force)
     fitted = load_fit(fit_dir)
     scenario = load_scenario(fitted.scenario, set_)
@@ -164,7 +167,7 @@ def predict(
                         id=str(id_)) as tmp:
         df = ds.to_dataframe().reset_index()
         df.to_csv(tmp / "prediction.csv", index=False)
-        doc = {"version": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        doc = {"version": version(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
                "scenario_name": scenario.name,
                "scenario": scenario.model_dump(mode="json", exclude_none=True),
                "attrs": ds.attrs, "fit": str(fit_dir),

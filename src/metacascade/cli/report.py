@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from metacascade.cli._common import console, force_option
+from metacascade.cli._common import console, force_option, loaded
 from metacascade.outputs import write_output_file
 
 
@@ -18,6 +18,7 @@ def report(
     """Write report.html (summary, scenario, figures, provenance) for a `metacascade run` folder."""
     from metacascade.report import render_run_html  # imported when the command runs
 
+    loaded()
     target = out if out is not None else run_dir / "report.html"
     path = write_output_file(target, render_run_html(run_dir), force=force)
     console.print(f"report written to {path}")

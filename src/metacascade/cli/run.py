@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from metacascade.cli._common import console, force_option, out_folder, out_option
+from metacascade.cli._common import console, force_option, loaded, out_folder, out_option
 
 SUMMARY_ROWS = [
     ("detection_day", "diagnosis (primary reaches detection size)", "day"),
@@ -67,14 +67,14 @@ def run(
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries (zarr + CSV) and PNG figures."""
     from metacascade.engines.organism import simulate  # imported when the command runs
+    from metacascade.plotting.run import save_run_figures
     from metacascade.scenario import load_scenario
 
+    loaded()
     sc = load_scenario(scenario, set_)
     target = out_folder(out, "run", force, root="runs", name=sc.name)
     with console.status(Text(f"simulating {sc.name} ...")):
         result = simulate(sc)
-    from metacascade.plotting.run import save_run_figures
-
     with target.writing(seed=result.seed, scenario_name=sc.name) as tmp:
         result.write_into(tmp)
         figures = save_run_figures(result, tmp)

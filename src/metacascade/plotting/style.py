@@ -9,6 +9,7 @@ module of this package selects a matplotlib backend.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogFormatter
+from matplotlib.ticker import LogFormatter, LogFormatterSciNotation
 
 #: Default size of a one-panel figure (inches) and the resolution of written PNG files.
 SIZE = (7.0, 4.2)
@@ -82,6 +83,7 @@ def decorate(ax: Axes, *, xlabel: str | None = None, ylabel: str | None = None,
         ax.legend(**({"fontsize": 8} | (legend if isinstance(legend, dict) else {})))
     if grid:
         ax.grid(alpha=0.3)
+    superscript_log_labels(ax)
     return ax
 
 
@@ -103,6 +105,43 @@ def plain_log_labels(ax: Axes, axis: str = "y") -> None:
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(_PlainLog())
     target.set_minor_formatter(_PlainLog(labelOnlyBase=False))
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b")
+_MATHTEXT = re.compile(r"\$\\mathdefault\{(.*)\}\$")
+
+
+def _without_mathtext(label: str) -> str:
+    """``$\\mathdefault{2\\times10^{-3}}$`` (matplotlib's log tick labels) as ``2×10⁻³``."""
+    hit = _MATHTEXT.fullmatch(label)
+    if hit is None:
+        return label
+    text = hit.group(1).replace(r"\times", "\u00d7")
+    text = re.sub(r"\^\{(-?\d+)\}", lambda m: m.group(1).translate(_SUPERSCRIPT), text)
+    return "\u2212" + text[1:] if text.startswith("-") else text
+
+
+class SuperscriptLogFormatter(LogFormatterSciNotation):
+    """matplotlib's default log-axis labels (``10⁶``, ``2×10⁻³``), written with Unicode
+    superscripts instead of mathtext: the same look without the mathtext parser, which was about
+    a fifth of the time of drawing the figures of a run (DejaVu Sans has the glyphs)."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return _without_mathtext(str(super().__call__(x, pos)))
+
+
+def superscript_log_labels(ax: Axes) -> None:
+    """Replace the default formatters of log and symlog axes by
+    :class:`SuperscriptLogFormatter` (other formatters, e.g. :func:`plain_log_labels`, stay)."""
+    for axis in (ax.xaxis, ax.yaxis):
+        if type(axis.get_major_formatter()) is not LogFormatterSciNotation:
+            continue
+        base = float(getattr(axis.get_transform(), "base", 10.0))
+        axis.set_major_formatter(SuperscriptLogFormatter(base))
+        minor = axis.get_minor_formatter()
+        if type(minor) is LogFormatterSciNotation:
+            axis.set_minor_formatter(SuperscriptLogFormatter(
+                base, labelOnlyBase=minor.labelOnlyBase, minor_thresholds=minor.minor_thresholds))
 
 
 def visible_on_log(values: Any) -> np.ndarray:

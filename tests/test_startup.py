@@ -1,0 +1,111 @@
+"""Start-up: ``import metacascade`` and ``metacascade --help`` load no heavy library, the public
+names still resolve (PEP 562), and each command imports only what it uses. Times are measured in
+``benchmarks/bench_startup.py``, never here; these tests check which modules a fresh process
+loads."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import metacascade
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+HEAVY = ("numpy", "scipy", "pandas", "xarray", "zarr", "numba", "matplotlib", "lifelines",
+         "dask", "pydantic", "jinja2", "tskit", "importlib.metadata")
+
+
+def loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running ``code``."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    env = {**os.environ, "PYTHONPATH": str(SRC), "MPLBACKEND": "Agg"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(h for h in HEAVY if h in modules)
+
+
+def test_import_metacascade_loads_no_heavy_library() -> None:
+    assert heavy(loaded_after("import metacascade")) == []
+
+
+def test_help_loads_no_heavy_library() -> None:
+    code = ("import sys, contextlib, io\nfrom metacascade.cli import main\n"
+            "sys.argv = ['metacascade', '--help']\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main()")
+    assert heavy(loaded_after(code)) == []
+
+
+@pytest.mark.parametrize("command", ["run", "cohort", "claims", "fit", "predict", "report",
+                                     "cascade inject", "scenarios list"])
+def test_command_help_loads_no_heavy_library(command: str) -> None:
+    """A command's help builds its parameters: typer (0.29) coerces them with pydantic, which
+    reads its plugins' entry points (importlib.metadata); nothing else heavy is loaded."""
+    code = ("import sys, contextlib, io\nfrom metacascade.cli import main\n"
+            f"sys.argv = ['metacascade', *{command.split()!r}, '--help']\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main()")
+    typers_own = {"pydantic", "importlib.metadata"}
+    assert [m for m in heavy(loaded_after(code)) if m not in typers_own] == []
+
+
+def test_a_simulation_does_not_load_what_it_does_not_use() -> None:
+    """The organism engine needs numpy, numba, scipy.fft and xarray; not the fitting, survival,
+    plotting or ODE libraries (numba itself loads scipy.linalg's BLAS, scipy.fft loads
+    scipy.special, and xarray loads dask when it is installed)."""
+    mods = loaded_after("import metacascade as mc\nmc.simulate(mc.load_scenario('iwata-hcc'))")
+    assert {"numpy", "numba", "xarray", "scipy.fft"} <= mods
+    unused = ("matplotlib", "lifelines", "scipy.optimize", "scipy.stats", "scipy.signal",
+              "scipy.integrate", "tskit", "zarr")
+    assert [m for m in unused if m in mods] == []
+
+
+def test_public_names_resolve_lazily_and_dir_is_complete() -> None:
+    names = set(dir(metacascade))
+    assert set(metacascade.__all__) <= names
+    for name in metacascade.__all__:
+        obj = getattr(metacascade, name)
+        assert obj is not None, name
+        if callable(obj) and hasattr(obj, "__module__") and name != "__version__":
+            assert obj.__module__.startswith("metacascade"), (name, obj.__module__)
+    assert metacascade.simulate_batch.__module__ == "metacascade.batch"
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        metacascade.not_a_name  # noqa: B018
+    star: dict[str, object] = {}
+    exec("from metacascade import *", star)  # noqa: S102 - the star import users may write
+    assert set(metacascade.__all__) <= set(star)
+
+
+def test_version_is_read_once_on_first_use() -> None:
+    from metacascade._version import version
+
+    assert metacascade.__version__ == version()
+    assert "importlib.metadata" not in loaded_after("import metacascade._version")
+    assert "importlib.metadata" in loaded_after("import metacascade\nmetacascade.__version__")
+
+
+def test_the_cli_collector_settings_are_restored() -> None:
+    """While a command loads its libraries the collector runs rarely; afterwards it is the
+    interpreter's again, with what was loaded frozen (never rescanned)."""
+    from metacascade.cli._common import DEFAULT_GC_THRESHOLDS, loaded, loading
+
+    before = gc.get_freeze_count()
+    try:
+        loading()
+        assert gc.get_threshold()[0] > DEFAULT_GC_THRESHOLDS[0]
+        loaded()
+        assert gc.get_threshold() == DEFAULT_GC_THRESHOLDS
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*DEFAULT_GC_THRESHOLDS)
