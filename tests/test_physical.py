@@ -183,3 +183,13 @@ def test_cohort_where_nobody_is_diagnosed_succeeds(tmp_path) -> None:  # type: i
     figures = save_cohort_figures(res, tmp_path)
     assert len(figures) == 3 and all((tmp_path / f).stat().st_size > 0 for f in figures)
     assert mc.cohort.relapse_hazard(res.patients, 1000.0).empty
+
+
+def test_angiogenesis_growth_rate_may_be_negative() -> None:
+    """The angiogenesis model reports -lambda1 ln(V/K) (a specific growth rate, negative while a
+    lesion outgrows its vasculature): the output check must not refuse it. A valid run failed with
+    'growth_multiplier = -4.7e-10 ... must be non-negative'."""
+    res = mc.simulate(mc.load_scenario("breast", ["systemic.model=angiogenesis"]))
+    g = res.timeseries["growth_multiplier"].values
+    assert np.isfinite(g).all() and (g < 0).any()
+    assert (res.timeseries["n_metastases"].values >= 0).all()

@@ -12,14 +12,14 @@ arms are kept back as an independent check of treatment predictions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import least_squares
 
-from metacascade.biology.bone import LemaireParameters
+from metacascade.biology.bone import JOHNSON2011_INOCULUM_CELLS, LemaireParameters
 from metacascade.engines.bone import Dose, integrate_vicious_cycle
 
 Array = npt.NDArray[np.float64]
@@ -37,7 +37,7 @@ JOHNSON2011_ZA_TUMOUR_BONE_D28 = 128.0
 JOHNSON2011_ZA_NO_TUMOUR_BONE_D28 = 126.5
 JOHNSON2011_ZA_TUMOUR_TUMOUR_D28 = 1.675
 
-INOCULUM_CELLS = 1e5
+INOCULUM_CELLS = JOHNSON2011_INOCULUM_CELLS
 FIT_NAMES = ("tumour_rate_per_day", "pthrp_per_cell", "bone_turnover_percent_per_day")
 
 
@@ -55,9 +55,10 @@ class TIBDFit:
 
 
 def tibd_parameters(r_t: float, s_pthrp: float, kappa: float, **kw: Any) -> LemaireParameters:
-    """The vicious-cycle parameters used for the TIBD fit (other values: Lemaire 2004)."""
-    base = LemaireParameters(r_t=r_t, k_t=1e9, s_pthrp=s_pthrp, eps_tgf=1.0, kappa=kappa)
-    return replace(base, **kw)
+    """The vicious-cycle parameters used for the TIBD fit: those of
+    :meth:`~metacascade.biology.bone.LemaireParameters.johnson2011` with the three fitted values
+    (other values: Lemaire 2004)."""
+    return LemaireParameters.johnson2011(r_t=r_t, s_pthrp=s_pthrp, kappa=kappa, **kw)
 
 
 def simulate_tibd(params: LemaireParameters, doses: list[Dose] | None = None,

@@ -9,12 +9,22 @@ number of workers and the batch size.
 
 Dask (``metacascade[cluster]`` = ``dask[distributed]``) is imported only when used; a lost worker
 is handled by the scheduler (its tasks are recomputed elsewhere, ``retries`` extra attempts).
+
+Ctrl-C: worker processes ignore SIGINT (only the main process sees it, so the terminal gets one
+message instead of a traceback per worker); when ``map`` is interrupted, or anything else goes
+wrong in it, the pending tasks are cancelled and the workers are stopped at once
+(:func:`shutdown_now`) instead of being waited for.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import logging
+import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -27,6 +37,43 @@ T = TypeVar("T")
 R = TypeVar("R")
 ExecutorName = Literal["serial", "processes", "dask"]
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
+
+
+def worker_init() -> None:
+    """Initializer of our worker processes: leave Ctrl-C to the main process (which stops the
+    workers) and keep freed memory for reuse (:func:`keep_freed_memory`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_freed_memory()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while child processes are started (they keep ignoring it)."""
+    try:
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def shutdown_now(pool: concurrent.futures.Executor, grace: float = 0.5) -> None:
+    """Stop a pool without waiting for its tasks: cancel what has not started, then terminate the
+    worker processes of a :class:`ProcessPoolExecutor` (killed when still alive after ``grace``
+    seconds). Used when a run is interrupted; a normal end uses ``shutdown()``."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(grace)
+        if p.is_alive():
+            p.kill()
+            p.join(grace)
 
 
 class Executor(Protocol):
@@ -78,19 +125,23 @@ class ProcessExecutor:
 
     def _get(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                             initializer=keep_freed_memory)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=worker_init)
         return self._pool
 
     def map(self, fn: Callable[[Any], R], tasks: Sequence[Any],
             progress: Callable[[int], None] | None = None) -> list[R]:
         pool = self._get()
-        futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
-        out: list[Any] = [None] * len(tasks)
-        for fut in as_completed(futures):
-            out[futures[fut]] = fut.result()
-            if progress is not None:
-                progress(1)
+        try:
+            futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
+            out: list[Any] = [None] * len(tasks)
+            for fut in as_completed(futures):
+                out[futures[fut]] = fut.result()
+                if progress is not None:
+                    progress(1)
+        except BaseException:  # Ctrl-C or a failed task: do not wait for the others
+            self._pool = None
+            shutdown_now(pool)
+            raise
         return out
 
     def close(self) -> None:
@@ -120,6 +171,8 @@ class DaskExecutor:
                 "the dask executor needs the optional dependency: pip install 'metacascade[cluster]'"
             ) from None
         self.retries = retries
+        self._interrupted = False
+        self._before: set[Any] | None = None  # our child processes before a LocalCluster started
         self._own: list[Any] = []
         if scheduler is not None and not isinstance(scheduler, str):
             self.client = scheduler
@@ -130,8 +183,12 @@ class DaskExecutor:
                 raise MetacascadeError(f"--scheduler {scheduler!r}: cannot connect ({exc})") from None
             self._own.append(self.client)
         else:
-            cluster = LocalCluster(n_workers=workers or (os.cpu_count() or 1), threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
+            before = set(multiprocessing.active_children())
+            with _sigint_ignored():  # the worker processes inherit it: Ctrl-C is ours to handle
+                cluster = LocalCluster(n_workers=workers or (os.cpu_count() or 1),
+                                       threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+            self._before = before
             self.client = Client(cluster)
             self._own += [self.client, cluster]
         self.workers = len(self.client.scheduler_info().get("workers", {})) or (workers or 1)
@@ -141,18 +198,52 @@ class DaskExecutor:
         from distributed import as_completed as dask_completed
 
         futures = self.client.map(fn, list(tasks), pure=False, retries=self.retries)
-        index = {f.key: i for i, f in enumerate(futures)}
-        out: list[Any] = [None] * len(tasks)
-        for fut in dask_completed(futures):
-            out[index[fut.key]] = fut.result()
-            if progress is not None:
-                progress(1)
+        try:
+            index = {f.key: i for i, f in enumerate(futures)}
+            out: list[Any] = [None] * len(tasks)
+            for fut in dask_completed(futures):
+                out[index[fut.key]] = fut.result()
+                if progress is not None:
+                    progress(1)
+        except BaseException:  # Ctrl-C or a failed task: cancel what is still queued
+            self._interrupted = True
+            if self._before is None:  # a cluster we do not own: leave it clean for others
+                self._cancel(futures)
+            raise
         return out
 
+    def _cancel(self, futures: list[Any]) -> None:
+        with contextlib.suppress(Exception):  # the cluster may already be gone
+            self.client.cancel(futures, force=True)
+
     def close(self) -> None:
+        """Close what this executor started; after an interruption within about a second (the
+        processes of our own LocalCluster are then terminated instead of waited for)."""
+        if not self._interrupted:
+            for obj in self._own:
+                obj.close()
+            self._own = []
+            return
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # no teardown noise
+        self._terminate_local_workers()
         for obj in self._own:
-            obj.close()
+            with contextlib.suppress(Exception):
+                obj.close(timeout=0.5)
+            if hasattr(obj, "shutdown_on_close"):  # do not wait again for it at exit
+                obj.shutdown_on_close = False
         self._own = []
+        self._terminate_local_workers()  # a nanny may have restarted one meanwhile
+
+    def _terminate_local_workers(self) -> None:
+        if self._before is None:
+            return
+        procs = [p for p in multiprocessing.active_children() if p not in self._before]
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.join(0.5)
+            if p.is_alive():
+                p.kill()
 
     def __enter__(self) -> DaskExecutor:
         return self

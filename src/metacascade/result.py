@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from metacascade._atomic import atomic_directory
+from metacascade.outputs import output_folder
 from metacascade.scenario import Scenario, dump_toml, scenario_from_toml
 
 #: Columns of ``timeseries.csv`` that users' scripts rely on (in this order).
@@ -77,11 +77,14 @@ class Result:
         return _clean(out)
 
     # ---- persistence ----------------------------------------------------------------------
-    def save(self, directory: str | Path) -> Path:
-        """Write ``result.zarr`` (everything), ``summary.json``, ``scenario.toml`` and
-        ``timeseries.csv`` into ``directory``, atomically (temporary folder, then rename)."""
+    def save(self, directory: str | Path, *, force: bool = False) -> Path:
+        """Write ``result.zarr`` (everything), ``summary.json``, ``scenario.toml``,
+        ``timeseries.csv`` and ``provenance.json`` into ``directory``, atomically; an existing
+        folder is replaced only when it is a metacascade run output (or ``force``), see
+        :mod:`metacascade.outputs`."""
         target = Path(directory)
-        with atomic_directory(target) as tmp:
+        with output_folder(target, "run", force=force, seed=self.seed,
+                           scenario_name=self.scenario.name) as tmp:
             self.write_into(tmp)
         return target
 

@@ -70,7 +70,7 @@ bone-mass error is at most ``(k1 + k2) eps/2`` per day of simulated time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -81,6 +81,7 @@ Num = float | Array
 
 __all__ = [
     "DRUGS",
+    "JOHNSON2011_INOCULUM_CELLS",
     "LemaireParameters",
     "PowerLawBoneParameters",
     "ayati_rhs",
@@ -118,6 +119,9 @@ def _batch(params: Any, n: int) -> Any:
 # ------------------------------------------------------------------------------------------
 # Komarova 2003 / Ayati 2010
 
+_KOMAROVA = {"source": "Komarova 2003"}
+_AYATI = {"source": "Ayati 2010"}
+
 
 @dataclass(frozen=True)
 class PowerLawBoneParameters:
@@ -128,24 +132,24 @@ class PowerLawBoneParameters:
     v1, v2 (day^-1): effects of the BIOMD0000000403 treatment per unit level (0.001, 0.008).
     """
 
-    alpha1: Num = 3.0
-    alpha2: Num = 4.0
-    beta1: Num = 0.2
-    beta2: Num = 0.02
-    g11: Num = 0.5
-    g12: Num = 1.0
-    g21: Num = -0.5
-    g22: Num = 0.0
-    k1: Num = 0.24
-    k2: Num = 0.0017
-    gamma_t: Num = 0.0
-    lt: Num = 100.0
-    r11: Num = 0.0
-    r21: Num = 0.0
-    r12: Num = 0.0
-    r22: Num = 0.0
-    v1: Num = 0.001
-    v2: Num = 0.008
+    alpha1: Num = field(default=3.0, metadata=_KOMAROVA)
+    alpha2: Num = field(default=4.0, metadata=_KOMAROVA)
+    beta1: Num = field(default=0.2, metadata=_KOMAROVA)
+    beta2: Num = field(default=0.02, metadata=_KOMAROVA)
+    g11: Num = field(default=0.5, metadata=_KOMAROVA)
+    g12: Num = field(default=1.0, metadata=_KOMAROVA)
+    g21: Num = field(default=-0.5, metadata=_KOMAROVA)
+    g22: Num = field(default=0.0, metadata=_KOMAROVA)
+    k1: Num = field(default=0.24, metadata=_KOMAROVA)
+    k2: Num = field(default=0.0017, metadata=_KOMAROVA)
+    gamma_t: Num = field(default=0.0, metadata=_AYATI)
+    lt: Num = field(default=100.0, metadata=_AYATI)
+    r11: Num = field(default=0.0, metadata=_AYATI)
+    r21: Num = field(default=0.0, metadata=_AYATI)
+    r12: Num = field(default=0.0, metadata=_AYATI)
+    r22: Num = field(default=0.0, metadata=_AYATI)
+    v1: Num = field(default=0.001, metadata={"source": "Ayati 2010, BIOMD0000000403 (v1)"})
+    v2: Num = field(default=0.008, metadata={"source": "Ayati 2010, BIOMD0000000403 (v2)"})
 
     @classmethod
     def komarova2003(cls, **kw: Any) -> PowerLawBoneParameters:
@@ -154,10 +158,8 @@ class PowerLawBoneParameters:
 
     @classmethod
     def ayati2010(cls, **kw: Any) -> PowerLawBoneParameters:
-        """BIOMD0000000402 values (science.md §5.2)."""
-        base: dict[str, Any] = dict(alpha1=3.0, beta1=0.2, alpha2=4.0, beta2=0.02, g11=1.1,
-                                    g21=-0.5, g12=1.0, g22=0.0, k1=0.0748, k2=0.0006395,
-                                    gamma_t=0.005, lt=100.0, r11=0.005, r21=0.0, r12=0.0,
+        """BIOMD0000000402 values (science.md §5.2): Komarova 2003's, except these."""
+        base: dict[str, Any] = dict(g11=1.1, k1=0.0748, k2=0.0006395, gamma_t=0.005, r11=0.005,
                                     r22=0.2)
         base.update(kw)
         return cls(**base)
@@ -215,6 +217,11 @@ def ayati_rhs(t: float, y: Array, p: PowerLawBoneParameters, bars: tuple[Array, 
 # ------------------------------------------------------------------------------------------
 # Lemaire 2004 with the tumour (vicious cycle)
 
+_LEMAIRE = {"source": "Lemaire 2004"}
+#: Tumour cells of the intratibial inoculum of the Johnson 2011 fit (assumption: a typical
+#: inoculum of 1e5 cells).
+JOHNSON2011_INOCULUM_CELLS = 1e5
+
 
 @dataclass(frozen=True)
 class LemaireParameters:
@@ -228,33 +235,43 @@ class LemaireParameters:
     eps_tgf (1), kappa (bone turnover, % day^-1), tgf_feedback (1 = on, 0 = pinned at healthy).
     """
 
-    d_r: Num = 7e-4
-    d_b: Num = 0.7
-    k_b: Num = 0.189
-    d_c: Num = 2.1e-3
-    d_a: Num = 0.7
-    f0: Num = 0.05
-    c_s: Num = 5e-3
-    k_rank: Num = 10.0
-    k1: Num = 1e-2
-    k2: Num = 10.0
-    k3: Num = 5.8e-4
-    k4: Num = 1.7e-2
-    k5: Num = 0.02
-    k6: Num = 3.0
-    kop: Num = 2e5
-    k_o: Num = 0.35
-    klp: Num = 3e6
-    s_p: Num = 250.0
-    k_p: Num = 86.0
-    i_p: Num = 0.0
-    i_o: Num = 0.0
+    d_r: Num = field(default=7e-4, metadata=_LEMAIRE)
+    d_b: Num = field(default=0.7, metadata=_LEMAIRE)
+    k_b: Num = field(default=0.189, metadata=_LEMAIRE)
+    d_c: Num = field(default=2.1e-3, metadata=_LEMAIRE)
+    d_a: Num = field(default=0.7, metadata=_LEMAIRE)
+    f0: Num = field(default=0.05, metadata=_LEMAIRE)
+    c_s: Num = field(default=5e-3, metadata=_LEMAIRE)
+    k_rank: Num = field(default=10.0, metadata=_LEMAIRE)
+    k1: Num = field(default=1e-2, metadata=_LEMAIRE)
+    k2: Num = field(default=10.0, metadata=_LEMAIRE)
+    k3: Num = field(default=5.8e-4, metadata=_LEMAIRE)
+    k4: Num = field(default=1.7e-2, metadata=_LEMAIRE)
+    k5: Num = field(default=0.02, metadata=_LEMAIRE)
+    k6: Num = field(default=3.0, metadata=_LEMAIRE)
+    kop: Num = field(default=2e5, metadata=_LEMAIRE)
+    k_o: Num = field(default=0.35, metadata=_LEMAIRE)
+    klp: Num = field(default=3e6, metadata=_LEMAIRE)
+    s_p: Num = field(default=250.0, metadata=_LEMAIRE)
+    k_p: Num = field(default=86.0, metadata=_LEMAIRE)
+    i_p: Num = field(default=0.0, metadata=_LEMAIRE)
+    i_o: Num = field(default=0.0, metadata=_LEMAIRE)
     r_t: Num = 0.0
     k_t: Num = 1e9
     s_pthrp: Num = 0.0
     eps_tgf: Num = 0.0
     kappa: Num = 1.0
     tgf_feedback: Num = 1.0
+
+    @classmethod
+    def johnson2011(cls, **kw: Any) -> LemaireParameters:
+        """The tumour-bone coupling fitted to the PBS + tumour arm of Johnson 2011 (r_t, s_pthrp,
+        kappa, rounded; ``metacascade.bone_fit.fit_johnson2011``, docs/bone.md) with that fit's
+        assumptions eps_tgf = 1 and k_t = 1e9 cells; the other values are Lemaire 2004's."""
+        base: dict[str, Any] = dict(r_t=0.0648, k_t=1e9, s_pthrp=1.42e-3, eps_tgf=1.0,
+                                    kappa=0.895)
+        base.update(kw)
+        return cls(**base)
 
 
 def _pi_c(p: LemaireParameters, c: Num) -> Num:

@@ -47,13 +47,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import scipy.linalg
+
+from metacascade.biology.stemcells import StemCellReservoir
 
 Array = npt.NDArray[np.float64]
 Route = Literal["tail-vein", "portal-vein", "intracardiac", "caval", "portal", "lymph"]
@@ -65,6 +67,8 @@ HOURS_PER_DAY = 24.0
 CALIBRATION: dict[str, Any] = json.loads(
     (resources.files("metacascade.biology") / "cascade_calibration.json").read_text("utf-8"))
 _CAL: dict[str, float] = CALIBRATION["parameters"]
+#: The stem-like fraction is the stem-cell reservoir's (its default and source live there).
+_STEM_FRACTION = next(f for f in fields(StemCellReservoir) if f.name == "fraction")
 
 
 @dataclass(frozen=True)
@@ -122,25 +126,51 @@ STAGES = ("arrested", "extravasated", "dormant_single", "micrometastasis", "macr
 class CascadeParameters:
     """Rates (day^-1) and probabilities (1) of the cascade steps; see the module docstring."""
 
-    detachment_rate_per_cell_day: float = 0.016
-    invasion_probability: float = 0.5
-    intravasation_blood_probability: float = 0.4
-    ctc_half_life_hours: float = 1.7
-    mean_time_to_arrest_minutes: float = 2.0
-    cluster_fraction: float = 0.03
-    cluster_advantage: float = 35.0
-    chemotaxis_strength: float = 0.1
-    adhesion_efficiency: float = 1.0
-    protease_efficiency: float = 1.0
-    extravasation_rate_per_day: float = _CAL["extravasation_rate_per_day"]
-    death_after_extravasation_rate_per_day: float = _CAL["death_after_extravasation_rate_per_day"]
-    dormancy_entry_rate_per_day: float = _CAL["dormancy_entry_rate_per_day"]
-    initiation_rate_per_day: float = _CAL["initiation_rate_per_day"]
-    dormant_death_rate_per_day: float = _CAL["dormant_death_rate_per_day"]
-    dormancy_escape_rate_per_day: float = 1e-3
-    micrometastasis_death_rate_per_day: float = 0.3
-    progression_rate_per_day: float = _CAL["progression_rate_per_day"]
-    stem_fraction: float = 0.05
+    detachment_rate_per_cell_day: float = field(default=0.016, metadata={"source": (
+        "With invasion 0.5 and blood intravasation 0.4: 3.2e-3 cells entering the blood per "
+        "cell per day (Butler & Gullino, Cancer Res 1975;35:512); split assumed.")})
+    invasion_probability: float = field(default=0.5, metadata={"source": (
+        "Assumption (see detachment_rate_per_cell_day).")})
+    intravasation_blood_probability: float = field(default=0.4, metadata={"source": (
+        "Assumption (see detachment_rate_per_cell_day).")})
+    ctc_half_life_hours: float = field(default=1.7, metadata={"source": (
+        "Meng et al., Clin Cancer Res 2004 (1-2.4 h) [L].")})
+    mean_time_to_arrest_minutes: float = field(default=2.0, metadata={"source": (
+        "Cells larger than capillaries arrest in the first pass (Chambers 2002) [L].")})
+    cluster_fraction: float = field(default=0.03, metadata={"source": (
+        "Aceto et al., Cell 2014;158:1110 (clusters are a few % of CTC events) [L].")})
+    cluster_advantage: float = field(default=35.0, metadata={"source": (
+        "Aceto et al. 2014: 23-50 fold (midpoint 35).")})
+    chemotaxis_strength: float = field(default=0.1, metadata={"source": (
+        "Muller et al., Nature 2001;410:50 (value assumed).")})
+    adhesion_efficiency: float = field(default=1.0, metadata={"source": (
+        "S6; 1 = calibrated cells.")})
+    protease_efficiency: float = field(default=1.0, metadata={"source": (
+        "S6; 1 = calibrated cells.")})
+    extravasation_rate_per_day: float = field(
+        default=_CAL["extravasation_rate_per_day"],
+        metadata={"source": "Calibrated to Luzzi 1998 (scripts/calibrate_cascade.py)."})
+    death_after_extravasation_rate_per_day: float = field(
+        default=_CAL["death_after_extravasation_rate_per_day"],
+        metadata={"source": "Calibrated to Luzzi 1998."})
+    dormancy_entry_rate_per_day: float = field(
+        default=_CAL["dormancy_entry_rate_per_day"],
+        metadata={"source": "Calibrated to Luzzi 1998 (36 % dormant at day 13)."})
+    initiation_rate_per_day: float = field(
+        default=_CAL["initiation_rate_per_day"],
+        metadata={"source": "Calibrated to Luzzi 1998 (2-2.5 % micrometastases at day 3)."})
+    dormant_death_rate_per_day: float = field(
+        default=_CAL["dormant_death_rate_per_day"],
+        metadata={"source": "Calibrated to Luzzi 1998."})
+    dormancy_escape_rate_per_day: float = field(default=1e-3, metadata={"source": (
+        "Assumption (dormancy lasting years; science.md §3).")})
+    micrometastasis_death_rate_per_day: float = field(default=0.3, metadata={"source": (
+        "Luzzi 1998: most micrometastases disappear by day 13 (value assumed).")})
+    progression_rate_per_day: float = field(
+        default=_CAL["progression_rate_per_day"],
+        metadata={"source": "Calibrated to Luzzi 1998 (0.02 % macroscopic tumours at day 13)."})
+    stem_fraction: float = field(default=StemCellReservoir.fraction,
+                                 metadata=_STEM_FRACTION.metadata)
     organs: dict[str, OrganSite] = field(default_factory=lambda: dict(ORGAN_TABLE))
 
     # ---- derived rates ---------------------------------------------------------------------

@@ -34,11 +34,47 @@ streams stay under the caller's control (one stream per patient). Times in days.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Literal
+
 import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtri
 
 Array = npt.NDArray[np.float64]
+
+LatencyName = Literal["exponential", "lognormal", "fixed"]
+
+
+@dataclass(frozen=True)
+class DormancyParameters:
+    """The dormancy of new metastases (the three mechanisms and two options of the module
+    docstring).
+
+    single_cell_fraction, avascular_fraction (1): shares of new metastases that are dormant single
+    cells and avascular micrometastases (their sum is at most 1); single_cell_latency, its median
+    (day) and log-sd (1): the latency law of single cells (:func:`latency_from_uniform`);
+    avascular_cells (cells): the plateau of a micrometastasis; avascular_switch_median_days (day):
+    median of the exponential wait for the spontaneous switch; surgery_escape_probability,
+    surgery_switch_probability (1): the pulse at resection (:func:`surgery_pulse`).
+    """
+
+    single_cell_fraction: float = 0.0
+    single_cell_latency: LatencyName = "exponential"
+    single_cell_median_days: float = 1000.0
+    single_cell_sigma: float = 1.0
+    avascular_fraction: float = 0.0
+    avascular_cells: float = field(default=1e6, metadata={"source": (
+        "About 1-2 mm (1e6 cells) without angiogenesis (Folkman 1971; Holmgren 1995).")})
+    avascular_switch_median_days: float = 2000.0
+    surgery_escape_probability: float = 0.0
+    surgery_switch_probability: float = 0.0
+    single_cells_become_micrometastases: bool = field(default=False, metadata={"source": (
+        "Demicheli, Retsky, Swartzendruber & Bonadonna 1997 Ann Oncol 8:1075; Retsky et al. 1997 "
+        "Breast Cancer Res Treat 45:193 [L].")})
+    surgery_switch_before_plateau: bool = field(default=False, metadata={"source": (
+        "Retsky, Demicheli & Hrushesky 2005 Int J Surg 3:179 (surgery-induced angiogenesis) [L]; "
+        "assumption of this package.")})
 
 
 def latency_from_uniform(u: Array, kind: str, median_days: float, sigma: float = 1.0) -> Array:

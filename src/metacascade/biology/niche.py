@@ -27,7 +27,7 @@ patients).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -39,11 +39,13 @@ Array = npt.NDArray[np.float64]
 class NicheParameters:
     """See the module docstring for the equation and units."""
 
-    priming_rate_per_day: float = 0.1
-    decay_rate_per_day: float = 0.05
-    secretion_power: float = 1.0
-    reference_cells: float = 1e8
-    gain: float = 9.0
+    priming_rate_per_day: float = field(default=0.1, metadata={"source": (
+        "Kaplan et al., Nature 2005;438:820 (form: science.md §6.1; value assumed).")})
+    decay_rate_per_day: float = field(default=0.05, metadata={"source": "Assumption."})
+    secretion_power: float = field(default=1.0, metadata={"source": "science.md §6.1."})
+    reference_cells: float = field(default=1e8, metadata={"source": "Assumption."})
+    gain: float = field(default=9.0, metadata={"source": (
+        "Kaplan 2005: blocking VEGFR1+ cells abrogates metastasis (value assumed).")})
 
     def secretion(self, vp: npt.ArrayLike) -> Array:
         """Dimensionless signal flux S(Vp) = (Vp / V_ref)^power (0 for Vp <= 0)."""

@@ -16,7 +16,7 @@ efficiency in proportion.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +28,9 @@ Array = npt.NDArray[np.float64]
 class StemCellReservoir:
     """Stem-like fraction of the shed cells (1) and the day the primary is resected (day)."""
 
-    fraction: float = 0.05
+    fraction: float = field(default=0.05, metadata={"source": (
+        "Order of tumour-initiating-cell fractions (Quintana 2008) [L]; the cascade calibration "
+        "uses it.")})
     resection_day: float = np.inf
 
     def seeding_fraction(self, t: npt.ArrayLike) -> Array:

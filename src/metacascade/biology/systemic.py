@@ -34,16 +34,12 @@ engines follow time-varying growth (:func:`growth_clock`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import lfilter
 
 Array = npt.NDArray[np.float64]
-
-#: Hahnfeldt 1999 Lewis lung carcinoma parameters (science.md §2.2; radivot/canceR hahnfeldt99.R).
-LEWIS_LUNG = {"lambda1": 0.192, "lambda2": 0.0, "b": 5.85, "d": 0.00873}
 
 
 def first_order_response(t: Array, source: Array, clearance: float | Array) -> Array:
@@ -52,6 +48,8 @@ def first_order_response(t: Array, source: Array, clearance: float | Array) -> A
     The source is taken piecewise constant at the mid-point of each step (exact exponential
     integration), vectorised over leading axes with :func:`scipy.signal.lfilter`.
     """
+    from scipy.signal import lfilter  # 0.5 s to import: only where it is used
+
     t = np.asarray(t, dtype=np.float64)
     src = np.asarray(source, dtype=np.float64)
     h = float(t[1] - t[0])
@@ -79,11 +77,14 @@ class SystemicSignals:
     """
 
     inhibition_per_cell: float = 0.0
-    clearance_per_day: float = 0.38
+    clearance_per_day: float = field(default=0.38, metadata={"source": (
+        "Angiostatin clearance 0.38 day^-1 (Hahnfeldt et al. 1999, Cancer Res 59:4770) [L].")})
     stimulation_per_cell: float = 0.0
-    stimulator_clearance_per_day: float = 1.7
+    stimulator_clearance_per_day: float = field(default=1.7, metadata={"source": (
+        "Order of endostatin-like clearance 1.7 day^-1 (Hahnfeldt 1999) [L]; assumption.")})
     surge_amplitude: float = 0.0
-    surge_decay_days: float = 7.0
+    surge_decay_days: float = field(default=7.0, metadata={"source": (
+        "Wound-healing signal of about one week (Gunduz 1979: labelling index raised ~10 d).")})
 
     @property
     def active(self) -> bool:
@@ -124,6 +125,28 @@ def growth_clock(t: Array, multiplier: Array) -> Array:
 
 # ----------------------------------------------------------------------------------------------
 # Hahnfeldt 1999 and its global (total-burden) extension
+
+
+@dataclass(frozen=True)
+class HahnfeldtParameters:
+    """Parameters of the Hahnfeldt et al. 1999 (V, K) model (see :func:`hahnfeldt_rhs`).
+
+    lambda1 (day^-1) tumour growth rate; lambda2 (day^-1) spontaneous loss of vascular capacity;
+    b (day^-1) vascular stimulation; d (mm^-2 day^-1) endogenous inhibition. Defaults: Lewis lung
+    carcinoma (science.md §2.2; radivot/canceR hahnfeldt99.R).
+    """
+
+    lambda1: float = field(default=0.192, metadata={"source": (
+        "Lewis lung carcinoma, Hahnfeldt et al. 1999 (science.md §2.2).")})
+    lambda2: float = 0.0
+    b: float = field(default=5.85, metadata={"source": (
+        "Lewis lung carcinoma, Hahnfeldt et al. 1999.")})
+    d: float = field(default=0.00873, metadata={"source": (
+        "Lewis lung carcinoma, Hahnfeldt et al. 1999.")})
+
+
+#: Hahnfeldt 1999 Lewis lung carcinoma parameters as keyword arguments of :func:`hahnfeldt_rhs`.
+LEWIS_LUNG: dict[str, float] = asdict(HahnfeldtParameters())
 
 
 def hahnfeldt_plateau(b: float, d: float) -> float:

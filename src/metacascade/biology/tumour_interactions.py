@@ -72,11 +72,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy.integrate import solve_ivp
 
+from metacascade.biology.systemic import LEWIS_LUNG
+
 Array = npt.NDArray[np.float64]
 
 #: Hahnfeldt 1999 Lewis lung carcinoma (science.md §2.2): lambda1 (day^-1), b (day^-1),
-#: d (mm^-2 day^-1).
-LLC = {"lambda1": 0.192, "b": 5.85, "d": 0.00873}
+#: d (mm^-2 day^-1); the values of :class:`metacascade.biology.systemic.HahnfeldtParameters`.
+LLC = {k: LEWIS_LUNG[k] for k in ("lambda1", "b", "d")}
 
 
 class TwoTumourModel(Protocol):

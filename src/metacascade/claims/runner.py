@@ -9,13 +9,13 @@ reproducible and does not depend on scheduling.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import math
 import numbers
 import os
 import re
-import shutil
 import tempfile
 import time
 import traceback
@@ -29,6 +29,8 @@ from metacascade._version import __version__
 from metacascade.claims.base import MODELLED, REGISTRY, STATUSES, Context, Experiment, Verdict
 from metacascade.claims.statements import STATEMENTS
 from metacascade.errors import MetacascadeError
+from metacascade.outputs import OutputFolder
+from metacascade.parallel import shutdown_now, worker_init
 
 #: The ``claims.json`` schema version (bump when the contract changes).
 SCHEMA_VERSION = 2
@@ -137,9 +139,11 @@ def _run_by_name(module: str, qualname: str, ids: tuple[str, ...], title: str,
 
 
 def _init_worker() -> None:
-    """Worker processes only write figure files: they draw with Agg (never a display)."""
+    """Worker processes leave Ctrl-C to the main process (:func:`worker_init`) and only write
+    figure files: they draw with Agg (never a display)."""
     import matplotlib
 
+    worker_init()
     matplotlib.use("Agg")
 
 
@@ -182,31 +186,40 @@ def _workers(parallel: int | None, n_jobs: int) -> int:
 
 def run_claims(
     only: str | Iterable[str] | None = None,
-    out_dir: str | Path | None = None,
+    out_dir: str | Path | OutputFolder | None = None,
     quick: bool = False,
     seed: int = 0,
     *,
     parallel: int | None = None,
     executor: Executor | None = None,
     html: bool = True,
+    force: bool = False,
 ) -> list[Verdict]:
     """Run the experiments for the selected statements (all of S1..S18 by default).
 
     Parameters
     ----------
     only: statement ids (``"S13,S15"`` or a list); unknown ids raise :class:`MetacascadeError`.
-    out_dir: where figures, ``claims.json`` and ``claims.html`` are written (a temporary folder
-        when None, then nothing is kept). Files are written into a hidden temporary folder first and moved into
-        ``out_dir`` only when every experiment has finished, so no half-written output is left.
+    out_dir: the output folder for figures, ``claims.json`` and ``claims.html`` (nothing is kept
+        when None). It is written by :class:`metacascade.outputs.OutputFolder`: checked first,
+        filled in a hidden temporary folder and swapped in only when every experiment has finished,
+        so no half-written output is left; an existing folder is replaced only when it is a
+        metacascade claims output (or ``force``).
     quick: smaller samples (a check in seconds, used by the tests).
     seed: passed to every experiment (same seed, same verdicts).
     parallel: number of worker processes (default: CPU count, at most 4); 1 runs in-process.
     executor: a :class:`concurrent.futures.Executor` to use instead of a new process pool.
     html: also write ``claims.html`` (the self-contained report) into ``out_dir``.
+    force: replace an existing ``out_dir`` that is not a claims output.
 
-    Returns one :class:`Verdict` per selected statement, in statement order.
+    Returns one :class:`Verdict` per selected statement, in statement order. Ctrl-C stops the
+    worker processes at once (pending experiments are cancelled) and leaves no output.
     """
     ids = parse_only(only)
+    target = None
+    if out_dir is not None:
+        target = out_dir if isinstance(out_dir, OutputFolder) else \
+            OutputFolder(out_dir, "claims", force=force)
     import_errors = discover_tolerant()
     exps: list[Experiment] = []
     for i in ids:
@@ -214,44 +227,17 @@ def run_claims(
         if exp is not None and exp not in exps:
             exps.append(exp)
 
-    keep = out_dir is not None
-    target = Path(out_dir) if out_dir is not None else Path(tempfile.gettempdir())
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".claims.tmp-", dir=target))
     started = datetime.now(UTC)
-    try:
-        ctx = Context(out_dir=tmp, quick=quick, seed=seed)
-        results: dict[str, Verdict] = {}
-        n = _workers(parallel, len(exps))
-        if executor is None and n <= 1:
-            for exp in exps:
-                for v in _call(exp, ctx):
-                    if REGISTRY.get(v.id) is exp:  # a shared experiment answers for its own ids
-                        results[v.id] = v
+    with contextlib.ExitStack() as stack:
+        if target is None:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="metacascade-claims-")))
         else:
-            own = executor is None
-            pool = executor if executor is not None else ProcessPoolExecutor(
-                max_workers=n, initializer=_init_worker)
-            try:
-                futures = [(exp, pool.submit(_run_by_name, exp.func.__module__,
-                                             exp.func.__qualname__, exp.ids, exp.title, ctx))
-                           for exp in exps]
-                for exp, fut in futures:
-                    try:
-                        got = fut.result()
-                    except Exception as exc:  # the worker itself died
-                        got = _error_verdicts(exp.ids, f"{type(exc).__name__}: {exc}", exp.name,
-                                              0.0)
-                    for v in got:
-                        if REGISTRY.get(v.id) is exp:
-                            results[v.id] = v
-            finally:
-                if own:
-                    pool.shutdown()
-        verdicts = [results.get(i) or Verdict.not_modelled(i, NOT_MODELLED_REASON) for i in ids]
+            tmp = stack.enter_context(target.writing(seed=seed, quick=quick, ids=ids))
+        ctx = Context(out_dir=tmp, quick=quick, seed=seed)
+        verdicts = _run_experiments(exps, ids, ctx, parallel, executor)
         if import_errors:
             verdicts = [_import_error_verdict(v, import_errors) for v in verdicts]
-        if keep:
+        if target is not None:
             doc = claims_document(verdicts, seed=seed, quick=quick, created=started,
                                   seconds=(datetime.now(UTC) - started).total_seconds())
             (tmp / CLAIMS_JSON).write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
@@ -259,14 +245,47 @@ def run_claims(
                 from metacascade.report import write_claims_html
 
                 write_claims_html(doc, tmp, tmp / CLAIMS_HTML)
-            for f in sorted(tmp.iterdir()):
-                dest = target / f.name
-                if f.is_dir() and dest.is_dir():  # an experiment's sub-folder from an older run
-                    shutil.rmtree(dest)
-                os.replace(f, dest)
-        return verdicts
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return verdicts
+
+
+def _run_experiments(exps: list[Experiment], ids: list[str], ctx: Context,
+                     parallel: int | None, executor: Executor | None) -> list[Verdict]:
+    """One verdict per id, in order; experiments in-process or in a pool."""
+    results: dict[str, Verdict] = {}
+    n = _workers(parallel, len(exps))
+    if executor is None and n <= 1:
+        for exp in exps:
+            for v in _call(exp, ctx):
+                if REGISTRY.get(v.id) is exp:  # a shared experiment answers for its own ids
+                    results[v.id] = v
+    else:
+        own = executor is None
+        pool = executor if executor is not None else \
+            ProcessPoolExecutor(max_workers=n, initializer=_init_worker)
+        futures = []
+        try:
+            futures = [(exp, pool.submit(_run_by_name, exp.func.__module__,
+                                         exp.func.__qualname__, exp.ids, exp.title, ctx))
+                       for exp in exps]
+            for exp, fut in futures:
+                try:
+                    got = fut.result()
+                except Exception as exc:  # the worker itself died
+                    got = _error_verdicts(exp.ids, f"{type(exc).__name__}: {exc}", exp.name, 0.0)
+                for v in got:
+                    if REGISTRY.get(v.id) is exp:
+                        results[v.id] = v
+        except BaseException:  # Ctrl-C: cancel what has not started, stop our workers now
+            for _, fut in futures:
+                fut.cancel()
+            if own:
+                shutdown_now(pool)
+                own = False
+            raise
+        finally:
+            if own:
+                pool.shutdown()
+    return [results.get(i) or Verdict.not_modelled(i, NOT_MODELLED_REASON) for i in ids]
 
 
 def _finite(x: Any) -> Any:

@@ -29,6 +29,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from metacascade.biology.bone import LemaireParameters
 from metacascade.bone_fit import (
     JOHNSON2011_BONE,
     JOHNSON2011_BONE_DAYS,
@@ -69,9 +70,10 @@ FIT_SETS = "tumour growth rate r_T, PTHrP per tumour cell, bone turnover kappa"
 
 @experiment("S12", title="Bone metastasis: the RANKL vicious cycle")
 def bone_vicious_cycle(ctx: Context) -> list[Verdict]:
-    if ctx.quick:  # the stored fit (breast-bone scenario values)
-        values = {"tumour_rate_per_day": 0.0648, "pthrp_per_cell": 1.42e-3,
-                  "bone_turnover_percent_per_day": 0.895}
+    if ctx.quick:  # the stored fit (LemaireParameters.johnson2011, the breast-bone values)
+        fit = LemaireParameters.johnson2011()
+        values = {"tumour_rate_per_day": float(fit.r_t), "pthrp_per_cell": float(fit.s_pthrp),
+                  "bone_turnover_percent_per_day": float(fit.kappa)}
     else:
         values = fit_johnson2011().values
     p = tibd_parameters(values["tumour_rate_per_day"], values["pthrp_per_cell"],

@@ -1,9 +1,17 @@
-"""The ``metacascade`` command line: a thin shell over the public API."""
+"""The ``metacascade`` command line: a thin shell over the public API.
+
+:func:`main` is the one error path: usage, path, value and data errors print one line (plus at
+most one hint) and exit with code 2; Ctrl-C prints ``interrupted`` and exits with 130; anything
+else is a bug, printed with its traceback and a request to report it (exit code 1).
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import sys
+from typing import Any
 
 import typer
 
@@ -15,7 +23,7 @@ from metacascade.cli import fit as _fit
 from metacascade.cli import report as _report
 from metacascade.cli import run as _run
 from metacascade.cli import scenarios as _scenarios
-from metacascade.cli._common import console, fail
+from metacascade.cli._common import console, fail, interrupted, report_bug
 from metacascade.errors import MetacascadeError
 
 app = typer.Typer(
@@ -24,6 +32,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are printed as written (brackets, defaults and all)
 )
 
 
@@ -63,23 +72,62 @@ def use_agg() -> None:
         os.environ["MPLBACKEND"] = "Agg"
 
 
+def _command_path(ctx: Any) -> str:
+    """``metacascade cascade inject`` (the program name as users type it, whatever argv[0])."""
+    names: list[str] = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["metacascade", *reversed(names)])
+
+
+def _usage_hint(exc: typer.TyperException) -> str | None:
+    """"did you mean ...?" for a misspelt option or command, else where to find the help."""
+    ctx = getattr(exc, "ctx", None)
+    near: list[str] = list(getattr(exc, "possibilities", None) or [])
+    message = getattr(exc, "message", "")
+    hit = re.match(r"No such command '([^']*)'", message)
+    if hit and "Did you mean" not in message and ctx is not None \
+            and hasattr(ctx.command, "list_commands"):
+        near = difflib.get_close_matches(hit.group(1), ctx.command.list_commands(ctx), n=3)
+    see = f"see '{_command_path(ctx)} --help'"
+    if near:
+        return f"did you mean {' or '.join(near)}? ({see})"
+    return see
+
+
+def _usage_error(exc: typer.TyperException) -> None:
+    """Print a (vendored) click usage error as one line plus one hint and exit with code 2."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # a group, no command
+        names = ", ".join(ctx.command.list_commands(ctx))
+        fail("missing command", hint=f"choose one of {names} (see "
+                                     f"'{_command_path(ctx)} --help')")
+    if getattr(exc, "possibilities", None):
+        message = exc.message  # the suggestions go to the hint line
+    else:
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    fail(message, hint=_usage_hint(exc))
+
+
 def main() -> None:
-    """Console entry point: user errors print one message and exit with code 2."""
+    """Console entry point: the one error path of every command (see the module docstring)."""
     use_agg()
     try:
         code = app(standalone_mode=False)
-        if isinstance(code, int) and code:  # typer.Exit(code) is returned, not raised, here
-            sys.exit(code)
     except MetacascadeError as exc:
         fail(str(exc))
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
     except typer.Abort:
-        fail("aborted")
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+        fail("aborted", code=1)
+    except KeyboardInterrupt:
+        interrupted()
+    except typer.TyperException as exc:  # typer's bundled click: usage and parameter errors
+        _usage_error(exc)
+    except Exception as exc:
+        report_bug(exc)
+    if code == 130:  # typer turns KeyboardInterrupt into Exit(130)
+        interrupted()
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -1,21 +1,167 @@
-"""Helpers shared by the CLI commands."""
+"""What every CLI command shares: the consoles, the one error path, option ranges, output folders.
+
+User strings (scenario names, paths, ids, values) are never interpreted as rich markup: the
+consoles have markup and emoji off, and emphasis is given with ``style=`` or :class:`rich.text.Text`.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 import sys
-from typing import NoReturn
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
 
+import typer
 from rich.console import Console
+from rich.text import Text
 
-from metacascade._atomic import atomic_directory
+from metacascade._version import __version__
+from metacascade.outputs import OutputFolder, default_output
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(markup=False, emoji=False, highlight=False)
+err_console = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
-__all__ = ["atomic_directory", "console", "err_console", "fail"]
+#: Where a genuine bug should be reported.
+ISSUES_URL = "https://github.com/metacascade/metacascade/issues"
+#: Longest error line (characters) and longest echo of one bad value.
+LINE_MAX = 300
+VALUE_MAX = 200
+SEED_MAX = 2**63 - 1
+WORKERS_MAX = 1024
+_SCHEDULER = re.compile(r"(?:(?:tcp|tls|ucx|ws|wss)://)?"
+                        r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):"
+                        r"(?P<port>[0-9]{1,5})")
+
+__all__ = ["console", "err_console", "fail", "interrupted", "one_line", "out_folder", "shorten"]
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print one clear error and exit (code 2 for bad input), without a traceback."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+# ---- messages ---------------------------------------------------------------------------------
+
+def shorten(value: object, limit: int = VALUE_MAX) -> str:
+    """``repr(value)`` cut to ``limit`` characters (``...`` marks the cut): how a bad value is
+    echoed in a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def one_line(message: object, limit: int = LINE_MAX) -> str:
+    """One printable line of at most ``limit`` characters: control characters escaped, white
+    space collapsed; a long line keeps its start and its end (which names the allowed range)."""
+    text = str(message).encode("utf-8", "backslashreplace").decode("utf-8")
+    text = re.sub(r"\s+", " ", text).strip()
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+    if len(text) > limit:
+        tail = min(90, limit // 3)
+        text = text[: limit - tail - 5] + " ... " + text[-tail:]
+    return text
+
+
+def _print_error(message: object, hint: str | None = None) -> None:
+    line = Text("error: ", style="bold red")
+    line.append(one_line(message, LINE_MAX - len("error: ")))
+    err_console.print(line)
+    if hint:
+        err_console.print(Text("hint: " + one_line(hint, LINE_MAX - len("hint: ")), style="dim"))
+
+
+def fail(message: object, code: int = 2, hint: str | None = None) -> NoReturn:
+    """Print one clear error (plus at most one hint line) and exit (2: bad input)."""
+    _print_error(message, hint)
     sys.exit(code)
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C: one line and exit code 130 (128 + SIGINT), as shells expect."""
+    err_console.print(Text("interrupted", style="bold yellow"))
+    sys.exit(130)
+
+
+def report_bug(exc: BaseException) -> NoReturn:
+    """A genuine bug: the traceback, then a line asking to report it; exit code 1."""
+    traceback.print_exception(exc, file=sys.stderr)
+    _print_error(f"internal error in metacascade {__version__} ({type(exc).__name__}); please "
+                 f"report this at {ISSUES_URL} with the command and the traceback above")
+    sys.exit(1)
+
+
+# ---- option values, validated where they are parsed -------------------------------------------
+
+def _bad(value: object, why: str) -> typer.BadParameter:
+    return typer.BadParameter(f"{shorten(value)} {why}")
+
+
+def finite(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
+           hi_open: bool = False) -> Callable[[Any], Any]:
+    """A typer callback: the (optional) float must be finite and within the bounds."""
+    left = "" if lo is None else f"{lo:g} {'<' if lo_open else '<='} "
+    right = "" if hi is None else f" {'<' if hi_open else '<='} {hi:g}"
+    allowed = f"allowed {left}x{right}" if (lo is not None or hi is not None) else ""
+
+    def check(value: float | None) -> float | None:
+        if value is None:
+            return value
+        if not math.isfinite(value):
+            raise _bad(value, f"is not a finite number{'; ' + allowed if allowed else ''}")
+        low = lo is not None and (value <= lo if lo_open else value < lo)
+        high = hi is not None and (value >= hi if hi_open else value > hi)
+        if low or high:
+            raise _bad(value, f"is out of range; {allowed}")
+        return value
+
+    return check
+
+
+def choice(*allowed: str) -> Callable[[Any], Any]:
+    """A typer callback: the string must be one of ``allowed``."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in allowed:
+            raise _bad(value, f"is unknown; allowed {', '.join(allowed)}")
+        return value
+
+    return check
+
+
+def scheduler_address(value: str | None) -> str | None:
+    """A typer callback for ``--scheduler``: a Dask address ``[tcp://]host:port``."""
+    if value is None:
+        return value
+    hit = _SCHEDULER.fullmatch(value)
+    if not hit or not 1 <= int(hit["port"]) <= 65535:
+        raise _bad(value, "is not a Dask scheduler address; give [tcp://]host:port, "
+                          "e.g. tcp://10.0.0.5:8786")
+    return value
+
+
+def seed_option(default: int | None = 0, help: str = "Random seed.") -> Any:
+    """``--seed``: an integer in [0, 2**63 - 1] (numpy's SeedSequence takes any such value)."""
+    return typer.Option(default, "--seed", min=0, max=SEED_MAX, help=help)
+
+
+def workers_option(default: int | None, help: str, *flags: str) -> Any:
+    """``--workers`` / ``--jobs``: worker processes, 1 to 1024."""
+    return typer.Option(default, *(flags or ("--workers",)), min=1, max=WORKERS_MAX, help=help)
+
+
+def out_option(default: Any, help: str) -> Any:
+    """``--out``: the output folder (checked by :func:`out_folder` before any work)."""
+    return typer.Option(default, "--out", help=help)
+
+
+def force_option() -> Any:
+    """``--force``: replace an existing folder, file or link that is not a metacascade output of
+    the same kind (never ``.``, its parents, ``/`` or the home folder)."""
+    return typer.Option(False, "--force",
+                        help="Replace an existing --out that is not a metacascade output of this "
+                             "kind (never ., its parents, / or your home folder).")
+
+
+def out_folder(out: Path | None, kind: str, force: bool, *, root: str = "runs",
+               name: object = None) -> OutputFolder:
+    """The checked output folder: ``--out`` when given, else ``root/<safe slug of name>``."""
+    target = out if out is not None else default_output(root, name)
+    return OutputFolder(target, kind, force=force)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from metacascade.claims.base import Verdict
 from metacascade.claims.display import verdict_lines
@@ -16,22 +17,27 @@ from metacascade.claims.runner import (
     parse_only,
     run_claims,
 )
-from metacascade.cli._common import console
+from metacascade.cli._common import (
+    console,
+    force_option,
+    out_folder,
+    out_option,
+    seed_option,
+    workers_option,
+)
 
 STYLE = {"reproduced": "bold green", "not reproduced": "bold red", "illustrated": "bold blue",
          "error": "bold yellow", "not yet modelled": "dim"}
 LINE_STYLE = {"FAIL": "red", "pass": "green"}
 
 
-def _styled(line: str) -> str:
-    """Colour the pass/FAIL word of a line (rich markup; the rest is escaped)."""
-    from rich.markup import escape
-
+def _styled(line: str) -> Text:
+    """A line with its pass/FAIL word coloured (a rich Text: user strings are never markup)."""
     for word, style in LINE_STYLE.items():
         if f" {word}:" in line:
             head, tail = line.split(f" {word}:", 1)
-            return f"{escape(head)} [{style}]{word}[/]:{escape(tail)}"
-    return escape(line)
+            return Text.assemble(f"{head} ", (word, style), f":{tail}")
+    return Text(line)
 
 
 def verdict_table(verdicts: list[Verdict]) -> Table:
@@ -43,30 +49,32 @@ def verdict_table(verdicts: list[Verdict]) -> Table:
     table.add_column("status")
     table.add_column("numbers: measured, tolerance, pass/fail", overflow="fold")
     for v in verdicts:
-        status = f"[{STYLE[v.status]}]{v.status}[/]"
+        status = Text(v.status, style=STYLE[v.status])
         if v.quick_undecided:
-            status += "\n[yellow](quick: undecided)[/]"
-        table.add_row(v.id, status, "\n".join(_styled(x) for x in verdict_lines(v)))
+            status.append("\n(quick: undecided)", style="yellow")
+        table.add_row(v.id, status, Text("\n").join(_styled(x) for x in verdict_lines(v)))
     return table
 
 
 def claims(
     only: str | None = typer.Option(None, "--only", help="Comma-separated statement ids, "
                                     "e.g. S13,S15 [all of S1..S18]."),
-    out: Path = typer.Option(Path("runs") / "claims", "--out",
-                             help="Output folder for claims.json, claims.html and figures."),
+    out: Path = out_option(Path("runs") / "claims",
+                           "Output folder for claims.json, claims.html and figures."),
     quick: bool = typer.Option(False, "--quick", help="Small samples: a check in seconds."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Random seed passed to every experiment."),
-    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1,
-                                    help="Worker processes [CPU count, at most 4]."),
+    seed: int = seed_option(0, "Random seed passed to every experiment."),
+    jobs: int | None = workers_option(None, "Worker processes [CPU count, at most 4].",
+                                      "--jobs", "-j"),
+    force: bool = force_option(),
 ) -> None:
     """Run the seed statements' experiments; print the verdicts; write claims.json and claims.html.
 
     Exit code 0 when every modelled claim is reproduced, 1 otherwise, 2 for bad input.
     """
     ids = parse_only(only)  # bad ids: MetacascadeError -> one message, exit code 2
-    with console.status(f"running {len(ids)} claim(s){' (quick)' if quick else ''} ..."):
-        verdicts = run_claims(ids, out_dir=out, quick=quick, seed=seed, parallel=jobs)
+    target = out_folder(out, "claims", force)
+    with console.status(Text(f"running {len(ids)} claim(s){' (quick)' if quick else ''} ...")):
+        verdicts = run_claims(ids, out_dir=target, quick=quick, seed=seed, parallel=jobs)
     console.print(verdict_table(verdicts))
-    console.print(f"written [bold]{out / CLAIMS_JSON}[/] and [bold]{out / CLAIMS_HTML}[/]")
+    console.print(f"written {out / CLAIMS_JSON} and {out / CLAIMS_HTML}")
     raise typer.Exit(0 if all_reproduced(verdicts) else 1)

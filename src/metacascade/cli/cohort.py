@@ -7,11 +7,23 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from metacascade.cli._common import atomic_directory, console
+from metacascade.cli._common import (
+    choice,
+    console,
+    force_option,
+    out_folder,
+    out_option,
+    scheduler_address,
+    seed_option,
+    workers_option,
+)
 from metacascade.cohort import DEFAULT_VARIABILITY, simulate_cohort
 from metacascade.errors import MetacascadeError
-from metacascade.parallel import make_executor
+from metacascade.parallel import EXECUTORS, make_executor
 from metacascade.scenario import load_scenario
+
+#: Most patients one command accepts (the memory estimate of the cohort engine refuses less).
+PATIENTS_MAX = 10**9
 
 
 def _variability(items: list[str], none: bool) -> dict[str, float]:
@@ -34,35 +46,35 @@ def _variability(items: list[str], none: bool) -> dict[str, float]:
 
 def cohort(
     scenario: str = typer.Argument("breast", help="Built-in scenario name or a TOML file."),
-    patients: int = typer.Option(1000, "--patients", "-n", help="Number of virtual patients."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed [simulation.seed]."),
-    executor: str = typer.Option("processes", "--executor",
+    patients: int = typer.Option(1000, "--patients", "-n", min=1, max=PATIENTS_MAX,
+                                 help="Number of virtual patients."),
+    seed: int | None = seed_option(None, "Random seed [simulation.seed]."),
+    executor: str = typer.Option("processes", "--executor", callback=choice(*EXECUTORS),
                                  help="serial | processes | dask."),
-    workers: int | None = typer.Option(None, "--workers", help="Worker processes [cores]."),
-    scheduler: str | None = typer.Option(None, "--scheduler",
-                                         help="Dask scheduler address (tcp://host:8786)."),
+    workers: int | None = workers_option(None, "Worker processes [cores]."),
+    scheduler: str | None = typer.Option(None, "--scheduler", callback=scheduler_address,
+                                         help="Dask scheduler address (tcp://host:8786); "
+                                              "needs --executor dask."),
     vary: list[str] = typer.Option([], "--vary", help="Log-normal variability dotted.key=SIGMA "
                                    "(repeatable) [dissemination.mu=1, primary.rate_per_day=0.25]."),
     no_variability: bool = typer.Option(False, "--no-variability",
                                         help="Identical parameters for every patient."),
     set_: list[str] = typer.Option([], "--set", help="Override a scenario value dotted.key=value."),
-    batch_size: int = typer.Option(250, "--batch-size", help="Patients per task."),
-    out: Path | None = typer.Option(None, "--out", help="Output folder [cohorts/<scenario>]."),
+    batch_size: int = typer.Option(250, "--batch-size", min=1, max=PATIENTS_MAX,
+                                   help="Patients per task."),
+    out: Path | None = out_option(None, "Output folder [cohorts/<scenario name as a safe slug>]."),
+    force: bool = force_option(),
 ) -> None:
     """Simulate a cohort; write patients.csv, summary.json, scenario.toml and figures."""
-    if patients < 1:
-        raise MetacascadeError(f"--patients = {patients}: must be at least 1")
-    if batch_size < 1:
-        raise MetacascadeError(f"--batch-size = {batch_size}: must be at least 1")
-    if executor not in ("serial", "processes", "dask"):
-        raise MetacascadeError(f"--executor {executor!r}: choose serial, processes or dask")
+    if scheduler is not None and executor != "dask":
+        raise MetacascadeError(f"--scheduler is only used with --executor dask (not {executor})")
     sc = load_scenario(scenario, set_)
     var = _variability(vary, no_variability)
-    target = out if out is not None else Path("cohorts") / sc.name
+    target = out_folder(out, "cohort", force, root="cohorts", name=sc.name)
     ex = make_executor(executor, workers, scheduler)
     try:
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as bar:
+        with Progress(TextColumn("{task.description}", markup=False, style="bold"), BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task(f"cohort {sc.name}", total=patients)
             result = simulate_cohort(sc, patients, var, seed, ex, batch_size=batch_size,
                                      progress=lambda k: bar.advance(task, k))
@@ -70,12 +82,13 @@ def cohort(
         ex.close()
     from metacascade.plotting.cohort import save_cohort_figures
 
-    with atomic_directory(target) as tmp:
+    with target.writing(seed=result.seed, scenario_name=sc.name,
+                        n_patients=patients) as tmp:
         result.write_into(tmp)
         figures = save_cohort_figures(result, tmp)
     s = result.summary
     console.print(
         f"{s['n_patients']} patients: death of metastasis {s['death_fraction_metastasis']:.1%}, "
         f"of the primary {s['death_fraction_primary']:.1%}, relapse {s['relapse_fraction']:.1%}")
-    console.print(f"results written to [bold]{target}[/] (patients.csv, summary.json, "
-                  f"scenario.toml, {', '.join(figures)})")
+    console.print(f"results written to {target.given} (patients.csv, summary.json, "
+                  f"scenario.toml, provenance.json, {', '.join(figures)})")

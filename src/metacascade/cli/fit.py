@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from metacascade.cli._common import atomic_directory, console
+from metacascade._version import __version__
+from metacascade.cli._common import (
+    choice,
+    console,
+    finite,
+    force_option,
+    out_folder,
+    out_option,
+    seed_option,
+    workers_option,
+)
 from metacascade.errors import ScenarioError
+
+#: Upper bounds where the memory need is obvious (the inference API checks its own estimates).
+BOOTSTRAP_MAX = 100_000
+SAMPLES_MAX = 100_000
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -45,7 +61,7 @@ def fit(
     scenario: str = typer.Option("neuroblastoma", "--scenario", help="Built-in name or TOML."),
     fit_keys: str = typer.Option(..., "--fit", help="Comma-separated keys to fit, e.g. "
                                  "dissemination.mu,detection.visible_diameter_mm."),
-    out: Path = typer.Option(..., "--out", help="Output folder (written atomically)."),
+    out: Path = out_option(..., "Output folder (written atomically)."),
     population: bool = typer.Option(False, "--population", help="Also fit a population model "
                                     "(SAEM, log-normal random effects); estimates.csv then holds "
                                     "the empirical Bayes estimates."),
@@ -55,20 +71,29 @@ def fit(
     default_error: str = typer.Option("proportional:0.1", "--default-error",
                                       help="Error model of the other observables."),
     bounds: list[str] = typer.Option([], "--bounds", help="Search bounds key=lower:upper."),
-    phi: float | None = typer.Option(None, "--phi", help="Marker units per cell of "
-                                     "burden_marker [1e-9, Benzekry 2021 LDH]."),
-    interval: str = typer.Option("profile", "--interval", help="profile | bootstrap | none."),
-    level: float = typer.Option(0.95, "--level", help="Interval level."),
-    n_bootstrap: int = typer.Option(200, "--n-bootstrap", help="Bootstrap replicates."),
+    phi: float | None = typer.Option(None, "--phi", callback=finite(0.0, lo_open=True),
+                                     help="Marker units per cell of burden_marker "
+                                          "[1e-9, Benzekry 2021 LDH]."),
+    interval: str = typer.Option("profile", "--interval",
+                                 callback=choice("profile", "bootstrap", "none"),
+                                 help="profile | bootstrap | none."),
+    level: float = typer.Option(0.95, "--level", callback=finite(0.0, 1.0, lo_open=True,
+                                                                  hi_open=True),
+                                help="Interval level (0 < level < 1)."),
+    n_bootstrap: int = typer.Option(200, "--n-bootstrap", min=1, max=BOOTSTRAP_MAX,
+                                    help="Bootstrap replicates."),
     ids: str | None = typer.Option(None, "--ids", help="Only these ids (comma-separated)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the Sobol design, bootstrap and SAEM."),
-    workers: int = typer.Option(1, "--workers", help="Processes for the per-id fits."),
-    engine: str = typer.Option("auto", "--engine", help="auto | exact | organism."),
+    seed: int = seed_option(0, "Seed of the Sobol design, bootstrap and SAEM."),
+    workers: int = workers_option(1, "Processes for the per-id fits."),
+    engine: str = typer.Option("auto", "--engine", callback=choice("auto", "exact", "organism"),
+                               help="auto | exact | organism."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write PNG figures."),
+    force: bool = force_option(),
 ) -> None:
     """Fit scenario parameters to measurements by maximum likelihood, per id (and population)."""
     from metacascade.inference.api import fit as run_fit
 
+    target = out_folder(out, "fit", force)
     res = run_fit(data, scenario, fit_keys, overrides=set_, error=dict(_pairs(error, "--error")),
                   default_error=default_error, bounds=_bounds(bounds), phi=phi,
                   interval=interval, level=level, n_bootstrap=n_bootstrap,
@@ -77,7 +102,7 @@ def fit(
                   workers=workers, engine=engine)
     from metacascade.plotting.fit import save_fit_figures
 
-    with atomic_directory(out) as tmp:
+    with target.writing(seed=seed, scenario_name=res.scenario.name, data=str(data)) as tmp:
         res.write_into(tmp)
         names = save_fit_figures(res, tmp) if figures else []
     table = Table(title=f"metacascade fit: {res.scenario.name} ({len(res.fits)} ids)")
@@ -101,10 +126,10 @@ def fit(
                           f"{v['two_stage_omega_log_sd']:.3g}]")
     nwarn = sum(bool(f.warnings) for f in res.reported)
     if nwarn:
-        console.print(f"[yellow]{nwarn} id(s) with identifiability warnings (see the 'warnings' "
-                      "column of estimates.csv)[/]")
-    console.print(f"results written to [bold]{out}[/] (estimates.csv, estimates.json, "
-                  f"scenario.toml{''.join(', ' + n for n in names)})")
+        console.print(Text(f"{nwarn} id(s) with identifiability warnings (see the 'warnings' "
+                           "column of estimates.csv)", style="yellow"))
+    console.print(f"results written to {target.given} (estimates.csv, estimates.json, "
+                  f"scenario.toml, provenance.json{''.join(', ' + n for n in names)})")
 
 
 def predict(
@@ -116,24 +141,37 @@ def predict(
                                          "--observable", help="Observable(s) to predict."),
     set_: list[str] = typer.Option([], "--set", help="Scenario change, e.g. "
                                    "treatment.resection_day=120."),
-    n_samples: int = typer.Option(200, "--n-samples", help="Parameter draws."),
-    level: float = typer.Option(0.95, "--level", help="Band level."),
-    seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(..., "--out", help="Output folder (written atomically)."),
+    n_samples: int = typer.Option(200, "--n-samples", min=1, max=SAMPLES_MAX,
+                                  help="Parameter draws."),
+    level: float = typer.Option(0.95, "--level", callback=finite(0.0, 1.0, lo_open=True,
+                                                                  hi_open=True),
+                                help="Band level (0 < level < 1)."),
+    seed: int = seed_option(0, "Seed of the parameter draws."),
+    out: Path = out_option(..., "Output folder (written atomically)."),
+    force: bool = force_option(),
 ) -> None:
     """Predict what comes next for a fitted id, with uncertainty bands (organism engine)."""
+    from metacascade.inference.api import load_fit
     from metacascade.inference.predict import parse_times
     from metacascade.inference.predict import predict as run_predict
+    from metacascade.scenario import load_scenario
 
-    ds = run_predict(fit_dir, id_, parse_times(times), observable, set_, n_samples, level, seed)
-    with atomic_directory(out) as tmp:
+    target = out_folder(out, "prediction", force)
+    fitted = load_fit(fit_dir)
+    scenario = load_scenario(fitted.scenario, set_)
+    ds = run_predict(fitted, id_, parse_times(times), observable, set_, n_samples, level, seed)
+    with target.writing(seed=seed, scenario_name=scenario.name, fit=str(fit_dir),
+                        id=str(id_)) as tmp:
         df = ds.to_dataframe().reset_index()
         df.to_csv(tmp / "prediction.csv", index=False)
-        (tmp / "prediction.json").write_text(json.dumps(
-            {"attrs": ds.attrs, "fit": str(fit_dir),
-             "data": json.loads(df.to_json(orient="records"))}, indent=1) + "\n")
+        doc = {"version": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+               "scenario_name": scenario.name,
+               "scenario": scenario.model_dump(mode="json", exclude_none=True),
+               "attrs": ds.attrs, "fit": str(fit_dir),
+               "data": json.loads(df.to_json(orient="records"))}
+        (tmp / "prediction.json").write_text(json.dumps(doc, indent=1) + "\n")
         from metacascade.plotting.fit import save_prediction_figures
 
         save_prediction_figures(ds, tmp)
-    console.print(f"prediction for id {id_} written to [bold]{out}[/] (prediction.csv, "
-                  "prediction.json, prediction.png)")
+    console.print(f"prediction for id {id_} written to {target.given} (prediction.csv, "
+                  "prediction.json, prediction.png, provenance.json)")

@@ -6,14 +6,17 @@ from pathlib import Path
 
 import typer
 
-from metacascade.cli._common import console
-from metacascade.report import write_run_report
+from metacascade.cli._common import console, force_option
+from metacascade.outputs import write_output_file
+from metacascade.report import render_run_html
 
 
 def report(
     run_dir: Path = typer.Argument(..., help="A folder written by `metacascade run`."),
     out: Path | None = typer.Option(None, "--out", help="HTML file [RUN_DIR/report.html]."),
+    force: bool = force_option(),
 ) -> None:
     """Write report.html (summary, scenario, figures, provenance) for a `metacascade run` folder."""
-    path = write_run_report(run_dir, out)
-    console.print(f"report written to [bold]{path}[/]")
+    target = out if out is not None else run_dir / "report.html"
+    path = write_output_file(target, render_run_html(run_dir), force=force)
+    console.print(f"report written to {path}")

@@ -8,8 +8,9 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from metacascade.cli._common import atomic_directory, console
+from metacascade.cli._common import console, force_option, out_folder, out_option
 from metacascade.engines.organism import simulate
 from metacascade.scenario import load_scenario
 
@@ -62,22 +63,22 @@ def run(
     scenario: str = typer.Argument("breast", help="Built-in scenario name or a TOML file."),
     set_: list[str] = typer.Option([], "--set", help="Override a value: dotted.key=value "
                                    "(repeatable), e.g. --set dissemination.mu=1e-11."),
-    out: Path | None = typer.Option(None, "--out", help="Output folder [runs/<scenario>]."),
+    out: Path | None = out_option(None, "Output folder [runs/<scenario name as a safe slug>]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the summary table."),
+    force: bool = force_option(),
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries (zarr + CSV) and PNG figures."""
     sc = load_scenario(scenario, set_)
-    target = out if out is not None else Path("runs") / sc.name
-    with console.status(f"simulating {sc.name} ..."):
+    target = out_folder(out, "run", force, root="runs", name=sc.name)
+    with console.status(Text(f"simulating {sc.name} ...")):
         result = simulate(sc)
     from metacascade.plotting.run import save_run_figures
 
-    with atomic_directory(target) as tmp:
+    with target.writing(seed=result.seed, scenario_name=sc.name) as tmp:
         result.write_into(tmp)
         figures = save_run_figures(result, tmp)
         (tmp / "figures.json").write_text(json.dumps(figures) + "\n")
     if not quiet:
         console.print(summary_table(result.summary, f"metacascade run: {sc.name}"))
-    console.print(f"results written to [bold]{target}[/] "
-                  "(summary.json, timeseries.csv, result.zarr, scenario.toml, "
-                  f"{', '.join(figures)})")
+    console.print(f"results written to {target.given} (summary.json, timeseries.csv, result.zarr, "
+                  f"scenario.toml, provenance.json, {', '.join(figures)})")

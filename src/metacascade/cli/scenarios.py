@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import typer
 from rich.table import Table
@@ -10,7 +11,8 @@ from rich.table import Table
 from metacascade.cli._common import console
 from metacascade.scenario import builtin_names, builtin_text, load_scenario, scenario_json_schema
 
-app = typer.Typer(help="Built-in scenarios and the scenario format.", no_args_is_help=True)
+app = typer.Typer(help="Built-in scenarios and the scenario format.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 
 @app.command("list")
@@ -30,14 +32,19 @@ def show(
     resolved: bool = typer.Option(False, "--resolved",
                                   help="Print every value, defaults included."),
 ) -> None:
-    """Print a scenario as TOML (the documented source file by default)."""
+    """Print a scenario as TOML (the documented source file by default).
+
+    The output is the plain TOML text, unwrapped, so that ``metacascade scenarios show breast >
+    my.toml`` gives a file to edit and run."""
     if resolved or name.endswith(".toml"):
-        console.print(load_scenario(name).to_toml(), highlight=False, markup=False)
+        text = load_scenario(name).to_toml()
     else:
-        console.print(builtin_text(name), highlight=False, markup=False)
+        text = builtin_text(name)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
 
 
 @app.command("schema")
 def schema() -> None:
     """Print the JSON schema of scenario files (units, bounds, sources)."""
-    console.print_json(json.dumps(scenario_json_schema()))
+    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")

@@ -26,7 +26,6 @@ import numpy.typing as npt
 
 from metacascade.biology.systemic import SystemicSignals
 from metacascade.engines.organism import Patients, _col
-from metacascade.scenario import Scenario
 
 Array = npt.NDArray[np.float64]
 
@@ -137,17 +136,6 @@ def solve_timevarying(
         out["growth_multiplier"][:, k + 1] = f_next
     out["time_days"] = np.broadcast_to(t, (p, n_out)).copy()
     return out
-
-
-def signals_from_scenario(sc: Scenario) -> SystemicSignals:
-    """The systemic signals of a scenario (inhibition only when ``systemic.model`` is set)."""
-    s = sc.systemic
-    theta = s.inhibition_per_cell if s.model == "proliferation" else 0.0
-    return SystemicSignals(
-        inhibition_per_cell=theta, clearance_per_day=s.clearance_per_day,
-        stimulation_per_cell=s.stimulation_per_cell,
-        stimulator_clearance_per_day=s.stimulator_clearance_per_day,
-        surge_amplitude=s.surge_amplitude, surge_decay_days=s.surge_decay_days)
 
 
 def first_visible_day(series: dict[str, Array], first_met: float | None, a_vis: float,

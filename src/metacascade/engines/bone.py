@@ -24,7 +24,7 @@ inhibitor          (Ayati 2010, BIOMD0000000403)                         dose on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ import xarray as xr
 from scipy import sparse
 from scipy.integrate import solve_ivp
 
+from metacascade.biology import dosing
 from metacascade.biology.bone import (
     DRUGS,
     LemaireParameters,
@@ -42,8 +43,10 @@ from metacascade.biology.bone import (
     lemaire_healthy_state,
     lemaire_rhs,
 )
+from metacascade.biology.dosing import Dose
 from metacascade.engines.checks import NON_NEGATIVE, check_physical
 from metacascade.errors import ScenarioError, shown
+from metacascade.scenario import resolve
 
 Array = npt.NDArray[np.float64]
 _solve_ivp: Any = solve_ivp  # the stubs' overloads do not cover a str method + **kwargs
@@ -58,38 +61,18 @@ HALF_LIFE_DAYS: dict[str, float] = {
 }
 
 
-@dataclass(frozen=True)
-class Dose:
-    """One dose of ``drug`` with effect level ``level`` at ``day``."""
-
-    drug: str
-    day: float
-    level: float
-
-
 def expand_events(events: Sequence[Any], duration: float) -> list[Dose]:
-    """Doses from treatment events (objects with drug, start_day, dose, interval_days, n_doses).
+    """Doses from treatment events (objects with drug, start_day, dose, interval_days, n_doses;
+    :func:`metacascade.biology.dosing.doses`) up to ``duration``.
 
     Raises :class:`ScenarioError` naming the event for an unknown drug.
     """
-    doses: list[Dose] = []
     for i, ev in enumerate(events):
         if ev.drug not in DRUGS:
             raise ScenarioError(
                 f"treatment.events[{i}].drug = {shown(ev.drug)}: unknown drug for the bone model; "
                 f"allowed: {', '.join(sorted(DRUGS))}")
-        if ev.interval_days is None:
-            n = ev.n_doses or 1
-            step = 0.0
-        else:
-            step = float(ev.interval_days)
-            n = ev.n_doses if ev.n_doses is not None else \
-                int(np.floor((duration - ev.start_day) / step)) + 1
-        for k in range(max(n, 0)):
-            day = float(ev.start_day) + k * step
-            if day <= duration:
-                doses.append(Dose(ev.drug, day, float(ev.dose)))
-    return sorted(doses, key=lambda d: d.day)
+    return dosing.doses(events, duration)
 
 
 def drug_levels(doses: Sequence[Dose], t: float) -> dict[str, float]:
@@ -298,26 +281,6 @@ def integrate_vicious_cycle(params: LemaireParameters, t_eval: Array, *,
 # Scenario -> Dataset
 
 
-def power_law_parameters(section: Any) -> PowerLawBoneParameters:
-    """:class:`PowerLawBoneParameters` from a scenario's ``bone.power_law`` section."""
-    pl = section
-    return PowerLawBoneParameters(
-        alpha1=pl.alpha1, alpha2=pl.alpha2, beta1=pl.beta1, beta2=pl.beta2, g11=pl.g11,
-        g12=pl.g12, g21=pl.g21, g22=pl.g22, k1=pl.k1, k2=pl.k2, gamma_t=pl.tumour_rate_per_day,
-        lt=pl.tumour_capacity, r11=pl.r11, r21=pl.r21, r12=pl.r12, r22=pl.r22,
-        v1=pl.treatment_v1, v2=pl.treatment_v2)
-
-
-def lemaire_parameters(section: Any) -> LemaireParameters:
-    """:class:`LemaireParameters` from a scenario's ``bone.vicious_cycle`` section."""
-    vc = section
-    return LemaireParameters(
-        r_t=vc.tumour_rate_per_day, k_t=vc.tumour_capacity_cells, s_pthrp=vc.pthrp_per_cell,
-        eps_tgf=vc.tgf_growth_gain, tgf_feedback=1.0 if vc.tgf_feedback else 0.0,
-        kappa=vc.bone_turnover_percent_per_day, d_a=vc.osteoclast_apoptosis_per_day,
-        k_b=vc.osteoblast_apoptosis_per_day, kop=vc.opg_production, klp=vc.rankl_per_cell)
-
-
 def simulate_bone(scenario: Any, times: Array | None = None) -> xr.Dataset:
     """The representative bone lesion of ``scenario`` (its ``bone`` section and drug events).
 
@@ -336,7 +299,7 @@ def simulate_bone(scenario: Any, times: Array | None = None) -> xr.Dataset:
     doses = expand_events(scenario.treatment.events, float(times[-1]))
     if bone.model in ("komarova", "ayati"):
         pl = bone.power_law
-        ds = integrate_power_law(power_law_parameters(pl), times,
+        ds = integrate_power_law(resolve.power_law_bone(pl), times,
                                  osteoclasts0=pl.osteoclasts_initial,
                                  osteoblasts0=pl.osteoblasts_initial,
                                  bone0=bone.bone_mass_initial_percent, tumour0=pl.tumour_initial,
@@ -352,7 +315,7 @@ def simulate_bone(scenario: Any, times: Array | None = None) -> xr.Dataset:
                                 "only in the bone models 'komarova' and 'ayati', not in "
                                 "bone.model = 'vicious_cycle'")
         vc = bone.vicious_cycle
-        ds = integrate_vicious_cycle(lemaire_parameters(vc), times,
+        ds = integrate_vicious_cycle(resolve.vicious_cycle_bone(vc), times,
                                      tumour0=vc.tumour_initial_cells,
                                      bone0=bone.bone_mass_initial_percent, doses=doses,
                                      rtol=max(bone.rtol, 1e-10))

@@ -28,6 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from metacascade.errors import ScenarioError
+from metacascade.scenario import get_dotted
 
 Array = npt.NDArray[np.float64]
 
@@ -73,14 +74,11 @@ def describe(values: Mapping[str, Any]) -> str:
 
 def scenario_values(scenario: Any, keys: Iterable[str]) -> dict[str, Any]:
     """The values of dotted ``keys`` in a scenario (unset optional values left out)."""
-    data = scenario.model_dump(exclude_none=True)
     out: dict[str, Any] = {}
     for key in keys:
-        node: Any = data
-        for part in key.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if node is not None:
-            out[key] = node
+        value = get_dotted(scenario, key, default=None)
+        if value is not None:
+            out[key] = value
     return out
 
 

@@ -38,15 +38,14 @@ import copy
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from metacascade.biology.dormancy import latency_from_uniform, surgery_pulse
+from metacascade.biology.dosing import dose_days
 from metacascade.biology.systemic import growth_clock
-from metacascade.engines._timevarying import signals_from_scenario
 from metacascade.engines.checks import check_physical, scenario_values
 from metacascade.engines.organism import (
     Patients,
@@ -57,7 +56,7 @@ from metacascade.engines.organism import (
 from metacascade.errors import ScenarioError, shown
 from metacascade.limits import check_memory
 from metacascade.parallel import patient_stream
-from metacascade.scenario import Scenario, TreatmentEvent, apply_overrides, scenario_from_dict
+from metacascade.scenario import Scenario, apply_overrides, get_dotted, resolve, scenario_from_dict
 
 Array = npt.NDArray[np.float64]
 
@@ -96,20 +95,11 @@ class CohortSpec:
     death_grid_points: int = 1500
 
 
-def _get(data: Mapping[str, Any], key: str) -> Any:
-    node: Any = data
-    for part in key.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            raise ScenarioError(f"variability key {shown(key)}: no such scenario value")
-        node = node[part]
-    return node
-
-
 def check_variability(scenario: Scenario, variability: Mapping[str, float]) -> None:
     """Every varied key must name a positive number of the scenario; sigma must be >= 0."""
     data = scenario.model_dump(exclude_none=True)
     for key, sigma in variability.items():
-        value = _get(data, key)
+        value = get_dotted(data, key, label="variability key")
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ScenarioError(f"variability key {shown(key)}: value {shown(value)} is not a positive "
                                 "number (log-normal variability needs one)")
@@ -125,7 +115,7 @@ def _patient_scenarios(spec: CohortSpec, zs: Array) -> list[Scenario]:
     out = []
     for row in zs:
         data = copy.deepcopy(base)
-        apply_overrides(data, {k: float(_get(base, k)) * math.exp(spec.variability[k] * z)
+        apply_overrides(data, {k: float(get_dotted(base, k)) * math.exp(spec.variability[k] * z)
                                for k, z in zip(keys, row, strict=True)})
         out.append(scenario_from_dict(data, f"patient of scenario {spec.scenario.name!r}"))
     return out
@@ -256,7 +246,7 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
     if sc.systemic.inhibitor_source != "primary" and sc.systemic.model != "none":
         raise ScenarioError("systemic.inhibitor_source = 'total_burden' is not supported in "
                             "cohorts (use 'primary'; the single-patient engine supports it)")
-    signals = signals_from_scenario(sc)
+    signals = resolve.systemic(sc)
     tau = growth_clock(t, signals.multiplier(t, vp, res)) if signals.active else np.array(tt)
 
     # births
@@ -279,7 +269,7 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
     v0 = pat.v0[:, None]
     vis_cells = pat.visible_cells[:, None]
     a_vis = np.asarray(mlaw.age_at_size(vis_cells, v0), dtype=np.float64)  # clock units
-    dm = sc.dormancy
+    dm = resolve.dormancy(sc)
     f1, f2 = dm.single_cell_fraction, dm.avascular_fraction
     single = d.kind < f1
     avasc = (d.kind >= f1) & (d.kind < f1 + f2)
@@ -437,23 +427,13 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
     })
     for key, sigma in spec.variability.items():
         if sigma > 0:
-            df[key] = [float(_get(s.model_dump(exclude_none=True), key)) for s in scs]
+            df[key] = [float(get_dotted(s, key)) for s in scs]
     check_physical(df, "cohort engine", scenario_values(sc, DRIVERS),
                    rules={"patient": None, **{key: None for key in spec.variability}})
     return df
 
 
 ADJUVANT_DRUGS = ("adjuvant_chemotherapy",)
-
-
-def dose_days(event: TreatmentEvent, duration: float) -> Array:
-    """Days of the doses of one event, relative to its origin (``start_day`` first)."""
-    if event.interval_days is None:
-        return np.array([event.start_day], dtype=np.float64)
-    count = event.n_doses if event.n_doses is not None else int(
-        np.floor((duration - event.start_day) / event.interval_days)) + 1
-    return np.asarray(event.start_day + event.interval_days * np.arange(max(count, 0)),
-                      dtype=np.float64)
 
 
 def _adjuvant(sc: Scenario, pat: Patients, res: Array, tt: Array, tau: Array, tau_start: Array,

@@ -38,7 +38,7 @@ from metacascade.engines.checks import NON_NEGATIVE, check_physical, describe
 from metacascade.errors import ScenarioError
 from metacascade.limits import check_memory
 from metacascade.result import Result
-from metacascade.scenario import Scenario
+from metacascade.scenario import Scenario, resolve
 
 Array = npt.NDArray[np.float64]
 Index = npt.NDArray[np.intp]
@@ -815,8 +815,11 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
                       combine_attrs="override")
         ts.attrs["bone_model"] = bone.attrs.get("bone_model", "")
     why = drivers(pat, sim.duration_days, scenario.dissemination.secondary)
+    # proliferation inhibition reports a multiplier (>= 0); the angiogenesis model reports the
+    # oldest cohort's specific growth rate -lambda1 ln(V/K), negative while a lesion regresses
+    multiplier = None if scenario.systemic.model == "angiogenesis" else NON_NEGATIVE
     check_physical(ts, "organism engine", why, rules={"inhibitor": NON_NEGATIVE,
-                                                       "growth_multiplier": NON_NEGATIVE})
+                                                       "growth_multiplier": multiplier})
     check_physical({k: v for k, v in events.items() if isinstance(v, float)},
                    "organism engine (summary)", why, allow_missing=True, rules=SIGNED_EVENTS)
     return Result(timeseries=ts, summary=events, scenario=scenario, version=__version__,
@@ -831,13 +834,13 @@ def _systemic_series(scenario: Scenario, pat: Patients, sol: Solution,
     path (``engines/_timevarying.py``) and update the visible-relapse event in place."""
     from metacascade.engines import _timevarying as tv
 
-    signals = tv.signals_from_scenario(scenario)
+    signals = resolve.systemic(scenario)
     sim = scenario.simulation
     sy = scenario.systemic
     if sy.model == "angiogenesis":
-        out = tv.solve_angiogenesis(pat, sim.duration_days, sim.output_step_days,
-                                    sy.hahnfeldt_lambda1_per_day, sy.hahnfeldt_b_per_day,
-                                    sy.hahnfeldt_d_per_mm2_day, sy.initial_vascular_ratio)
+        hf = resolve.hahnfeldt(scenario)
+        out = tv.solve_angiogenesis(pat, sim.duration_days, sim.output_step_days, hf.lambda1,
+                                    hf.b, hf.d, sy.initial_vascular_ratio)
     elif not signals.active:
         return None
     else:

@@ -64,12 +64,7 @@ from metacascade.engines.organism import (
 from metacascade.errors import ScenarioError
 from metacascade.limits import check_memory
 from metacascade.result import Result
-from metacascade.scenario import (
-    Scenario,
-    cascade_parameters,
-    lymphatic_parameters,
-    niche_parameters,
-)
+from metacascade.scenario import Scenario, resolve
 
 Array = npt.NDArray[np.float64]
 Index = npt.NDArray[np.intp]
@@ -114,12 +109,12 @@ def _exp(x: Array, nd: int) -> Array:
 
 def organ_factors(scenarios: Sequence[Scenario]) -> OrganFactors:
     """The constant factors of each patient's cascade (organs must be the same for all)."""
-    params = [cascade_parameters(s) for s in scenarios]
+    params = [resolve.cascade(s) for s in scenarios]
     names = list(params[0].organs)
     for p in params[1:]:
         if list(p.organs) != names:
             raise ValueError("a batch must share the organs")
-    lymph = [lymphatic_parameters(s) for s in scenarios]
+    lymph = [resolve.lymphatics(s) for s in scenarios]
     ln = names.index(cc.LYMPH_NODE)
     rows: dict[str, list[Any]] = {k: [] for k in (
         "q_blood", "q_lymph", "q_reseed", "p_ext", "p_init", "k_big", "k_mdeath", "d_blood",
@@ -158,7 +153,7 @@ def organ_factors(scenarios: Sequence[Scenario]) -> OrganFactors:
         d_blood=a["d_blood"], d_lymph=a["d_lymph"], q_blood=a["q_blood"], q_lymph=a["q_lymph"],
         q_reseed=a["q_reseed"], p_ext=a["p_ext"], p_init=a["p_init"], k_big=a["k_big"],
         k_mdeath=a["k_mdeath"], multiplier=a["multiplier"], reseed_rate=a["reseed"],
-        niche=[niche_parameters(s) for s in scenarios], affinity=a["affinity"])
+        niche=[resolve.niche(s) for s in scenarios], affinity=a["affinity"])
 
 
 @numba.njit(cache=True)

@@ -510,9 +510,9 @@ def cell_scale_parameters(scenario: Scenario, **numerics: Any) -> CellScaleParam
     tr = sc.treatment
     sim = sc.simulation
     dm = sc.dormancy
-    from metacascade.engines._timevarying import signals_from_scenario
+    from metacascade.scenario import resolve
 
-    signals = signals_from_scenario(sc)
+    signals = resolve.systemic(sc)
     mu = sc.mutation
     kw: dict[str, Any] = dict(
         primary_law=_law(sc.primary.growth, sc.primary),

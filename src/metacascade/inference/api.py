@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metacascade._atomic import atomic_directory
 from metacascade._version import __version__
 from metacascade.errors import DataError, MetacascadeError, ScenarioError, shown
 from metacascade.inference.data import (
@@ -36,6 +35,7 @@ from metacascade.inference.model import get_value
 from metacascade.inference.population import PopulationFit, saem
 from metacascade.limits import check_memory
 from metacascade.options import check_int, check_level, check_number, check_seed
+from metacascade.outputs import output_folder
 from metacascade.scenario import Scenario, dump_toml, load_scenario, scenario_from_toml
 
 #: Most bootstrap replicates accepted (each is one local optimisation: 1e5 already takes hours).
@@ -145,7 +145,7 @@ class FitResult:
     def save(self, target: str | Path) -> Path:
         """Write the folder atomically (a temporary folder renamed at the end)."""
         t = Path(target)
-        with atomic_directory(t) as tmp:
+        with output_folder(t, "fit", scenario_name=self.scenario.name) as tmp:
             self.write_into(tmp)
         return t
 

@@ -37,7 +37,16 @@ from metacascade.biology.growth import cells_from_diameter_mm
 from metacascade.engines.organism import overflow_problems, patients_from_scenarios, solve
 from metacascade.errors import DataError, ScenarioError, shown
 from metacascade.inference.data import OBSERVABLES, SubjectData
-from metacascade.scenario import Scenario, load_scenario, scenario_from_dict
+from metacascade.scenario import (
+    Scenario,
+    UnknownKeyError,
+    apply_overrides,
+    field_at,
+    get_dotted,
+    load_scenario,
+    scenario_from_dict,
+)
+from metacascade.scenario.fields import bounds_of
 
 Array = npt.NDArray[np.float64]
 
@@ -49,16 +58,12 @@ def get_value(scenario: Scenario, key: str, obs_params: dict[str, float] | None 
     """Value of a dotted scenario key (or an observation parameter such as ``marker.phi``)."""
     if key in OBS_KEYS:
         return float((obs_params or {}).get(key, OBS_KEYS[key]))
-    obj: Any = scenario
-    for part in key.split("."):
-        if isinstance(obj, dict) and part in obj:
-            obj = obj[part]
-        elif hasattr(obj, part) and not part.startswith("_"):
-            obj = getattr(obj, part)
-        else:
-            raise ScenarioError(f"--fit: {shown(key)} is not a scenario key (e.g. dissemination.mu, "
-                                "detection.visible_diameter_mm, primary.rate_per_day, "
-                                "marker.phi)")
+    try:
+        obj = get_dotted(scenario, key)
+    except UnknownKeyError:
+        raise ScenarioError(f"--fit: {shown(key)} is not a scenario key (e.g. dissemination.mu, "
+                            "detection.visible_diameter_mm, primary.rate_per_day, "
+                            "marker.phi)") from None
     if obj is None or isinstance(obj, bool) or not isinstance(obj, int | float):
         raise ScenarioError(f"--fit: {shown(key)} is not a numeric scenario value (value: "
                             f"{shown(obj)})")
@@ -67,26 +72,17 @@ def get_value(scenario: Scenario, key: str, obs_params: dict[str, float] | None 
 
 def field_limits(key: str) -> tuple[float, float]:
     """The open/closed range a scenario key allows (from its pydantic constraints)."""
-    import annotated_types as at
-
     lo, hi = 0.0, math.inf
-    if key in OBS_KEYS:
+    info = None if key in OBS_KEYS else field_at(key)
+    if info is None:
         return lo, hi
-    model: Any = Scenario
-    info = None
-    for part in key.split("."):
-        fields = getattr(model, "model_fields", None)
-        if fields is None or part not in fields:
-            return lo, hi
-        info = fields[part]
-        model = info.annotation
-        if hasattr(model, "__args__"):
-            model = next((a for a in model.__args__ if hasattr(a, "model_fields")), model)
-    for m in (info.metadata if info is not None else []):
-        if isinstance(m, at.Gt | at.Ge):
-            lo = max(lo, float(m.gt if isinstance(m, at.Gt) else m.ge))  # type: ignore[arg-type]
-        if isinstance(m, at.Lt | at.Le):
-            hi = min(hi, float(m.lt if isinstance(m, at.Lt) else m.le))  # type: ignore[arg-type]
+    b = bounds_of(info)
+    for name in ("gt", "ge"):
+        if name in b:
+            lo = max(lo, float(b[name]))
+    for name in ("lt", "le"):
+        if name in b:
+            hi = min(hi, float(b[name]))
     return lo, hi
 
 
@@ -101,12 +97,7 @@ def scenario_with_overrides(base: Scenario, ov: dict[str, Any], label: str = "sc
     if not ov:
         return base
     data = base.model_dump(exclude_none=True)
-    for k, v in ov.items():
-        sec, name = k.split(".")
-        if v is None:
-            data[sec].pop(name, None)
-        else:
-            data[sec][name] = v
+    apply_overrides(data, ov)
     return scenario_from_dict(data, f"scenario for {label}")
 
 

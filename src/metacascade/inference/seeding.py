@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from metacascade.biology.growth import Gompertz, GrowthLaw, make_growth_law
+from metacascade.biology.growth import Gompertz, GrowthLaw
 from metacascade.inference.abc import (
     ABCResult,
     ABCSettings,
@@ -49,7 +49,7 @@ from metacascade.inference.abc import (
     Prior,
     abc_smc,
 )
-from metacascade.scenario import Scenario, load_scenario
+from metacascade.scenario import Scenario, load_scenario, resolve
 
 Array = npt.NDArray[np.float64]
 
@@ -272,8 +272,7 @@ def scenario_timing_law(scenario: Scenario | str | Path) -> TimingLaw:
     ``detection.primary_cells`` (a metacascade scenario has one size for both)."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     p = sc.primary
-    law = make_growth_law(p.growth, p.rate_per_day, p.carrying_capacity_cells,
-                          p.power_law_exponent)
+    law = resolve.primary_growth(sc)
     cells = float(sc.detection.primary_cells)
     return TimingLaw(law, cells, cells, float(p.initial_cells), YEAR_DAYS,
                      f"scenario {sc.name!r}: {p.growth}, diagnosis {cells:.3g} cells")
