@@ -13,7 +13,8 @@ same function computing them for simulated pairs and for read-count tables
   ``abc_parameters.txt``, made continuous);
 - ``mutation_rate`` (mutations per daughter cell per division in the sequenced territory):
   log-uniform on SCIMET's 0.003..3, narrowed to the analytic first guess x/÷ ``window`` (10: two
-  decades around it; see :func:`first_guess`), or fixed when it is known;
+  decades around it; near an end of SCIMET's range the window keeps its width and slides inside
+  it; see :func:`first_guess`), or fixed when it is known;
 - the model: uniform over the four.
 
 **The analytic first guess** (science.md §11.4 items 2, 5, 6): the subclonal counts between the
@@ -269,6 +270,16 @@ def observed_statistics(data: SeedingData | pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Met", *SUMMARY_STATISTICS])
 
 
+def data_purity(data: SeedingData) -> float:
+    """The purity the simulated pairs are sequenced at: the median ``tumour_content`` of the
+    samples of a read-count table (VAF = CCF x purity / 2 shifts the VAF cut-offs of S1..S9);
+    1 for a SCIMET table (its statistics were computed as if pure)."""
+    if data.kind != "read_counts":
+        return 1.0
+    per_sample = data.table.groupby("sample_id")["tumour_content"].first()
+    return float(np.median(per_sample.to_numpy(np.float64)))
+
+
 # ---------------------------------------------------------------------------- inference
 @dataclass(frozen=True)
 class SeedingProgress:
@@ -430,6 +441,8 @@ def infer_seeding_table(data: SeedingData | pd.DataFrame | str | Path,
     table, either as a DataFrame, a validated :class:`SeedingData` or a file (a file is read as
     summary statistics when ``summary_statistics`` is True, or None and it has a ``Met``
     column). ``metastases`` restricts the run to some of them (names as in ``Met`` or ``site``).
+    For read counts of impure samples pass ``SeedingSettings(purity=data_purity(data))`` (as the
+    command line does) so that the simulated pairs are sequenced alike.
 
     Example (the 23 published colorectal metastases)::
 
