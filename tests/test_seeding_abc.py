@@ -111,7 +111,7 @@ def test_one_metastasis_end_to_end():
     assert row["model"] in ("NN", "SN")
     assert row["log10_seeding_cells_q1"] <= row["log10_seeding_cells_median"] \
         <= row["log10_seeding_cells_q3"]
-    assert 3 <= row["log10_seeding_cells_q1"] and row["log10_seeding_cells_q3"] <= 9
+    assert row["log10_seeding_cells_q1"] >= 3 and row["log10_seeding_cells_q3"] <= 9
     assert row["years_before_diagnosis_lower"] <= row["years_before_diagnosis_median"] \
         <= row["years_before_diagnosis_upper"]
     assert 0 <= row["p_early"] <= 1
