@@ -51,7 +51,7 @@ from metacascade.errors import MetacascadeError
 #: The provenance file that marks a folder as a metacascade output.
 PROVENANCE = "provenance.json"
 #: Output kinds (``provenance.json`` ``kind``); a folder is only replaced by an output of its kind.
-KINDS = ("run", "cohort", "injection", "fit", "prediction", "claims", "report")
+KINDS = ("run", "cohort", "injection", "fit", "prediction", "claims", "report", "seeding")
 #: Marker file inside a temporary folder while it is being written (pid and host of the writer).
 PARTIAL_MARKER = ".metacascade-partial"
 

@@ -334,7 +334,11 @@ class PairSimulator:
     ``simulator(theta, rng)`` with ``theta`` columns (seeding_cells (cells), mutation_rate
     (mutations per daughter cell)) returns one row of ``statistics`` per row of theta (pairs from
     :func:`metacascade.engines.evolution.simulate_pairs`, sequenced as one pooled sample per site
-    at depth NegBin(2, ``depth``) and ``purity``). Picklable, so it runs on any executor."""
+    at depth NegBin(2, ``depth``) and ``purity``). Clones are exact and their mutations recorded
+    below ``exact_below_cells`` (1e3: mutations born later reach a CCF near 1/n < 1e-3, and the
+    statistics match those of a 3e3 cut; tests/test_pair_selection.py); mutations below
+    ``min_true_ccf`` in both tumours are never called and are dropped before sequencing (as
+    :func:`pair_summary_statistics` does). Picklable, so it runs on any executor."""
 
     model: str = "NN"
     statistics: tuple[str, ...] = SCIMET_STATISTICS
@@ -342,6 +346,8 @@ class PairSimulator:
     purity: float = 1.0
     beta: float = 0.3
     final_cells: float = 1e9
+    exact_below_cells: float = 1e3
+    min_true_ccf: float = 0.01
 
     def __call__(self, theta: npt.ArrayLike, rng: np.random.Generator) -> Array:
         from metacascade.engines.evolution import simulate_pairs
@@ -352,9 +358,13 @@ class PairSimulator:
                             f"shape {th.shape}")
         n = th.shape[0]
         batch = simulate_pairs(th[:, 1], th[:, 0], self.model, n, rng, beta=self.beta,
-                               final_cells=self.final_cells)
+                               final_cells=self.final_cells,
+                               exact_below_cells=self.exact_below_cells,
+                               track_mutations_below_cells=self.exact_below_cells,
+                               min_ccf=self.min_true_ccf)
         stats = pair_summary_statistics(batch.pair, batch.ccf_primary, batch.ccf_metastasis, n,
-                                        rng, depth=self.depth, purity=self.purity)
+                                        rng, depth=self.depth, purity=self.purity,
+                                        min_true_ccf=self.min_true_ccf)
         missing = [s for s in self.statistics if s not in stats.columns]
         if missing:
             raise DataError(f"unknown statistic(s) {', '.join(missing)}; available: "

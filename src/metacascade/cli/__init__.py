@@ -24,6 +24,7 @@ from metacascade.cli import fit as _fit
 from metacascade.cli import report as _report
 from metacascade.cli import run as _run
 from metacascade.cli import scenarios as _scenarios
+from metacascade.cli import seeding as _seeding
 from metacascade.cli._common import (
     DEFAULT_GC_THRESHOLDS,
     console,
@@ -66,6 +67,7 @@ app.command("predict")(_fit.predict)
 app.add_typer(_scenarios.app, name="scenarios")
 app.add_typer(_cascade.app, name="cascade")
 app.command("cohort")(_cohort.cohort)
+app.command("infer-seeding")(_seeding.infer_seeding)
 
 
 def use_agg() -> None:

@@ -26,7 +26,15 @@ msprime is GPL and is not used.
 Pairs (:func:`simulate_pairs`) grow a primary from one cell to ``final_cells`` with constant rates
 b = 1, d = 1 - beta, seed one metastasis by a random cell (or cluster) when the primary reaches
 ``seeding_cells``, and grow the metastasis to ``final_cells``: the design of SCIMET's simulations
-(Hu et al. 2019; science.md §11.1.2) without space, for ABC over (mu, N_s).
+(Hu et al. 2019; science.md §11.1.2) without space, for ABC over (mu, N_s). Each tumour is exact
+(Gillespie, every mutation recorded) below the tracking cut, then leaps at the exact
+birth-death transition law of every clone (Kendall 1948). SCIMET's selection models ('S' for the
+primary and/or the metastasis) add drivers at 1e-5 per daughter whose birth rate is multiplied by
+:func:`scimet_driver_fitness` (SCIMET's s = 0.1 in its discrete generations gives the
+advantageous lineage the growth exponent 2 against the tumour; here 1.3 at beta = 0.3); above the
+cut, driver clones are born by fitness class from the clones' expected sizes and carry their
+founding cell's passengers (:func:`_leap_selected`). Checked against the fully exact process in
+``tests/test_pair_selection.py``.
 """
 
 from __future__ import annotations
@@ -48,9 +56,35 @@ from metacascade.errors import ScenarioError
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: Selection settings of SCIMET's 'S' models (science.md §11.1.2).
+#: Selection settings of SCIMET's 'S' models (science.md §11.1.2): advantageous mutations at
+#: 1e-5 per daughter cell raise the division probability p = 0.55 of a generation by (1 + s),
+#: s = 0.1 (``adv_prob``, ``scoef``, ``p_prob`` in ``TumorMetTiming_abc_*.py``).
 SCIMET_DRIVER_RATE = 1e-5
-SCIMET_DRIVER_FITNESS = 1.1
+SCIMET_SELECTION_COEFFICIENT = 0.1
+SCIMET_DIVISION_PROBABILITY = 0.55
+#: Drivers arising once a tumour holds this many cells are not simulated. With SCIMET's
+#: selection (fitness 1.3 at beta = 0.3, :func:`scimet_driver_fitness`) a driver clone born at
+#: n cells holds about W N / n^2 of the tumour when it has N cells (W ~ Exp(mean 1/beta') if it
+#: survives, beta' = 0.46): at most ~1e-5 W of a 1e9-cell tumour for n = 1e7, far below
+#: detection. Such clones arise in every clone in proportion to its size, so together (about
+#: 2 p N / (beta n) = 0.7 % of the cells) they leave the clones' shares, hence the CCFs, as they
+#: are.
+DRIVERS_BELOW_CELLS = 1e7
+
+
+def scimet_driver_fitness(beta: float, s: float = SCIMET_SELECTION_COEFFICIENT,
+                          p: float = SCIMET_DIVISION_PROBABILITY) -> float:
+    """Birth-rate multiplier of a driver that reproduces SCIMET's selection in this model.
+
+    In SCIMET's generations (Hu et al. 2019) a neutral cell divides with probability p and an
+    advantageous one with p (1 + s), so the advantageous lineage grows as the tumour to the power
+    ln(2p(1+s)) / ln(2p) (= 2 for p = 0.55, s = 0.1, since 1.21 = 1.1^2). Here a clone of birth
+    rate f b against the tumour's b - d grows as the tumour to the power (f b - d)/(b - d); equal
+    powers give f = 1 + beta (ln(2p(1+s))/ln(2p) - 1) (b = 1; = 1.3 for beta = 0.3)."""
+    if not (0 < beta <= 1 and s >= 0 and 0.5 < p < 1 and p * (1 + s) <= 1):
+        raise ScenarioError(f"scimet_driver_fitness: beta = {beta!r} in (0, 1], s = {s!r} >= 0 "
+                            f"and p = {p!r} in (0.5, 1) with p (1 + s) <= 1 are needed")
+    return 1.0 + beta * (math.log(2 * p * (1 + s)) / math.log(2 * p) - 1.0)
 MODELS = ("NN", "NS", "SN", "SS")
 
 
@@ -458,12 +492,12 @@ def exact_leap(n: npt.ArrayLike, b: float, d: float, dt: float,
 
 
 def _stage(rng: np.random.Generator, times: Array, beta: float, counts: Array, fit: Array,
-           mu: float, p_driver: float, track: float, exact: float, stop: float,
-           ) -> tuple[int, IntArray, IntArray, Array, Array, float, float]:
+           mu: float, p_driver: float, fit_driver: float, track: float, exact: float,
+           stop: float) -> tuple[int, IntArray, IntArray, Array, Array, float, float]:
     """Grow from initial clones ``counts``; returns (status, parent (local; -1 - i for the i-th
     initial clone), n_mut, fitness, counts, t_cut, t_end)."""
     o = _grow_const(rng, times, beta, counts, fit, np.zeros(counts.size, dtype=np.bool_), mu,
-                    p_driver, SCIMET_DRIVER_FITNESS, track, exact, stop)
+                    p_driver, fit_driver, track, exact, stop)
     return int(o[0]), o[1], o[3], o[4], o[6], float(o[8]), float(o[10])
 
 
@@ -492,22 +526,215 @@ class _Tree:
         self.cells = cells_all
 
 
+def exact_leap_rates(n: npt.ArrayLike, b: npt.ArrayLike, d: float, dt: npt.ArrayLike,
+                     rng: np.random.Generator) -> IntArray:
+    """:func:`exact_leap` with one birth rate ``b`` and one duration ``dt`` per clone (arrays,
+    broadcast with ``n``; b > d >= 0 day^-1): the same exact transition law (Kendall 1948)."""
+    n_a, b_a, dt_a = np.broadcast_arrays(np.asarray(n, dtype=np.int64),
+                                         np.asarray(b, dtype=np.float64),
+                                         np.maximum(np.asarray(dt, dtype=np.float64), 0.0))
+    lam = b_a - d
+    e = np.exp(lam * dt_a)
+    den = b_a * e - d
+    alpha = d * (e - 1.0) / den
+    g = b_a * (e - 1.0) / den
+    s = rng.binomial(n_a, np.clip(1.0 - alpha, 0.0, 1.0))
+    extra = rng.negative_binomial(np.maximum(s, 1), np.clip(1.0 - g, 1e-300, 1.0))
+    return np.asarray(s + np.where(s > 0, extra, 0), dtype=np.int64)
+
+
+@dataclass
+class _Selected:
+    """Clones of a tumour with drivers above the tracking cut: the clone tree's arrays plus the
+    birth day of each clone (days after the cut; -inf for clones born below it)."""
+
+    tree: _Tree
+    born: Array
+
+
+@numba.njit(cache=True, nogil=True)
+def _class_total(fits, mass, n_cls, d, s):  # pragma: no cover - compiled
+    out = 0.0
+    for j in range(n_cls):
+        out += mass[j] * np.exp((fits[j] - d) * s)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _solve_total(fits, mass, n_cls, d, lo, hi, target):  # pragma: no cover - compiled
+    """The day in [lo, hi] where the expected size reaches ``target`` (bisection)."""
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if _class_total(fits, mass, n_cls, d, mid) < target:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-10 * max(1.0, hi):
+            break
+    return hi
+
+
+@numba.njit(cache=True, nogil=True)
+def _driver_steps(rng, fits0, mass0, d, p, fit_driver, target,
+                  stop):  # pragma: no cover - compiled
+    """Driver births of :func:`_leap_selected` by fitness class (see there). Returns per birth
+    its day, the step's first day, the parent's and the child's class, then the classes'
+    fitness and the day the expected size reaches ``stop``."""
+    cap = 64 + fits0.size
+    fits = np.zeros(cap)
+    mass = np.zeros(cap)
+    n_cls = fits0.size
+    fits[:n_cls] = fits0
+    mass[:n_cls] = mass0
+    m_cap = 256
+    b_t = np.zeros(m_cap)
+    b_s = np.zeros(m_cap)
+    b_par = np.zeros(m_cap, np.int64)
+    b_cls = np.zeros(m_cap, np.int64)
+    nb = 0
+    t = 0.0
+    while p > 0.0 and _class_total(fits, mass, n_cls, d, t) < target:
+        lam_max = 0.0
+        for j in range(n_cls):
+            lam_max = max(lam_max, fits[j] - d)
+        h = 0.5 / lam_max
+        last = _class_total(fits, mass, n_cls, d, t + h) >= target
+        if last:
+            h = _solve_total(fits, mass, n_cls, d, t, t + h, target) - t
+        n_now = n_cls
+        for j in range(n_now):
+            lam = fits[j] - d
+            mean = 2.0 * fits[j] * p * mass[j] * np.exp(lam * t) * np.expm1(lam * h) / lam
+            k = rng.poisson(mean) if mean > 0.0 else 0
+            if k == 0:
+                continue
+            f_new = fits[j] * fit_driver
+            jj = -1
+            for q in range(n_cls):
+                if fits[q] == f_new:
+                    jj = q
+            if jj < 0:
+                if n_cls >= cap:
+                    cap *= 2
+                    fits = _grown_f_to(fits, cap)
+                    mass = _grown_f_to(mass, cap)
+                jj = n_cls
+                fits[jj] = f_new
+                n_cls += 1
+            for _ in range(k):
+                born = t + np.log1p(rng.random() * np.expm1(lam * h)) / lam
+                if nb >= b_t.size:
+                    b_t = _grown_f(b_t)
+                    b_s = _grown_f(b_s)
+                    b_par = _grown_i(b_par)
+                    b_cls = _grown_i(b_cls)
+                b_t[nb] = born
+                b_s[nb] = t
+                b_par[nb] = j
+                b_cls[nb] = jj
+                nb += 1
+                mass[jj] += np.exp(-(f_new - d) * born)
+        t += h
+        if last:
+            break
+    t_end = t
+    total = _class_total(fits, mass, n_cls, d, t)
+    if total < stop:
+        lam_min = np.inf
+        for j in range(n_cls):
+            if mass[j] > 0.0:
+                lam_min = min(lam_min, fits[j] - d)
+        t_end = _solve_total(fits, mass, n_cls, d, t, t + np.log(stop / total) / lam_min + 1e-9,
+                             stop)
+    return b_t[:nb], b_s[:nb], b_par[:nb], b_cls[:nb], fits[:n_cls].copy(), t_end
+
+
+@numba.njit(cache=True, nogil=True)
+def _grown_f_to(a, n):  # pragma: no cover - compiled
+    out = np.zeros(n)
+    out[: a.size] = a
+    return out
+
+
+def _leap_selected(rng: np.random.Generator, state: _Selected, t0: float, beta: float, mu: float,
+                   p_driver: float, fit_driver: float, driver_below: float,
+                   stop: float) -> float:
+    """Grow the clones from day ``t0`` (after the cut) until the expected size reaches ``stop``;
+    returns that day (days after the cut).
+
+    Every clone ends at the exact birth-death law of its own rates (b = fitness, d = 1 - beta;
+    :func:`exact_leap_rates`) from its cells at ``t0`` (or one cell at its birth). While the
+    tumour's expected size is below ``driver_below`` cells, new drivers arise in steps of
+    0.5 / lambda_max days: the clones of one fitness class (rate lambda) hold
+    A e^(lambda t) cells in expectation, so the class founds Poisson(2 b p int A e^(lambda t) dt)
+    driver clones per step, born at times drawn from that density, each in a clone of the class
+    drawn in proportion to its expected size (among the clones born before the step). A driver
+    clone carries the driver, the daughter's own Poisson(mu) passengers and the passengers its
+    lineage gathered since its parent clone was born or the cut (Poisson(mu x Poisson(2 b
+    days))): clonal in it, they ride with its expansion."""
+    tr = state.tree
+    d = 1.0 - beta
+    n0 = tr.parent.size
+    cells0 = tr.cells.astype(np.float64)
+    live = cells0 > 0
+    fits0 = np.unique(tr.fit[live])
+    mass0 = np.array([cells0[live & (tr.fit == f)].sum() for f in fits0])
+    target = min(stop, driver_below) if p_driver > 0 else 0.0
+    b_t, b_s, b_par, b_cls, fits, t_end = _driver_steps(rng, fits0, mass0, d, p_driver,
+                                                        fit_driver, target, stop)
+    k = b_t.size
+    if k:
+        # parents: within the parent's class, by expected size, among clones born before the step
+        ids = n0 + np.arange(k)
+        parent = np.empty(k, dtype=np.int64)
+        for j in np.unique(b_par):  # a few fitness classes
+            f = float(fits[j])
+            orig = np.flatnonzero(live & (tr.fit == f))
+            new = ids[b_cls == j]  # in birth order: steps are in time order
+            idx = np.concatenate([orig, new])
+            w = np.concatenate([cells0[orig], np.exp(-(f - d) * b_t[b_cls == j])])
+            cum = np.cumsum(w)
+            kids = np.flatnonzero(b_par == j)
+            n_ok = orig.size + np.searchsorted(b_t[b_cls == j], b_s[kids], side="left")
+            u = rng.random(kids.size) * cum[n_ok - 1]
+            parent[kids] = idx[np.minimum(np.searchsorted(cum, u, side="right"), n_ok - 1)]
+        born_par = np.concatenate([state.born, t0 + b_t])[parent]
+        since = np.maximum(t0 + b_t - np.maximum(born_par, 0.0), 0.0)
+        f_par = fits[b_par]
+        n_new = 1 + rng.poisson(mu * (1 + rng.poisson(2.0 * f_par * since)))
+        tr.parent = np.concatenate([tr.parent, parent])
+        tr.n_mut = np.concatenate([tr.n_mut, n_new.astype(np.int64)])
+        tr.fit = np.concatenate([tr.fit, fits[b_cls]])
+        state.born = np.concatenate([state.born, t0 + b_t])
+    start = np.concatenate([np.zeros(n0), b_t])
+    n_start = np.concatenate([cells0, np.ones(k)]).astype(np.int64)
+    cells = exact_leap_rates(n_start, tr.fit, d, t_end - start, rng)
+    # a driver daughter is a cell its parent clone does not hold
+    lost = np.bincount(tr.parent[n0:], minlength=tr.parent.size)[: tr.parent.size]
+    tr.cells = np.maximum(cells - lost, 0).astype(np.float64)
+    return t0 + t_end
+
+
 def _grow_tumour(rng: np.random.Generator, beta: float, init: int, mu: float, selection: bool,
                  final: float, track: float, exact: float, horizon: float,
-                 seed_at: float = math.inf) -> tuple[_Tree, IntArray, float]:
+                 seed_at: float = math.inf, driver_rate: float = SCIMET_DRIVER_RATE,
+                 driver_fitness: float = 1.3,
+                 driver_below: float = math.inf) -> tuple[_Tree, IntArray, float]:
     """One tumour from ``init`` cells to ``final`` cells (conditioned on survival); optionally one
-    draw of a cell at size ``seed_at`` (its clone returned, and the days it spent above the
-    tracking cut before being drawn). Neutral: exact Gillespie to the cut, then exact leaps;
-    with selection: the kernel's exact and frozen regimes (drivers need the kernel)."""
+    draw of a cell at size ``seed_at`` (its clone returned, and the founder lineage's expected
+    divisions per 2 b since the tracking cut: days x fitness). Exact Gillespie to the cut (with
+    drivers under selection), then exact leaps: one per clone when neutral, per clone at its own
+    rates with new driver clones under selection (:func:`_leap_selected`)."""
     lam = beta
     b, d = 1.0, 1.0 - beta
-    p_drv = SCIMET_DRIVER_RATE if selection else 0.0
-    times = np.linspace(0.0, horizon, 41 if selection else 2)
+    p_drv = driver_rate if selection else 0.0
+    times = np.linspace(0.0, horizon, 2)
     cut = min(track, exact)
     while True:  # condition on survival to the first milestone
-        first = min(seed_at, final, cut) if not selection else min(seed_at, final)
+        first = min(seed_at, final, cut)
         st, par, nm, fi, cnt, t_cut, _ = _stage(rng, times, beta, np.full(init, 1.0),
-                                               np.ones(init), mu, p_drv, track, exact, first)
+                                               np.ones(init), mu, p_drv, driver_fitness, track,
+                                               exact, first)
         if st == br.STOPPED_AT_SIZE:
             break
     tree = _Tree(par, nm, fi, cnt)
@@ -516,22 +743,28 @@ def _grow_tumour(rng: np.random.Generator, beta: float, init: int, mu: float, se
     size = float(cnt.sum())
     if seed_at <= size * (1 + 1e-12):
         founder = rng.choice(cnt.size, size=1, p=cnt / cnt.sum())
-    if selection:
-        if size < final:
-            alive = np.nonzero(tree.cells > 0)[0]
-            st, par, nm, fi, cnt, _, _ = _stage(rng, times, beta, tree.cells[alive],
-                                                tree.fit[alive], mu, p_drv, track, exact, final)
-            tree.extend(alive, par, nm, fi, cnt)
-        if founder.size == 0:  # seeding after the first stage: from the final composition
-            founder = rng.choice(tree.cells.size, size=1, p=tree.cells / tree.cells.sum())
-            above_cut_days = max(math.log(min(seed_at, final) / cut), 0.0) / lam
-        return tree, founder, above_cut_days
     if size < min(cut, final):  # exact (and tracked) up to the cut
         alive = np.nonzero(tree.cells > 0)[0]
         st, par, nm, fi, cnt, _, _ = _stage(rng, times, beta, tree.cells[alive], tree.fit[alive],
-                                            mu, 0.0, track, exact, min(cut, final))
+                                            mu, p_drv, driver_fitness, track, exact,
+                                            min(cut, final))
         tree.extend(alive, par, nm, fi, cnt)
         size = float(tree.cells.sum())
+    if selection:
+        tree.cells = np.rint(tree.cells)
+        state = _Selected(tree, np.full(tree.parent.size, -math.inf))
+        t = 0.0
+        if founder.size == 0 and seed_at < math.inf and size < final:
+            t = _leap_selected(rng, state, 0.0, beta, mu, p_drv, driver_fitness, driver_below,
+                               seed_at)
+            founder = rng.choice(tree.cells.size, size=1, p=tree.cells / tree.cells.sum())
+            f = int(founder[0])
+            above_cut_days = (t - max(float(state.born[f]), 0.0)) * float(tree.fit[f])
+        elif founder.size == 0 and seed_at < math.inf:
+            founder = rng.choice(tree.cells.size, size=1, p=tree.cells / tree.cells.sum())
+        if float(tree.cells.sum()) < final:
+            _leap_selected(rng, state, t, beta, mu, p_drv, driver_fitness, driver_below, final)
+        return tree, founder, above_cut_days
     counts = np.rint(tree.cells).astype(np.int64)
     if founder.size == 0 and seed_at < math.inf:  # seeding between the cut and the end
         dt1 = max(math.log(seed_at / size), 0.0) / lam
@@ -547,17 +780,34 @@ def _grow_tumour(rng: np.random.Generator, beta: float, init: int, mu: float, se
 def simulate_pair(mu: float, seeding_cells: float, rng: np.random.Generator, *,
                   model: str = "NN", beta: float = 0.3, final_cells: float = 1e9,
                   met_final_cells: float | None = None, exact_below_cells: float = 3e3,
-                  track_mutations_below_cells: float = 3e3) -> tuple[Array, Array]:
-    """One pair: (primary CCF, metastasis CCF) of every recorded mutation (see the module doc).
+                  track_mutations_below_cells: float = 3e3,
+                  driver_rate: float = SCIMET_DRIVER_RATE,
+                  driver_fitness: float | None = None,
+                  drivers_below_cells: float = DRIVERS_BELOW_CELLS,
+                  min_ccf: float = 0.0) -> tuple[Array, Array]:
+    """One pair: (primary CCF, metastasis CCF) of every recorded mutation (see the module doc)
+    whose CCF reaches ``min_ccf`` in one of the two tumours.
 
     Rates b = 1 day^-1, d = 1 - beta; 'S' in ``model`` (primary, metastasis) adds drivers at
-    SCIMET's rate 1e-5 per daughter with fitness 1.1. The metastasis is founded by one cell."""
+    ``driver_rate`` per daughter (SCIMET's 1e-5) multiplying the birth rate by
+    ``driver_fitness`` (default :func:`scimet_driver_fitness` of beta: SCIMET's s = 0.1), arising
+    while the tumour is below ``drivers_below_cells``. The metastasis is founded by one cell
+    (with fitness 1: its own model decides its selection)."""
     _check_pair(mu, seeding_cells, model, beta, final_cells)
+    if driver_fitness is None:
+        driver_fitness = scimet_driver_fitness(beta)
+    if not (0 <= driver_rate < 1 and driver_fitness >= 1 and drivers_below_cells > 0):
+        raise ScenarioError(f"drivers: rate {driver_rate!r} must be in [0, 1), fitness "
+                            f"{driver_fitness!r} >= 1 and drivers_below_cells "
+                            f"{drivers_below_cells!r} > 0")
     met_final = final_cells if met_final_cells is None else met_final_cells
     horizon = math.log(max(final_cells, met_final, 10.0)) / beta * 3.0 + 60.0 / beta
     track = min(track_mutations_below_cells, exact_below_cells)
+    drivers = dict(driver_rate=driver_rate, driver_fitness=driver_fitness,
+                   driver_below=drivers_below_cells)
     prim, founder, above = _grow_tumour(rng, beta, 1, mu, model[0] == "S", final_cells, track,
-                                        exact_below_cells, horizon, seed_at=seeding_cells)
+                                        exact_below_cells, horizon, seed_at=seeding_cells,
+                                        **drivers)
     sub_p = br.subtree_counts(prim.parent, prim.cells)
     ccf_p = sub_p / sub_p[prim.parent < 0].sum()
     on_path = np.zeros(prim.parent.size)
@@ -565,12 +815,15 @@ def simulate_pair(mu: float, seeding_cells: float, rng: np.random.Generator, *,
     # the founder's lineage mutations after the tracking cut: 2b per day of divisions
     lineage = int(rng.poisson(mu * rng.poisson(2.0 * above))) if above > 0 else 0
     met, _, _ = _grow_tumour(rng, beta, 1, mu, model[1] == "S", met_final, track,
-                             exact_below_cells, horizon)
+                             exact_below_cells, horizon, **drivers)
     sub_m = br.subtree_counts(met.parent, met.cells)
     ccf_m = sub_m / sub_m[met.parent < 0].sum()
-    pri = np.concatenate([np.repeat(ccf_p, prim.n_mut), np.zeros(lineage + int(met.n_mut.sum()))])
-    mcf = np.concatenate([np.repeat(on_path, prim.n_mut), np.ones(lineage),
-                          np.repeat(ccf_m, met.n_mut)])
+    keep_p = (ccf_p >= min_ccf) | (on_path >= min_ccf)
+    keep_m = ccf_m >= min_ccf
+    n_p, n_m = prim.n_mut[keep_p], met.n_mut[keep_m]
+    pri = np.concatenate([np.repeat(ccf_p[keep_p], n_p), np.zeros(lineage + int(n_m.sum()))])
+    mcf = np.concatenate([np.repeat(on_path[keep_p], n_p), np.ones(lineage),
+                          np.repeat(ccf_m[keep_m], n_m)])
     return pri, mcf
 
 

@@ -21,15 +21,18 @@ by a sequence of importance-weighted populations with shrinking tolerances:
   reduction of Del Moral, Doucet & Jasra 2012, Stat Comput 22:1009).
 - **Distance**: Euclidean on statistics divided by their median absolute deviation over the
   generation-0 simulations; optionally re-estimated every generation from the previous generation's
-  simulations (Prangle 2017, Bayesian Analysis 12:289).
+  simulations (Prangle 2017, Bayesian Analysis 12:289); or divided by ``fixed_scales`` given by the
+  caller (e.g. the known noise sd of each observation: the distance is then in noise units).
 
 **Stopping rule** (checked after every generation, first match wins; the reason is recorded):
 ``max_generations`` populations made; ``eps <= min_epsilon``; the generation's acceptance rate below
 ``min_acceptance_rate``; ``max_simulations`` reached; the next tolerance would fall by less than
 ``min_epsilon_decrease`` (relative; not checked with ``adaptive_distance``, whose tolerances
-change units between generations). A generation that needs more than
-``population_size / min_acceptance_rate`` simulations (or would exceed ``max_simulations``) is
-abandoned and the previous population returned.
+change units between generations); with ``predict_acceptance``, the next generation's acceptance
+rate extrapolated geometrically from the last two (``a_t^2 / a_(t-1)``) below
+``min_acceptance_rate`` (so no generation is begun that would likely be abandoned). A generation
+that needs more than ``population_size / min_acceptance_rate`` simulations (or would exceed
+``max_simulations``) is abandoned and the previous population returned.
 
 **Parallelism and reproducibility.** Candidates are made in batches of ``batch_size``. Batch ``b``
 of generation ``t`` draws its proposals from ``SeedSequence(seed, spawn_key=(t, b, 0))`` and is
@@ -358,6 +361,8 @@ class ABCSettings:
     kernel_scale: float = 2.0
     min_grid_step_sd: float = 0.5
     model_stay_probability: float = 0.7
+    predict_acceptance: bool = False
+    fixed_scales: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         def bad(name: str, allowed: str) -> InferenceError:
@@ -390,6 +395,11 @@ class ABCSettings:
             raise bad("min_grid_step_sd", "must be a finite number > 0 (grid steps)")
         if not 0 <= self.model_stay_probability <= 1:
             raise bad("model_stay_probability", "must be in [0, 1]")
+        if self.fixed_scales is not None:
+            fs = np.asarray(self.fixed_scales, dtype=float)
+            if fs.ndim != 1 or fs.size == 0 or not np.all(np.isfinite(fs)) or np.any(fs <= 0):
+                raise bad("fixed_scales", "need one finite scale > 0 per statistic (or unset)")
+            object.__setattr__(self, "fixed_scales", tuple(float(x) for x in fs))
 
     @property
     def n_initial(self) -> int:
@@ -864,7 +874,13 @@ def abc_smc(
     for a in range(0, len(cands), _ROUND_BATCHES):
         stats_list += sampler.simulate(cands[a:a + _ROUND_BATCHES], 0, a)
     allc, stats = _concat(cands), np.concatenate(stats_list)
-    scales = mad_scales(stats)
+    if s.fixed_scales is not None:
+        if len(s.fixed_scales) != obs.size:
+            raise InferenceError(f"ABC setting fixed_scales: {len(s.fixed_scales)} scales for "
+                                 f"{obs.size} statistics")
+        scales = np.asarray(s.fixed_scales, dtype=float)
+    else:
+        scales = mad_scales(stats)
     sampler.scales = scales
     dist = scaled_distance(stats, obs, scales)
     n_finite = int(np.isfinite(dist).sum())
@@ -885,15 +901,20 @@ def abc_smc(
 
     for t in range(1, s.max_generations + 1):
         reason = _stop_reason(s, t, eps, history[-1].acceptance_rate, total)
+        if not reason and s.predict_acceptance and len(history) >= 2:
+            a1, a0 = history[-1].acceptance_rate, history[-2].acceptance_rate
+            if a0 > 0 and a1 * a1 / a0 < s.min_acceptance_rate:
+                reason = (f"predicted acceptance rate {a1 * a1 / a0:.3g} (from {a0:.3g}, "
+                          f"{a1:.3g}) < min_acceptance_rate = {s.min_acceptance_rate:g}")
         if reason:
             break
-        if s.adaptive_distance:
+        if s.adaptive_distance and s.fixed_scales is None:
             scales = mad_scales(last_stats)
             sampler.scales = scales
             pop.distances = scaled_distance(pop.stats, obs, scales)
         new_eps = _weighted_quantile(pop.distances, pop.weights, s.alpha)
         if eps > 0 and math.isfinite(eps) and (eps - new_eps) / eps < s.min_epsilon_decrease \
-                and not s.adaptive_distance:
+                and not (s.adaptive_distance and s.fixed_scales is None):
             reason = (f"the tolerance would fall by less than {100 * s.min_epsilon_decrease:g} % "
                       f"({eps:.4g} -> {new_eps:.4g})")
             break

@@ -29,6 +29,7 @@ from metacascade.inference.fit import (
     SubjectFit,
     fit_individuals,
 )
+from metacascade.inference.fit_abc import ABCFitSettings, fit_abc_individuals
 from metacascade.inference.likelihood import ErrorModel
 from metacascade.inference.model import get_value
 from metacascade.inference.population import PopulationFit, saem
@@ -57,6 +58,10 @@ class FitResult:
     version: str
     created: str
     overrides: dict[str, dict[str, Any]]  # per-id scenario values implied by the data
+    #: "ml" (maximum likelihood) or "abc" (ABC-SMC: estimates are posterior medians, intervals
+    #: credible intervals; ``posterior`` holds the weighted particles ``id, weight, <keys>``)
+    method: str = "ml"
+    posterior: pd.DataFrame | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -111,6 +116,7 @@ class FitResult:
         out: dict[str, Any] = {
             "estimates": [fdict(f) for f in self.reported],
             "settings": self.settings.to_dict(),
+            "method": self.method,
             "goodness_of_fit": self.goodness_of_fit(),
             "provenance": {"version": self.version, "seed": self.settings.seed,
                            "created": self.created,
@@ -124,9 +130,12 @@ class FitResult:
         return out
 
     def write_into(self, folder: Path) -> None:
-        """Write estimates.csv, estimates.json and scenario.toml into ``folder`` (the figures:
-        :func:`metacascade.plotting.fit.save_fit_figures`)."""
+        """Write estimates.csv, estimates.json and scenario.toml (and posterior.csv for an ABC
+        fit) into ``folder`` (the figures: :func:`metacascade.plotting.fit.save_fit_figures`).
+        Posterior samples are CSV: pyarrow (parquet) is not a dependency of metacascade."""
         self.estimates().to_csv(folder / "estimates.csv", index=False)
+        if self.posterior is not None:
+            self.posterior.to_csv(folder / "posterior.csv", index=False)
         if self.population is not None:
             self.estimates(individual=True).to_csv(folder / "individual_estimates.csv",
                                                    index=False)
@@ -197,17 +206,29 @@ def fit(
     engine: str = "auto",
     n_starts: int = 64,
     executor: Executor | None = None,
+    method: str = "ml",
+    abc: ABCFitSettings | None = None,
 ) -> FitResult:
     """Fit scenario parameters ``keys`` to long-format data, id by id (maximum likelihood), and
     optionally a population model (SAEM, log-normal random effects) with EBEs.
 
     The per-id fits run in ``workers`` processes, or on ``executor`` (any executor of
     :mod:`metacascade.parallel`); the estimates do not depend on either (bit for bit).
+    ``method="abc"``: ABC-SMC posterior per id instead (:mod:`metacascade.inference.fit_abc`;
+    estimates are posterior medians, intervals credible intervals at ``level``, the particles in
+    ``result.posterior``); ``interval`` and ``n_bootstrap`` do not apply, ``population`` is not
+    available.
 
     >>> res = fit("examples/neuroblastoma/observations.csv", "neuroblastoma",
     ...           ["dissemination.mu", "detection.visible_diameter_mm"])   # doctest: +SKIP
     >>> res.estimates().head()                                               # doctest: +SKIP
     """
+    if method not in ("ml", "abc"):
+        raise ScenarioError(f"--method {shown(method)}: allowed ml, abc")
+    if method == "abc" and population:
+        raise ScenarioError("--method abc: --population is not available (fit per id)")
+    if method == "abc":
+        interval = "none"
     level = check_level(level)
     n_bootstrap = check_int("--n-bootstrap", n_bootstrap, 1, MAX_BOOTSTRAP)
     seed = check_seed(seed)
@@ -254,6 +275,14 @@ def fit(
     chosen = [str(i) for i in ids] if ids is not None else obs.ids
     for i in chosen:
         obs[i]  # noqa: B018 - raises DataError for unknown ids
+    if method == "abc":
+        fits, posterior = fit_abc_individuals(obs, sc, settings, chosen, abc, workers,
+                                               executor)
+        return FitResult(fits=fits, settings=settings, scenario=sc, data=obs, population=None,
+                         version=__version__,
+                         created=datetime.now(UTC).isoformat(timespec="seconds"),
+                         overrides={i: obs[i].scenario_overrides() for i in chosen},
+                         method="abc", posterior=posterior)
     fits = fit_individuals(obs, sc, settings, chosen, workers, executor)
     pop = None
     if population:
@@ -314,4 +343,5 @@ def _load_fit(p: Path) -> FitResult:
     fits = [sf(e) for e in d["estimates"]]
     return FitResult(fits=fits, settings=settings, scenario=sc, data=None, population=None,
                      version=d["provenance"]["version"], created=d["provenance"]["created"],
-                     overrides={str(e["id"]): e["scenario_overrides"] for e in d["estimates"]})
+                     overrides={str(e["id"]): e["scenario_overrides"] for e in d["estimates"]},
+                     method=str(d.get("method", "ml")))

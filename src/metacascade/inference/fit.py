@@ -505,6 +505,17 @@ def _run_job(job: _Job) -> SubjectFit:
         return fit_subject(job.scenario, job.subject, job.settings)
 
 
+def map_jobs(fn: Any, jobs: list[Any], workers: int = 1, executor: Executor | None = None,
+             ) -> list[Any]:
+    """``[fn(job) for job in jobs]`` on ``executor`` when given, else in a pool of ``workers``
+    processes when ``workers > 1`` (the per-id fits of every method share it)."""
+    if executor is not None:
+        return list(executor.map(fn, jobs))
+    kind = "processes" if workers > 1 and len(jobs) > 1 else "serial"
+    with make_executor(kind, max(1, min(workers, len(jobs)))) as ex:
+        return list(ex.map(fn, jobs))
+
+
 def fit_individuals(data: ObservationData, scenario: Scenario, settings: FitSettings,
                     ids: Sequence[str] | None = None, workers: int = 1,
                     executor: Executor | None = None) -> list[SubjectFit]:
@@ -513,12 +524,7 @@ def fit_individuals(data: ObservationData, scenario: Scenario, settings: FitSett
     random numbers but its own seed, so the fits do not depend on the executor (bit for bit)."""
     chosen = list(ids) if ids is not None else data.ids
     jobs = [_Job(scenario, data[i], settings) for i in chosen]
-    if executor is not None:
-        fits = executor.map(_run_job, jobs)
-    else:
-        kind = "processes" if workers > 1 and len(jobs) > 1 else "serial"
-        with make_executor(kind, min(workers, len(jobs))) as ex:
-            fits = ex.map(_run_job, jobs)
+    fits = map_jobs(_run_job, jobs, workers, executor)
     for f in fits:
         for m in f.warnings:
             warnings.warn(f"id {f.id}: {m}", IdentifiabilityWarning, stacklevel=2)

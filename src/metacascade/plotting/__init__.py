@@ -12,6 +12,7 @@ files; the command line calls them.
 * :mod:`~metacascade.plotting.fit`: fits and predictions (``metacascade fit``, ``predict``)
 * :mod:`~metacascade.plotting.survival`: Kaplan-Meier curves with numbers at risk, fitted
   parameters as survival covariates
+* :mod:`~metacascade.plotting.seeding`: seeding inference (``metacascade infer-seeding``)
 * :mod:`~metacascade.plotting.claims`: the figures of the claims experiments
 * :mod:`~metacascade.plotting.style`: the one axes and figure set-up
 """
@@ -44,7 +45,10 @@ _HOME = {
     "plot_prediction_band": "fit",
     "plot_probability": "run",
     "plot_profile": "fit",
+    "plot_predictive": "seeding",
     "plot_residuals": "fit",
+    "plot_seeding_posterior": "seeding",
+    "predictive_figure": "seeding",
     "plot_size_distribution": "run",
     "plot_survival": "cohort",
     "plot_survival_split": "survival",
@@ -56,6 +60,7 @@ _HOME = {
     "save_injection_figures": "injection",
     "save_prediction_figures": "fit",
     "save_run_figures": "run",
+    "save_seeding_figures": "seeding",
     "survival_figure": "survival",
 }
 

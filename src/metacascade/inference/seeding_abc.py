@@ -1,0 +1,494 @@
+"""When was each metastasis seeded? ABC-SMC over the cell-scale pair simulator (issue 16).
+
+For every metastasis, :func:`infer_metastasis` runs :func:`metacascade.inference.abc.abc_smc`
+with model choice over SCIMET's four growth/selection models (Hu et al. 2019, Nat Genet
+51:1113: NN, NS, SN, SS = neutral or selection in the primary / the metastasis), each a
+:class:`metacascade.analysis.sequencing.PairSimulator` (a primary grown from one cell to
+``final_cells``, one cell seeding a metastasis when the primary holds ``seeding_cells``, both
+sequenced as SCIMET's pooled bulks), on SCIMET's nine statistics S1..S9 (science.md §11.1.2), the
+same function computing them for simulated pairs and for read-count tables
+(:mod:`metacascade.analysis.sequencing`). Parameters and priors:
+
+- ``seeding_cells`` (cells): log-uniform on SCIMET's range 1e3..1e9 (its grid,
+  ``abc_parameters.txt``, made continuous);
+- ``mutation_rate`` (mutations per daughter cell per division in the sequenced territory):
+  log-uniform on SCIMET's 0.003..3, narrowed to the analytic first guess x/÷ ``window`` (10: two
+  decades around it; near an end of SCIMET's range the window keeps its width and slides inside
+  it; see :func:`first_guess`), or fixed when it is known;
+- the model: uniform over the four.
+
+**The analytic first guess** (science.md §11.4 items 2, 5, 6): the subclonal counts between the
+VAF cut-offs 0.05 and 0.3 (CCF 0.1 and 0.6 for a pure diploid sample) in both tumours,
+S1 - S4 and S5 - S8, estimate the tail slope K = 2 mu / beta
+(M(x) = K (1/x - 1), so each holds K (1/0.1 - 1/0.6)); S8, the metastasis-private mutations at
+VAF >= 0.3, is Lm; then N_s = n* exp((Lm - floor) / K) (:func:`~metacascade.inference.seeding.
+analytic_seeding_estimate`). The guess bounds the mutation-rate prior and is reported beside
+the posterior (``diagnostics``) as a cross-check.
+
+**Settings and stopping** (:class:`SeedingSettings`): populations of 400 particles, tolerances
+the 0.5-quantile of the previous distances (MAD-scaled Euclidean on S1..S9, scales re-estimated
+each generation, Prangle 2017), and the stopping rule of :mod:`metacascade.inference.abc`: at
+most 10 generations, a generation's acceptance rate below 0.05 (a generation that would need more
+than 20 simulations per particle is abandoned and the previous population kept) or 20,000
+simulations per metastasis, whichever comes first.
+
+**Output** (:class:`SeedingRun`): the ``seeding.csv`` table (one row per metastasis,
+:data:`~metacascade.inference.seeding.SEEDING_COLUMNS`; the model chosen first, as SCIMET), the
+weighted posterior particles, diagnostics (model probabilities, first guess, simulations,
+tolerance, stop reason) and the posterior predictive check (Gelman, Meng & Stern 1996) of each
+statistic. Years before diagnosis follow from the seeding size through a
+:class:`~metacascade.inference.seeding.TimingLaw` (Hu 2020's Gompertz per cancer type, or a
+scenario's growth law).
+
+**Reproducibility.** Metastasis i runs with the seed ``SeedSequence(seed, spawn_key=(i,))``
+(first 32 bits) and its predictive check with ``spawn_key=(i, 1)``; simulations go through the
+executor given (serial, processes, Dask), and :func:`abc_smc` makes the result independent of
+it. Metastases run one after another, each parallel over its simulation batches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from metacascade.analysis.sequencing import CUTOFFS, PairSimulator, summary_statistics
+from metacascade.errors import DataError
+from metacascade.inference.abc import (
+    ABCResult,
+    ABCSettings,
+    GenerationRecord,
+    InferenceError,
+    LogUniform,
+    Model,
+    Prior,
+    abc_smc,
+    posterior_predictive,
+)
+from metacascade.inference.reads import (
+    PRIMARY_SITE,
+    SeedingData,
+    validate_read_counts,
+    validate_summary_statistics,
+)
+from metacascade.inference.seeding import (
+    SCIMET_MODELS,
+    SEEDING_COLUMNS,
+    SUMMARY_STATISTICS,
+    TimingLaw,
+    analytic_seeding_estimate,
+    founder_floor,
+    is_early,
+    summarise_seeding,
+    timing_law,
+)
+from metacascade.scenario import Scenario
+
+Array = npt.NDArray[np.float64]
+
+#: SCIMET's ABC range of seeding sizes (cells) and mutation rates (per daughter cell).
+SCIMET_SEEDING_RANGE = (1e3, 1e9)
+SCIMET_MUTATION_RANGE = (0.003, 3.0)
+
+
+# ------------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class SeedingSettings:
+    """Settings of the seeding inference (module docstring). Rates in mutations per daughter
+    cell per division; sizes in cells; ``beta`` = (birth - death) / birth of both tumours."""
+
+    models: tuple[str, ...] = SCIMET_MODELS
+    seeding_cells_range: tuple[float, float] = SCIMET_SEEDING_RANGE
+    mutation_rate_range: tuple[float, float] = SCIMET_MUTATION_RANGE
+    mutation_rate: float | None = None
+    mutation_rate_window: float | None = 10.0
+    population_size: int = 400
+    alpha: float = 0.5
+    max_generations: int = 10
+    min_acceptance_rate: float = 0.05
+    max_simulations: int | None = 20_000
+    batch_size: int = 100
+    adaptive_distance: bool = True
+    beta: float = 0.3
+    final_cells: float = 1e9
+    depth: float = 100.0
+    purity: float = 1.0
+    predictive_draws: int = 200
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "models", tuple(self.models))
+        bad = [m for m in self.models if m not in SCIMET_MODELS]
+        if not self.models or bad:
+            raise InferenceError(f"models = {list(self.models)!r}: choose from "
+                                 f"{', '.join(SCIMET_MODELS)}")
+        lo, hi = self.seeding_cells_range
+        if not (1 <= lo < hi <= self.final_cells):
+            raise InferenceError(f"seeding_cells_range = {self.seeding_cells_range!r}: need "
+                                 f"1 <= low < high <= final_cells = {self.final_cells:g}")
+        mlo, mhi = self.mutation_rate_range
+        if not (0 < mlo < mhi and math.isfinite(mhi)):
+            raise InferenceError(f"mutation_rate_range = {self.mutation_rate_range!r}: need "
+                                 "0 < low < high")
+        if self.mutation_rate is not None and not (math.isfinite(self.mutation_rate)
+                                                   and self.mutation_rate > 0):
+            raise InferenceError(f"mutation_rate = {self.mutation_rate!r}: a known rate must "
+                                 "be > 0 (or None to infer it)")
+        if self.mutation_rate_window is not None and not self.mutation_rate_window > 1:
+            raise InferenceError(f"mutation_rate_window = {self.mutation_rate_window!r}: must "
+                                 "be > 1 (or None for the whole range)")
+        if not 0 < self.beta <= 1:
+            raise InferenceError(f"beta = {self.beta!r}: must be in (0, 1]")
+        if not 0 < self.purity <= 1:
+            raise InferenceError(f"purity = {self.purity!r}: must be in (0, 1]")
+        if not (isinstance(self.predictive_draws, int) and self.predictive_draws >= 0):
+            raise InferenceError(f"predictive_draws = {self.predictive_draws!r}: an integer "
+                                 ">= 0")
+        self.abc_settings()  # the ABC settings check themselves
+
+    def abc_settings(self) -> ABCSettings:
+        return ABCSettings(population_size=self.population_size, alpha=self.alpha,
+                           max_generations=self.max_generations,
+                           min_acceptance_rate=self.min_acceptance_rate,
+                           max_simulations=self.max_simulations, batch_size=self.batch_size,
+                           adaptive_distance=self.adaptive_distance, predict_acceptance=True)
+
+    def simulator(self, model: str) -> PairSimulator:
+        return PairSimulator(model, SUMMARY_STATISTICS, depth=self.depth, purity=self.purity,
+                             beta=self.beta, final_cells=self.final_cells)
+
+
+@dataclass(frozen=True)
+class KnownRate:
+    """A simulator of ``(seeding_cells, mutation_rate)`` with the rate fixed: takes
+    ``theta = (seeding_cells,)`` (picklable, for the processes and Dask executors)."""
+
+    simulator: Any
+    mutation_rate: float
+
+    def __call__(self, theta: Array, rng: np.random.Generator) -> Array:
+        th = np.atleast_2d(np.asarray(theta, dtype=np.float64))
+        full = np.column_stack([th[:, 0], np.full(th.shape[0], self.mutation_rate)])
+        return np.asarray(self.simulator(full, rng), dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------- first guess
+@dataclass(frozen=True)
+class FirstGuess:
+    """The analytic estimate of one metastasis (module docstring): tail slope K (CCF units),
+    mutation rate mu = K beta / 2, log10 seeding cells with its Poisson sd (decades);
+    ``identifiable`` is False when Lm does not exceed the founder floor or no subclonal
+    mutation was seen (then the guess is a bound, not an estimate)."""
+
+    tail_slope: float
+    mutation_rate: float
+    log10_seeding_cells: float
+    sd_log10: float
+    identifiable: bool
+
+
+def first_guess(statistics: npt.ArrayLike, beta: float = 0.3, purity: float = 1.0) -> FirstGuess:
+    """The analytic first guess from S1..S9 (module docstring; science.md §11.4)."""
+    s = _statistics_vector(statistics)
+    x_lo = min(2 * CUTOFFS[0] / purity, 1.0)
+    x_hi = min(2 * CUTOFFS[3] / purity, 1.0)
+    span = 1.0 / x_lo - 1.0 / x_hi
+    sub = s[0] - s[3] + s[4] - s[7]
+    seen = sub > 0
+    k = max(sub, 0.5) / (2.0 * span)  # half a count when none was seen
+    mu = k * beta / 2.0
+    est = analytic_seeding_estimate(s[7], k, beta, floor=founder_floor(mu, beta))
+    return FirstGuess(float(k), float(mu), float(est.log10_seeding_cells),
+                      float(est.sd_log / math.log(10)), bool(seen and est.identifiable))
+
+
+def seeding_priors(settings: SeedingSettings, guess: FirstGuess | None = None) -> tuple[Prior, ...]:
+    """The priors of one metastasis: seeding cells, then (unless the rate is known) the mutation
+    rate, narrowed to ``guess.mutation_rate`` x/÷ ``settings.mutation_rate_window``."""
+    lo, hi = settings.seeding_cells_range
+    pri: list[Prior] = [LogUniform("seeding_cells", lo, hi)]
+    if settings.mutation_rate is not None:
+        return tuple(pri)
+    mlo, mhi = settings.mutation_rate_range
+    w = settings.mutation_rate_window
+    if guess is not None and w is not None:
+        centre = min(max(guess.mutation_rate, mlo * w), mhi / w) if mhi / mlo > w * w \
+            else math.sqrt(mlo * mhi)
+        mlo, mhi = max(mlo, centre / w), min(mhi, centre * w)
+    pri.append(LogUniform("mutation_rate", mlo, mhi))
+    return tuple(pri)
+
+
+def seeding_models(settings: SeedingSettings,
+                   guess: FirstGuess | None = None) -> list[Model]:
+    """One ABC model per growth/selection model of ``settings`` (same priors)."""
+    pri = seeding_priors(settings, guess)
+    out = []
+    for m in settings.models:
+        sim: Any = settings.simulator(m)
+        if settings.mutation_rate is not None:
+            sim = KnownRate(sim, float(settings.mutation_rate))
+        out.append(Model(sim, pri, m))
+    return out
+
+
+# ------------------------------------------------------------------------- observed data
+def _statistics_vector(statistics: npt.ArrayLike) -> Array:
+    s = np.asarray(statistics, dtype=np.float64).ravel()
+    if s.size != len(SUMMARY_STATISTICS) or not np.all(np.isfinite(s)) or np.any(s < 0):
+        raise DataError(f"summary statistics {s.tolist()!r}: need the nine counts S1..S9 "
+                        "(whole numbers >= 0)")
+    return s
+
+
+def observed_statistics(data: SeedingData | pd.DataFrame) -> pd.DataFrame:
+    """``Met`` and S1..S9 per metastasis: the SCIMET table as given, or from a read-count table
+    through :func:`metacascade.analysis.sequencing.summary_statistics` (the function used for
+    simulated pairs), primary against each metastatic site. A DataFrame is taken as a SCIMET
+    table if it has a ``Met`` column, else as read counts (both validated)."""
+    if isinstance(data, pd.DataFrame):
+        if "Met" in data.columns:
+            data = SeedingData("summary_statistics", validate_summary_statistics(data),
+                               "summary statistics")
+        else:
+            data = SeedingData("read_counts", validate_read_counts(data), "read counts")
+    if data.kind == "summary_statistics":
+        return data.table[["Met", *SUMMARY_STATISTICS]].reset_index(drop=True)
+    reads = data.table
+    primary = next(s for s in pd.unique(reads["site"])
+                   if str(s).lower() == data.primary_site.lower())
+    rows = []
+    for met in data.metastases:  # one call per metastatic site (a few)
+        both = reads[reads["site"].isin([primary, met])]
+        st = summary_statistics(both, primary, met)
+        rows.append({"Met": met, **{k: int(st[k]) for k in SUMMARY_STATISTICS}})
+    return pd.DataFrame(rows, columns=["Met", *SUMMARY_STATISTICS])
+
+
+def data_purity(data: SeedingData) -> float:
+    """The purity the simulated pairs are sequenced at: the median ``tumour_content`` of the
+    samples of a read-count table (VAF = CCF x purity / 2 shifts the VAF cut-offs of S1..S9);
+    1 for a SCIMET table (its statistics were computed as if pure)."""
+    if data.kind != "read_counts":
+        return 1.0
+    per_sample = data.table.groupby("sample_id")["tumour_content"].first()
+    return float(np.median(per_sample.to_numpy(np.float64)))
+
+
+# ---------------------------------------------------------------------------- inference
+@dataclass(frozen=True)
+class SeedingProgress:
+    """Progress of :func:`infer_seeding_table`: metastasis ``index`` (0-based) of ``total``;
+    ``generation`` is the SMC generation just finished, or None when the metastasis is done."""
+
+    met: str
+    index: int
+    total: int
+    generation: GenerationRecord | None
+
+
+@dataclass(frozen=True)
+class MetastasisInference:
+    """The inference of one metastasis: the ABC result, its ``seeding.csv`` row, the first
+    guess, the priors used and the posterior predictive table (one row per statistic)."""
+
+    met: str
+    observed: Array
+    result: ABCResult
+    summary: dict[str, Any]
+    guess: FirstGuess
+    priors: tuple[Prior, ...]
+    predictive: pd.DataFrame
+    early: bool
+
+    def posterior_frame(self, timing: TimingLaw) -> pd.DataFrame:
+        """Weighted particles: model, weight (summing to one over all models), seeding cells,
+        log10 seeding cells, mutation rate and years before diagnosis."""
+        df = self.result.to_frame()
+        if "mutation_rate" not in df.columns:
+            df["mutation_rate"] = np.nan
+        cells = df["seeding_cells"].to_numpy(np.float64)
+        return pd.DataFrame({
+            "met": self.met, "model": df["model"], "weight": df["weight"],
+            "seeding_cells": cells, "log10_seeding_cells": np.log10(cells),
+            "mutation_rate": df["mutation_rate"],
+            "years_before_diagnosis": timing.years_before_diagnosis(cells),
+        })
+
+    def diagnostics(self) -> dict[str, Any]:
+        r = self.result
+        theta, w = r.posterior(self.summary["model"])
+        names = r.parameter_names[r.model_names.index(self.summary["model"])]
+        mu = theta[:, names.index("mutation_rate")] if "mutation_rate" in names else None
+        pred = self.predictive
+        worst = float(np.min(np.minimum(pred["quantile_of_observed"],
+                                        1 - pred["quantile_of_observed"]))) if len(pred) \
+            else float("nan")
+        return {
+            "met": self.met,
+            **{f"p_{m}": float(p) for m, p in zip(r.model_names, r.model_probabilities,
+                                                  strict=True)},
+            "mutation_rate_median": float(np.quantile(mu, 0.5, weights=w,
+                                                      method="inverted_cdf"))
+            if mu is not None else float("nan"),
+            "analytic_log10_seeding_cells": self.guess.log10_seeding_cells,
+            "analytic_sd_log10": self.guess.sd_log10,
+            "analytic_mutation_rate": self.guess.mutation_rate,
+            "analytic_identifiable": self.guess.identifiable,
+            "early_q3_rule": self.early,
+            "generations": len(r.history), "simulations": r.n_simulations,
+            "epsilon": r.epsilon, "ess": r.ess, "predictive_min_tail": worst,
+            "stop_reason": r.stop_reason,
+        }
+
+
+def _met_seed(seed: int, index: int, *extra: int) -> int:
+    ss = np.random.SeedSequence(int(seed), spawn_key=(int(index), *extra))
+    return int(ss.generate_state(1)[0])
+
+
+def infer_metastasis(statistics: npt.ArrayLike, timing: TimingLaw | str | Scenario | Path,
+                     *, seed: int, met: str = "", settings: SeedingSettings | None = None,
+                     executor: Any = None,
+                     progress: Callable[[GenerationRecord], None] | None = None,
+                     predictive_seed: int | None = None) -> MetastasisInference:
+    """Infer the seeding size (and mutation rate and model) of one metastasis from its nine
+    statistics S1..S9. ``timing``: a :class:`TimingLaw` or what ``--cancer-type`` takes."""
+    s = settings if settings is not None else SeedingSettings()
+    law = timing if isinstance(timing, TimingLaw) else timing_law(timing)
+    obs = _statistics_vector(statistics)
+    guess = first_guess(obs, s.beta, s.purity)
+    models = seeding_models(s, guess)
+    res = abc_smc(models, obs, seed=seed, settings=s.abc_settings(), executor=executor,
+                  progress=progress)
+    row = summarise_seeding(res, law, met)
+    if s.predictive_draws:
+        pseed = predictive_seed if predictive_seed is not None else seed + 1
+        check = posterior_predictive(res, models, s.predictive_draws, seed=pseed,
+                                     executor=executor, statistic_names=SUMMARY_STATISTICS,
+                                     batch_size=s.batch_size)
+        pred = check.to_frame()
+    else:
+        pred = pd.DataFrame(columns=["statistic", "observed", "predictive_median",
+                                     "predictive_lower", "predictive_upper",
+                                     "quantile_of_observed"])
+    theta, w = res.posterior(row["model"])
+    early = is_early(theta[:, 0], law.detection_cells, w)
+    return MetastasisInference(met, obs, res, row, guess, models[0].priors, pred, early)
+
+
+@dataclass(frozen=True)
+class SeedingRun:
+    """The inference of every metastasis of a table (:func:`infer_seeding_table`)."""
+
+    metastases: tuple[MetastasisInference, ...]
+    timing: TimingLaw
+    settings: SeedingSettings
+    seed: int
+    observed: pd.DataFrame = field(repr=False)
+
+    @property
+    def seeding(self) -> pd.DataFrame:
+        """``seeding.csv``: one row per metastasis, exactly :data:`SEEDING_COLUMNS`."""
+        return pd.DataFrame([m.summary for m in self.metastases], columns=list(SEEDING_COLUMNS))
+
+    def posterior(self) -> pd.DataFrame:
+        """Weighted posterior particles of every metastasis (``posterior.csv``)."""
+        return pd.concat([m.posterior_frame(self.timing) for m in self.metastases],
+                         ignore_index=True)
+
+    def diagnostics(self) -> pd.DataFrame:
+        """Per metastasis: model probabilities, the analytic first guess beside the posterior,
+        early by the Q3 rule, the SMC's generations, simulations, tolerance and stop reason."""
+        return pd.DataFrame([m.diagnostics() for m in self.metastases])
+
+    def predictive(self) -> pd.DataFrame:
+        """Posterior predictive check, one row per metastasis and statistic."""
+        return pd.concat([m.predictive.assign(met=m.met) for m in self.metastases],
+                         ignore_index=True)[["met", "statistic", "observed", "predictive_median",
+                                             "predictive_lower", "predictive_upper",
+                                             "quantile_of_observed"]]
+
+    def early_patients(self, patient_of: Callable[[str], str] | None = None) -> pd.DataFrame:
+        """Per patient (default: the metastasis name up to its last ``_``, e.g. V930_LU and
+        V930_BM are V930): its metastases and ``early`` = at least one seeded early by the Q3
+        rule of science.md §11.5 G10 (posterior Q3 of the seeding size below the detection
+        size)."""
+        key = patient_of if patient_of is not None else _patient
+        df = pd.DataFrame({"met": [m.met for m in self.metastases],
+                           "early": [m.early for m in self.metastases]})
+        df["patient"] = [key(m) for m in df["met"]]
+        return df.groupby("patient", sort=False).agg(
+            metastases=("met", lambda x: ",".join(x)), early=("early", "any")).reset_index()
+
+
+def _patient(met: str) -> str:
+    return met.rsplit("_", 1)[0] if "_" in met else met
+
+
+def infer_seeding_table(data: SeedingData | pd.DataFrame | str | Path,
+                        cancer_type: TimingLaw | str | Scenario | Path = "colorectal", *,
+                        seed: int, settings: SeedingSettings | None = None,
+                        executor: Any = None, summary_statistics: bool | None = None,
+                        metastases: Sequence[str] | None = None,
+                        progress: Callable[[SeedingProgress], None] | None = None) -> SeedingRun:
+    """Infer every metastasis of ``data``: a SCIMET summary-statistics table, a read-count
+    table, either as a DataFrame, a validated :class:`SeedingData` or a file (a file is read as
+    summary statistics when ``summary_statistics`` is True, or None and it has a ``Met``
+    column). ``metastases`` restricts the run to some of them (names as in ``Met`` or ``site``).
+    For read counts of impure samples pass ``SeedingSettings(purity=data_purity(data))`` (as the
+    command line does) so that the simulated pairs are sequenced alike.
+
+    Example (the 23 published colorectal metastases)::
+
+        from metacascade import datasets
+        run = infer_seeding_table(datasets.load("crc_metastases_summary_statistics_hu2019"),
+                                  "colorectal", seed=1)
+        run.seeding, run.early_patients()
+    """
+    s = settings if settings is not None else SeedingSettings()
+    law = cancer_type if isinstance(cancer_type, TimingLaw) else timing_law(cancer_type)
+    if isinstance(data, (str, Path)):
+        from metacascade.inference.reads import load_seeding_data, read_table
+
+        if summary_statistics is None:
+            summary_statistics = "Met" in read_table(data).columns
+        data = load_seeding_data(data, summary_statistics=summary_statistics,
+                                 primary_site=PRIMARY_SITE)
+    obs = observed_statistics(data)
+    if metastases is not None:
+        unknown = [m for m in metastases if m not in set(obs["Met"])]
+        if unknown:
+            raise DataError(f"metastases: {unknown[0]!r} is not in the data (metastases: "
+                            f"{', '.join(obs['Met'])})")
+        obs = obs[obs["Met"].isin(list(metastases))].reset_index(drop=True)
+    out = []
+    n = len(obs)
+    for i, row in obs.iterrows():  # one metastasis at a time; each parallel over its batches
+        idx = int(str(i))
+        name = str(row["Met"])
+
+        def gen(rec: GenerationRecord, name: str = name, idx: int = idx) -> None:
+            if progress is not None:
+                progress(SeedingProgress(name, idx, n, rec))
+
+        inf = infer_metastasis(row[list(SUMMARY_STATISTICS)].to_numpy(np.float64), law,
+                               seed=_met_seed(seed, idx), met=name, settings=s,
+                               executor=executor, progress=gen,
+                               predictive_seed=_met_seed(seed, idx, 1))
+        out.append(inf)
+        if progress is not None:
+            progress(SeedingProgress(name, idx, n, None))
+    return SeedingRun(tuple(out), law, s, int(seed), obs)
+
+
+def with_settings(settings: SeedingSettings, **changes: Any) -> SeedingSettings:
+    """A copy of ``settings`` with some fields changed (validated again)."""
+    return replace(settings, **changes)
+
+
