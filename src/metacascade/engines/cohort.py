@@ -44,7 +44,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from metacascade.biology.dormancy import latency_from_uniform, surgery_pulse
-from metacascade.biology.dosing import dose_days
+from metacascade.biology.dosing import ADJUVANT_DRUGS, dose_days
 from metacascade.biology.systemic import growth_clock
 from metacascade.engines.checks import check_physical, scenario_values
 from metacascade.engines.organism import (
@@ -202,8 +202,55 @@ def batch_bytes(spec: CohortSpec, n_patients: int) -> float:
     return float(n_patients) * per
 
 
-def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
-    """Simulate patients ``start .. stop-1`` of the cohort (vectorised over the batch)."""
+@dataclass
+class Lesions:
+    """The explicit metastases of patients ``start .. stop-1`` (P patients x K metastases), as
+    drawn by :func:`lesions`: birth day (inf: not born), validity, organ, kind and the clock
+    milestones of their growth (the growth clock ``tau`` on the grid ``t``; equal to t without
+    systemic signals). :meth:`sizes` gives their cells at any times (0 before birth)."""
+
+    scs: list[Scenario]
+    pat: Patients
+    diag: Array
+    res: Array
+    t: Array
+    tau: Array
+    n_cum: Array
+    gam: Array
+    birth: Array
+    valid: npt.NDArray[np.bool_]
+    n_mets: npt.NDArray[np.intp]
+    organ_idx: npt.NDArray[np.intp]
+    single: npt.NDArray[np.bool_]
+    woken1: npt.NDArray[np.bool_]
+    skipped: npt.NDArray[np.bool_]
+    switched: npt.NDArray[np.bool_]
+    tau_start: Array
+    a_av: Array
+    tau_resume: Array
+    stalled: npt.NDArray[np.bool_]
+    t_vis: Array
+
+    def sizes(self, times: Array) -> Array:
+        """Cells of every explicit metastasis at ``times`` (P, K, G); 0 before its birth."""
+        times = np.asarray(times, dtype=np.float64)
+        tau_g = np.stack([np.interp(times, self.t, self.tau[i]) for i in range(self.pat.n)])
+        age = _clock_age(tau_g, self.tau_start, self.a_av, self.tau_resume, self.stalled,
+                         self.valid)
+        cells = np.asarray(self.pat.metastasis(3).size(age, self.pat.v0[:, None, None]),
+                           dtype=np.float64)
+        born = self.valid[:, :, None] & (self.birth[:, :, None] <= times[None, None, :])
+        return np.where(born, cells, 0.0)
+
+    def visible(self, times: Array) -> npt.NDArray[np.bool_]:
+        """Whether every explicit metastasis is visible at ``times`` (P, K, G)."""
+        times = np.asarray(times, dtype=np.float64)
+        return np.asarray(self.valid[:, :, None] & (self.t_vis[:, :, None] <= times[None, None, :]))
+
+
+def lesions(spec: CohortSpec, start: int, stop: int) -> Lesions:
+    """Draw the explicit metastases of patients ``start .. stop-1`` and their growth milestones
+    (the first part of :func:`run_batch`)."""
     sc = spec.scenario
     k = spec.max_explicit
     check_memory(batch_bytes(spec, stop - start), f"a cohort batch of {stop - start} patients",
@@ -313,6 +360,27 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
         tau_vis = np.where(stalled, tau_resume + (a_vis - a_av), tau_start + a_vis)
     t_vis = np.where(valid, _clock_inverse(tau_vis, tt, tau), np.inf)
 
+    return Lesions(scs=scs, pat=pat, diag=diag, res=res, t=t, tau=tau, n_cum=n_cum, gam=gam,
+                   birth=birth, valid=valid, n_mets=n_mets, organ_idx=organ_idx, single=single,
+                   woken1=woken1, skipped=skipped, switched=switched, tau_start=tau_start,
+                   a_av=a_av, tau_resume=tau_resume, stalled=stalled, t_vis=t_vis)
+
+
+def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
+    """Simulate patients ``start .. stop-1`` of the cohort (vectorised over the batch)."""
+    les = lesions(spec, start, stop)
+    sc = spec.scenario
+    k = spec.max_explicit
+    scs, pat, diag, res, t, tau = les.scs, les.pat, les.diag, les.res, les.t, les.tau
+    n_cum, gam, birth, valid, n_mets = les.n_cum, les.gam, les.birth, les.valid, les.n_mets
+    organ_idx, single, woken1 = les.organ_idx, les.single, les.woken1
+    skipped, switched, tau_start, a_av = les.skipped, les.switched, les.tau_start, les.a_av
+    tau_resume, stalled, t_vis = les.tau_resume, les.stalled, les.t_vis
+    n = pat.n
+    duration = sc.simulation.duration_days
+    tt = np.broadcast_to(t, (n, t.size))
+    plaw = pat.primary(2)
+    organs = list(sc.organs)
     first_vis = np.min(t_vis, axis=1) if k else np.full(n, np.inf)
     route_code = np.select(
         [np.isfinite(a_av) & switched, np.isfinite(a_av), skipped, woken1, single],
@@ -431,9 +499,6 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
     check_physical(df, "cohort engine", scenario_values(sc, DRIVERS),
                    rules={"patient": None, **{key: None for key in spec.variability}})
     return df
-
-
-ADJUVANT_DRUGS = ("adjuvant_chemotherapy",)
 
 
 def _adjuvant(sc: Scenario, pat: Patients, res: Array, tt: Array, tau: Array, tau_start: Array,
