@@ -9,12 +9,13 @@ Public API::
 """
 
 from metacascade._version import __version__
+from metacascade.api import simulate
 from metacascade.claims.runner import run_claims
 from metacascade.cohort import CohortResult, simulate_cohort
 from metacascade.engines.batch import simulate_batch
 from metacascade.engines.bone import simulate_bone
 from metacascade.engines.injection import inject
-from metacascade.engines.organism import simulate, size_distribution
+from metacascade.engines.organism import size_distribution
 from metacascade.engines.spread import solve_cascade
 from metacascade.errors import DataError, MetacascadeError, ScenarioError
 from metacascade.inference.api import FitResult, fit, load_fit

@@ -26,6 +26,7 @@ from metacascade.engines.cohort import (
     COLUMNS,
     CohortSpec,
     batch_bytes,
+    check_cohort,
     check_variability,
     run_batch,
 )
@@ -108,6 +109,7 @@ def simulate_cohort(
                  "simulate fewer patients (--patients)")
     var = dict(DEFAULT_VARIABILITY if variability is None else variability)
     check_variability(scenario, var)
+    check_cohort(scenario, var)  # every section acts or the cohort is refused
     seed = scenario.simulation.seed if seed is None else check_seed(seed)
     spec = CohortSpec(scenario=scenario, variability=var, seed=seed)
     ex = executor if executor is not None else SerialExecutor()

@@ -10,8 +10,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from metacascade.cli._common import console, force_option, out_folder, out_option
-from metacascade.engines.organism import simulate
+from metacascade.api import AUTO, simulate
+from metacascade.cli._common import choice, console, force_option, out_folder, out_option
+from metacascade.engines.base import engine_names
 from metacascade.scenario import load_scenario
 
 SUMMARY_ROWS = [
@@ -66,12 +67,15 @@ def run(
     out: Path | None = out_option(None, "Output folder [runs/<scenario name as a safe slug>]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the summary table."),
     force: bool = force_option(),
+    engine: str = typer.Option(AUTO, "--engine", callback=choice(AUTO, *engine_names()),
+                               help="auto | " + " | ".join(engine_names()) + " (auto: spread for "
+                               "dissemination.model = cascade, else organism)."),
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries (zarr + CSV) and PNG figures."""
     sc = load_scenario(scenario, set_)
     target = out_folder(out, "run", force, root="runs", name=sc.name)
     with console.status(Text(f"simulating {sc.name} ...")):
-        result = simulate(sc)
+        result = simulate(sc, engine)
     from metacascade.plotting.run import save_run_figures
 
     with target.writing(seed=result.seed, scenario_name=sc.name) as tmp:

@@ -19,6 +19,7 @@ engine is asked for (``metacascade --help`` does not pay for numba kernels it do
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -51,16 +52,23 @@ class Problem:
     handler: str | None = None
 
     def line(self) -> str:
-        """``key = value: why`` (the value echoed within bounds)."""
-        value = self.value if isinstance(self.value, str) and len(self.value) < 60 else \
-            shown(self.value)
-        return f"{self.key} = {value}: {self.why}"
+        """``key = value: why`` (the value as in a scenario file, echoed within bounds)."""
+        return f"{self.key} = {toml_value(self.value)}: {self.why}"
 
     def hint(self, scenario_name: str = "SCENARIO") -> str:
         """The hint line: which engine or command handles it."""
         if self.handler is None:
             return "no engine of metacascade follows this; change the value"
         return "use `" + self.handler.replace("{scenario}", scenario_name) + "`"
+
+
+def toml_value(value: Any) -> str:
+    """A value as written in a scenario file (``true``, ``"cascade"``, ``0.3``), bounded."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value) if len(value) <= 80 else shown(value, 80)
+    return shown(value)
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,7 @@ def refusal(engine: str, problems: Sequence[Problem], scenario_name: str) -> Sce
     if not problems:
         raise ValueError("refusal needs at least one problem")
     first = problems[0]
-    message = f"{first.line()} (the {engine} engine refuses to run the scenario partially)"
+    message = first.line()
     rest = [p.key for p in problems[1:]]
     if rest:
         more = ", ".join(rest[:4]) + (", ..." if len(rest) > 4 else "")

@@ -46,6 +46,8 @@ import pandas as pd
 from metacascade.biology.dormancy import latency_from_uniform, surgery_pulse
 from metacascade.biology.dosing import ADJUVANT_DRUGS, dose_days
 from metacascade.biology.systemic import growth_clock
+from metacascade.engines import sections
+from metacascade.engines.base import Problem, Support, raise_problems
 from metacascade.engines.checks import check_physical, scenario_values
 from metacascade.engines.organism import (
     Patients,
@@ -613,3 +615,83 @@ def _cross_time(tg: Array, burden: Array, level: float, g: int) -> float:
         return float(tg[g])
     w = (np.log(level) - np.log(lo)) / (np.log(hi) - np.log(lo))
     return float(tg[g - 1] + np.clip(w, 0.0, 1.0) * (tg[g] - tg[g - 1]))
+
+
+# ----------------------------------------------------------------------------------------------
+# The contract (engines/base.py)
+
+SUPPORTS: tuple[Support, ...] = (
+    Support("primary", "yes"),
+    Support("metastasis", "yes"),
+    Support("dissemination", "partly", "power model (mu, gamma, thresholds, latency); the "
+            "cascade model refused (spread); cluster_size only equal to metastasis.initial_cells"),
+    Support("dissemination.secondary", "no", "refused (run: the organism engine)"),
+    *(Support(name, "no", "cascade model only: defaults") for name in sections.CASCADE_SECTIONS),
+    Support("organs", "partly", "seeding_fraction, lethal_cells; the cascade fields are refused"),
+    Support("detection", "yes", "screening visits included"),
+    Support("treatment", "partly", "resection (day, at detection, delay); adjuvant "
+            "chemotherapy; bone drugs refused (run); unknown drugs refused"),
+    Support("bone", "no", "refused (run)"),
+    Support("simulation", "yes"),
+    Support("death", "yes", "each patient's death and its cause"),
+    Support("systemic", "partly", "primary-derived signals; angiogenesis and a total-burden "
+            "inhibitor refused (organism)"),
+    Support("dormancy", "yes", "sampled per metastasis"),
+    Support("mutation", "partly", "neutral mutations do not change sizes; drivers and traits "
+            "refused (stochastic)"),
+)
+
+
+def check_scenario(sc: Scenario, engine: str = "cohort") -> list[Problem]:
+    """Every section or value of ``sc`` the cohort engine cannot honour (:data:`SUPPORTS`)."""
+    if sc.dissemination.model == "cascade":
+        return [Problem("dissemination.model", "cascade", f"the {engine} engine runs the power "
+                        "model; the cascade model is run by the spread engine",
+                        "metacascade run {scenario} --engine spread")]
+    out: list[Problem] = []
+    if sc.dissemination.secondary:
+        out.append(Problem("dissemination.secondary", True, f"the {engine} engine does not follow "
+                           "metastases seeding metastases individually (expected values: run)",
+                           sections.RUN))
+    out += sections.power_model(sc, engine) + sections.cell_scale(sc, engine)
+    out += sections.drugs(sc, engine, ADJUVANT_DRUGS) + sections.no_bone(sc, engine)
+    sy = sc.systemic
+    if sy.model == "angiogenesis":
+        out.append(Problem("systemic.model", "angiogenesis", f"the {engine} engine does not "
+                           "follow the angiogenesis model (use 'proliferation')", sections.RUN))
+    elif sections.systemic_active(sc) and sy.inhibitor_source != "primary":
+        out.append(Problem("systemic.inhibitor_source", sy.inhibitor_source, f"the {engine} "
+                           "engine follows an inhibitor made by the primary only", sections.RUN))
+    return out
+
+
+def check_cohort(sc: Scenario, variability: Mapping[str, float]) -> None:
+    """Refuse a cohort whose scenario, or whose varied values, the engine cannot honour (a value
+    at its default becomes active when it varies between patients)."""
+    problems = check_scenario(sc)
+    varied = {k: s for k, s in variability.items() if s > 0}
+    if varied:
+        data = sc.model_dump(exclude_none=True)
+        apply_overrides(data, {k: float(get_dotted(data, k)) * 1.01 for k in varied})
+        try:
+            moved = scenario_from_dict(data, f"scenario {sc.name!r} with varied values")
+        except ScenarioError:
+            moved = None
+        if moved is not None:
+            seen = {p.key for p in problems}
+            problems += [replace(p, why=p.why + " (varied between patients)")
+                         for p in check_scenario(moved) if p.key not in seen]
+    raise_problems("cohort", problems, sc.name)
+
+
+class CohortChecker:
+    """The checks of :func:`metacascade.simulate_cohort` (a command, not a single-run engine)."""
+
+    name = "cohort"
+    supports = SUPPORTS
+
+    def check(self, scenario: Scenario) -> list[Problem]:
+        return check_scenario(scenario)
+
+
+CHECKER = CohortChecker()

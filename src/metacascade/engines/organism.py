@@ -849,34 +849,69 @@ def timeseries_dataset(sol: Solution, p: int, organs: dict[str, float]) -> xr.Da
     )
 
 
-def lethal_burden(times: Array, primary: Array, metastatic: Array, scenario: Scenario
-                  ) -> dict[str, Any]:
-    """``death``: the first day the total burden (primary + metastases) reaches
-    ``death.lethal_burden_cells``, or an organ's share of the metastatic burden its
+def crossing_day(times: Array, burden: Array, level: Array) -> Array:
+    """First day each row of ``burden`` (P, T) reaches its ``level`` (P,), interpolated in log
+    burden between the output ``times`` (nan if never)."""
+    over = burden >= level[:, None]
+    hit = over.any(axis=1)
+    g = np.where(hit, np.argmax(over, axis=1), 0)
+    rows = np.arange(burden.shape[0])
+    lo = burden[rows, np.maximum(g - 1, 0)]
+    hi = burden[rows, g]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = (np.log(level) - np.log(lo)) / (np.log(hi) - np.log(lo))
+    w = np.where((lo > 0) & (hi > lo), np.clip(w, 0.0, 1.0), 1.0)
+    day = np.where(g > 0, times[np.maximum(g - 1, 0)] + w * (times[g] - times[np.maximum(g - 1, 0)]),
+                   times[0])
+    return np.where(hit, day, np.nan)
+
+
+def lethal_burden(times: Array, primary: Array, by_organ: dict[str, Array],
+                  scenario: Scenario) -> dict[str, Any]:
+    """``death``: the first day the total burden (primary + metastases, ``by_organ`` summed)
+    reaches ``death.lethal_burden_cells``, or an organ's metastatic burden its
     ``organs.*.lethal_cells`` (interpolated in log burden between output times), and which
     (``lethal_burden_site``: ``total`` or the organ). None if never within the simulation. For the
     expected-value engines this is the day the *expected* burden turns lethal (the time series go
     on: expected values are not conditioned on survival); ``metacascade cohort`` draws deaths."""
-    total = np.asarray(primary + metastatic, dtype=np.float64)
-    candidates = [("total", total, scenario.death.lethal_burden_cells)]
+    sites = ["total"]
+    rows = [np.asarray(primary + sum(by_organ.values()), dtype=np.float64)]
+    levels = [scenario.death.lethal_burden_cells]
     for name, organ in scenario.organs.items():
-        if organ.lethal_cells is not None:
-            candidates.append((name, organ.seeding_fraction * metastatic, organ.lethal_cells))
-    best: tuple[float, str] | None = None
-    for site, burden, lethal in candidates:
-        over = np.nonzero(burden >= lethal)[0]
-        if over.size == 0:
-            continue
-        g = int(over[0])
-        day = float(times[0])
-        if g > 0:
-            lo, hi = float(burden[g - 1]), float(burden[g])
-            w = (np.log(lethal) - np.log(lo)) / (np.log(hi) - np.log(lo)) if 0 < lo < hi else 1.0
-            day = float(times[g - 1] + np.clip(w, 0.0, 1.0) * (times[g] - times[g - 1]))
-        if best is None or day < best[0]:
-            best = (day, site)
-    return {"lethal_burden_day": None if best is None else best[0],
-            "lethal_burden_site": None if best is None else best[1]}
+        if organ.lethal_cells is not None and name in by_organ:
+            sites.append(name)
+            rows.append(np.asarray(by_organ[name], dtype=np.float64))
+            levels.append(organ.lethal_cells)
+    days = crossing_day(times, np.array(rows), np.array(levels, dtype=np.float64))
+    if not np.isfinite(days).any():
+        return {"lethal_burden_day": None, "lethal_burden_site": None}
+    i = int(np.nanargmin(days))
+    return {"lethal_burden_day": float(days[i]), "lethal_burden_site": sites[i]}
+
+
+def lethal_burden_rows(times: Array, primary: Array, burden: Array,
+                       scenarios: Sequence[Scenario]) -> tuple[Array, list[str | None]]:
+    """:func:`lethal_burden` for a batch of power-model patients (organ burden = seeding fraction
+    x burden): the days (P,) (nan if never) and sites."""
+    lethal = np.array([s.death.lethal_burden_cells for s in scenarios], dtype=np.float64)
+    total = crossing_day(times, primary + burden, lethal)
+    organ_level = np.full(len(scenarios), np.inf)
+    organ_name: list[str | None] = [None] * len(scenarios)
+    for p, s in enumerate(scenarios):
+        for name, o in s.organs.items():
+            if o.lethal_cells is not None and o.seeding_fraction > 0 \
+                    and o.lethal_cells / o.seeding_fraction < organ_level[p]:
+                organ_level[p] = o.lethal_cells / o.seeding_fraction
+                organ_name[p] = name
+    days, sites = total, ["total" if np.isfinite(d) else None for d in total]
+    has = np.isfinite(organ_level)
+    if has.any():
+        organ = crossing_day(times, burden[has], organ_level[has])
+        for i, row in enumerate(np.nonzero(has)[0]):
+            if np.isfinite(organ[i]) and not organ[i] >= days[row]:
+                days[row] = organ[i]
+                sites[row] = organ_name[row]
+    return days, sites
 
 
 def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -> Result:
@@ -914,8 +949,9 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
         ts.attrs["engine"] = "organism, time-varying growth (engines/_timevarying.py)"
         sizes = None  # the size distribution of the FFT path assumes autonomous growth
     ts.attrs["cohort_width_days"] = sol.h
+    burden = sol.series["metastatic_burden_cells"][0]
     events.update(lethal_burden(sol.times, sol.series["primary_cells"][0],
-                                sol.series["metastatic_burden_cells"][0], scenario))
+                                {k: f * burden for k, f in organs.items()}, scenario))
     if scenario.bone is not None:  # a representative bone lesion on the same time grid
         events, ts = with_bone_lesion(scenario, sol.times, events, ts)
     why = drivers(pat, sim.duration_days, scenario.dissemination.secondary)
@@ -976,12 +1012,15 @@ def systemic_path(scenario: Scenario) -> SystemicPath | None:
 
 
 def apply_systemic(path: SystemicPath, pat: Patients, sol: Solution,
-                   events: list[dict[str, Any]]) -> dict[str, Array]:
-    """Replace the metastatic series of ``sol`` (patients sharing ``path``) by the time-varying
-    path and update each patient's events in place: the visible relapse, the final values and the
-    values at detection (interpolated between output times). Returns the time-varying series."""
+                   events: list[dict[str, Any]], rows: Index | None = None) -> dict[str, Array]:
+    """Replace the metastatic series of the patients ``rows`` of ``sol`` (all when None; they
+    share ``path``) by the time-varying path and update their events in place: the visible
+    relapse, the final values and the values at detection (interpolated between output times).
+    Returns the time-varying series of those patients."""
     from metacascade.engines import _timevarying as tv
 
+    rows = np.arange(pat.n) if rows is None else rows
+    pat = pat.take(rows)
     duration = sol.duration
     step = float(sol.times[1]) if sol.times.size > 1 else duration  # times are k x step
     if path.hahnfeldt is not None:
@@ -993,11 +1032,14 @@ def apply_systemic(path: SystemicPath, pat: Patients, sol: Solution,
                                    "total_burden" if path.source == "total_burden" else "primary",
                                    sol.secondary)
     names = ("n_metastases", "metastatic_burden_cells", "n_visible", "visible_burden_cells")
-    for key in names:
-        sol.series[key] = out[key]
-    sol.series["p_any_metastasis"] = -np.expm1(-out["n_metastases"])
+    for key, value in (*((k, out[k]) for k in names),
+                       ("p_any_metastasis", -np.expm1(-out["n_metastases"]))):
+        series = np.array(sol.series[key])  # a copy: some series are views of the solution
+        series[rows] = value
+        sol.series[key] = series
     a_vis = pat.visible_age()
-    for p, e in enumerate(events):
+    for p, row in enumerate(rows):
+        e = events[int(row)]
         if path.hahnfeldt is not None:
             seen = np.nonzero(out["n_visible"][p] > 0)[0]
             e["first_visible_metastasis_day"] = float(sol.times[seen[0]]) if seen.size else None
@@ -1006,14 +1048,14 @@ def apply_systemic(path: SystemicPath, pat: Patients, sol: Solution,
             e["first_visible_metastasis_day"] = tv.first_visible_day(
                 row, e["first_metastasis_day"], float(a_vis[p]), step)
         for key in (*names, "p_any_metastasis"):
-            e[f"{key}_final"] = float(sol.series[key][p, -1])
+            e[f"{key}_final"] = float(sol.series[key][row, -1])
         det = e.get("detection_day")
         if det is not None:
             for key, name in (("n_metastases", "n_metastases_at_detection"),
                               ("metastatic_burden_cells", "burden_at_detection_cells"),
                               ("n_visible", "n_visible_at_detection"),
                               ("visible_burden_cells", "visible_burden_at_detection_cells")):
-                e[name] = float(np.interp(det, sol.times, sol.series[key][p]))
+                e[name] = float(np.interp(det, sol.times, sol.series[key][row]))
             e["p_any_metastasis_at_detection"] = float(-np.expm1(-e["n_metastases_at_detection"]))
         e["systemic"] = path.name
     return out
