@@ -108,8 +108,8 @@ def simulate_cohort(
     check_memory(n * BYTES_PER_PATIENT, f"a cohort of {n:,} patients",
                  "simulate fewer patients (--patients)")
     var = dict(DEFAULT_VARIABILITY if variability is None else variability)
+    check_cohort(scenario, var)  # every section acts or the cohort is refused (the refusal first)
     check_variability(scenario, var)
-    check_cohort(scenario, var)  # every section acts or the cohort is refused
     seed = scenario.simulation.seed if seed is None else check_seed(seed)
     spec = CohortSpec(scenario=scenario, variability=var, seed=seed)
     ex = executor if executor is not None else SerialExecutor()

@@ -43,13 +43,15 @@ class Problem:
     whole section); ``value``: the value found; ``why``: what the engine does not follow, as a
     clause (``"the organism engine cannot follow ..."``); ``handler``: the engine or command that
     does handle it, as the user types it (``{scenario}`` is replaced by the scenario's name), or
-    None when no engine does.
+    None when no engine does; ``advice``: a hint of its own when the fix is a change to the
+    scenario rather than another engine (``"add a [bone] section"``).
     """
 
     key: str
     value: Any
     why: str
     handler: str | None = None
+    advice: str | None = None
 
     def line(self) -> str:
         """``key = value: why`` (the value as in a scenario file, echoed within bounds)."""
@@ -57,6 +59,8 @@ class Problem:
 
     def hint(self, scenario_name: str = "SCENARIO") -> str:
         """The hint line: which engine or command handles it."""
+        if self.advice is not None:
+            return self.advice
         if self.handler is None:
             return "no engine of metacascade follows this; change the value"
         return "use `" + self.handler.replace("{scenario}", scenario_name) + "`"
@@ -176,8 +180,9 @@ def support_table() -> tuple[list[str], list[list[str]]]:
             if s.key not in keys:
                 keys.append(s.key)
     order = list(Scenario.model_fields)
+    first_seen = {k: i for i, k in enumerate(keys)}  # list.sort hides the list while it sorts
     keys.sort(key=lambda k: (order.index(k.split(".")[0]) if k.split(".")[0] in order
-                             else len(order), keys.index(k)))
+                             else len(order), first_seen[k]))
     rows = []
     for key in keys:
         row = [key]

@@ -1044,9 +1044,9 @@ def apply_systemic(path: SystemicPath, pat: Patients, sol: Solution,
             seen = np.nonzero(out["n_visible"][p] > 0)[0]
             e["first_visible_metastasis_day"] = float(sol.times[seen[0]]) if seen.size else None
         else:
-            row = {k: out[k][p : p + 1] for k in ("growth_multiplier", "time_days")}
+            own = {k: out[k][p : p + 1] for k in ("growth_multiplier", "time_days")}
             e["first_visible_metastasis_day"] = tv.first_visible_day(
-                row, e["first_metastasis_day"], float(a_vis[p]), step)
+                own, e["first_metastasis_day"], float(a_vis[p]), step)
         for key in (*names, "p_any_metastasis"):
             e[f"{key}_final"] = float(sol.series[key][row, -1])
         det = e.get("detection_day")

@@ -133,7 +133,8 @@ def drugs(sc: Scenario, engine: str, understood: Collection[str]) -> list[Proble
                                COHORT if ev.drug in ADJUVANT_DRUGS else RUN))
         elif ev.drug in BONE_DRUGS and sc.bone is None:
             out.append(Problem(key, ev.drug, f"{ev.drug} acts on the bone lesion and the scenario "
-                               "has no [bone] section (add one)", None))
+                               "has no [bone] section", None,
+                               advice="add a [bone] section (as in the scenario 'breast-bone')"))
         elif ev.drug == "proteasome_inhibitor" and sc.bone is not None \
                 and sc.bone.model == "vicious_cycle":
             out.append(Problem(key, ev.drug, "the proteasome inhibitor (Ayati 2010) acts only in "
