@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # type checkers and IDEs see the names; nothing is imported at run time
     from metacascade._version import __version__
+    from metacascade.api import simulate
     from metacascade.batch import simulate_batch
     from metacascade.claims.runner import run_claims
     from metacascade.cohort import CohortResult, simulate_cohort
     from metacascade.engines.bone import simulate_bone
     from metacascade.engines.injection import inject
-    from metacascade.engines.organism import simulate, size_distribution
+    from metacascade.engines.organism import size_distribution
     from metacascade.engines.spread import solve_cascade
     from metacascade.errors import DataError, MetacascadeError, ScenarioError
     from metacascade.inference.api import FitResult, fit, load_fit
@@ -62,7 +63,7 @@ _SOURCES: dict[str, str] = {
     "Scenario": "metacascade.scenario",
     "scenario_json_schema": "metacascade.scenario",
     "ScenarioError": "metacascade.errors",
-    "simulate": "metacascade.engines.organism",
+    "simulate": "metacascade.api",
     "simulate_batch": "metacascade.batch",
     "simulate_bone": "metacascade.engines.bone",
     "simulate_cohort": "metacascade.cohort",

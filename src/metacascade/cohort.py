@@ -26,6 +26,7 @@ from metacascade.engines.cohort import (
     COLUMNS,
     CohortSpec,
     batch_bytes,
+    check_cohort,
     check_variability,
     run_batch,
 )
@@ -107,6 +108,7 @@ def simulate_cohort(
     check_memory(n * BYTES_PER_PATIENT, f"a cohort of {n:,} patients",
                  "simulate fewer patients (--patients)")
     var = dict(DEFAULT_VARIABILITY if variability is None else variability)
+    check_cohort(scenario, var)  # every section acts or the cohort is refused (the refusal first)
     check_variability(scenario, var)
     seed = scenario.simulation.seed if seed is None else check_seed(seed)
     spec = CohortSpec(scenario=scenario, variability=var, seed=seed)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 
 class MetacascadeError(Exception):
-    """Base class for errors caused by user input (bad scenario, bad file, bad option)."""
+    """Base class for errors caused by user input (bad scenario, bad file, bad option).
+
+    ``hint`` (optional): one more line saying what to do instead (the CLI prints it under the
+    error); ``problems``: the records behind an engine's refusal (``metacascade.engines.base``).
+    """
+
+    hint: str | None = None
+    problems: list[object] = []  # noqa: RUF012 (read-only default; set per instance)
 
 
 class ScenarioError(MetacascadeError, ValueError):

@@ -115,3 +115,42 @@ def gompertz_days(v_from: float, v_to: float, rate_per_day: float, capacity: flo
     """Time (days) for a Gompertz lesion dV/dt = a V ln(K/V) to grow from ``v_from`` to ``v_to``
     cells: ln(ln(K/v_from) / ln(K/v_to)) / a (closed form; Norton 1988)."""
     return float(np.log(np.log(capacity / v_from) / np.log(capacity / v_to)) / rate_per_day)
+
+
+def latency_cdf(x: npt.ArrayLike, kind: str, median_days: npt.ArrayLike,
+                sigma: npt.ArrayLike = 1.0) -> Array:
+    """P(L <= x) for the latency laws of :func:`latency_from_uniform` (x in days; arrays
+    broadcast, so a batch may give one median and log-sd per patient)."""
+    x = np.asarray(x, dtype=np.float64)
+    med = np.asarray(median_days, dtype=np.float64)
+    if kind == "exponential":
+        rate = np.log(2.0) / med
+        return np.asarray(np.where(x > 0, -np.expm1(-rate * np.maximum(x, 0.0)), 0.0),
+                          dtype=np.float64)
+    if kind == "lognormal":
+        from scipy.special import ndtr
+
+        z = np.log(np.maximum(x, 1e-300) / med) / np.asarray(sigma, dtype=np.float64)
+        return np.asarray(np.where(x > 0, ndtr(z), 0.0), dtype=np.float64)
+    if kind == "fixed":
+        return np.asarray(x >= med, dtype=np.float64)
+    raise ValueError(f"unknown latency distribution {kind!r}")
+
+
+def latency_pdf(x: npt.ArrayLike, kind: str, median_days: npt.ArrayLike,
+                sigma: npt.ArrayLike = 1.0) -> Array:
+    """Density of the latency (day^-1) at ``x`` days: exponential (rate ln 2 / median) or
+    lognormal; a ``fixed`` latency is a point mass and has none (ValueError)."""
+    x = np.asarray(x, dtype=np.float64)
+    med = np.asarray(median_days, dtype=np.float64)
+    if kind == "exponential":
+        rate = np.log(2.0) / med
+        return np.asarray(np.where(x >= 0, rate * np.exp(-rate * np.maximum(x, 0.0)), 0.0),
+                          dtype=np.float64)
+    if kind == "lognormal":
+        s = np.asarray(sigma, dtype=np.float64)
+        xp = np.maximum(x, 1e-300)
+        z = np.log(xp / med) / s
+        return np.asarray(np.where(x > 0, np.exp(-0.5 * z * z) / (xp * s * np.sqrt(2.0 * np.pi)),
+                                   0.0), dtype=np.float64)
+    raise ValueError(f"latency distribution {kind!r} has no density")

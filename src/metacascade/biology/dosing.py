@@ -20,6 +20,11 @@ import numpy.typing as npt
 
 Array = npt.NDArray[np.float64]
 
+#: Drugs acting on the metastases of cohort patients (``engines/cohort.py``): the dose is a log10
+#: cell kill of growing micrometastases (log-kill hypothesis, Skipper, Schabel & Wilcox 1964;
+#: Norton & Simon 1977). The bone drugs are :data:`metacascade.biology.bone.DRUGS`.
+ADJUVANT_DRUGS = ("adjuvant_chemotherapy",)
+
 
 class Schedule(Protocol):
     """What a treatment event provides (``metacascade.scenario.TreatmentEvent`` is one)."""

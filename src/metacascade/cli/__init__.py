@@ -127,7 +127,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except MetacascadeError as exc:
-        fail(str(exc))
+        fail(str(exc), hint=exc.hint)
     except typer.Exit as exc:
         code = exc.exit_code
     except typer.Abort:

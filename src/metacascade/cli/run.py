@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from metacascade.cli._common import console, force_option, loaded, out_folder, out_option
+from metacascade.cli._common import choice, console, force_option, loaded, out_folder, out_option
+from metacascade.engines.base import AUTO, engine_names
 
 SUMMARY_ROWS = [
     ("detection_day", "diagnosis (primary reaches detection size)", "day"),
@@ -64,9 +65,12 @@ def run(
     out: Path | None = out_option(None, "Output folder [runs/<scenario name as a safe slug>]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the summary table."),
     force: bool = force_option(),
+    engine: str = typer.Option(AUTO, "--engine", callback=choice(AUTO, *engine_names()),
+                               help="auto | " + " | ".join(engine_names()) + " (auto: spread for "
+                               "dissemination.model = cascade, else organism)."),
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries (zarr + CSV) and PNG figures."""
-    from metacascade.engines.organism import simulate  # imported when the command runs
+    from metacascade.api import simulate  # imported when the command runs
     from metacascade.plotting.run import save_run_figures
     from metacascade.scenario import load_scenario
 
@@ -74,7 +78,7 @@ def run(
     sc = load_scenario(scenario, set_)
     target = out_folder(out, "run", force, root="runs", name=sc.name)
     with console.status(Text(f"simulating {sc.name} ...")):
-        result = simulate(sc)
+        result = simulate(sc, engine)
     with target.writing(seed=result.seed, scenario_name=sc.name) as tmp:
         result.write_into(tmp)
         figures = save_run_figures(result, tmp)

@@ -24,15 +24,26 @@ import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
+from metacascade.engines import _dormancy as dm
+from metacascade.engines import sections
+from metacascade.engines.base import Problem, Support, raise_problems
+from metacascade.engines.organism import (
+    SUPPORTS as ORGANISM_SUPPORTS,
+)
 from metacascade.engines.organism import (
     Patients,
+    SystemicPath,
+    apply_systemic,
+    check_scenario,
     check_solve_memory,
     choose_step,
     fft_block,
     key_events,
+    lethal_burden_rows,
     overflow_problems,
     patients_from_scenarios,
     solve,
+    systemic_path,
 )
 from metacascade.errors import MetacascadeError, ScenarioError
 from metacascade.limits import check_memory
@@ -64,6 +75,9 @@ class BatchPlan:
     h: float
     n_out: int
     chunks: list[Chunk]
+    scenarios: tuple[Scenario, ...] = ()  # per patient (its lethal burdens)
+    systemic: tuple[SystemicPath | None, ...] = ()  # per patient: time-varying growth
+    dormancy: dm.DormancyBatch | None = None
 
     def series_shapes(self) -> dict[str, tuple[int, int]]:
         """The output arrays: one (patients, output times) array per name of :data:`SERIES`."""
@@ -89,11 +103,19 @@ def plan_chunks(pat: Patients, h: float, chunk: int) -> list[Chunk]:
 
 def run_chunk(plan: BatchPlan, out: dict[str, Array], chunk: Chunk) -> list[dict[str, Any]]:
     """Solve one chunk, write its rows of every series into ``out`` and return its key events."""
-    sol = solve(plan.pat.take(chunk.rows), plan.duration, plan.output_step, plan.secondary,
-                max_step=plan.h, block=chunk.block)
+    pat = plan.pat.take(chunk.rows)
+    dormancy = None if plan.dormancy is None else plan.dormancy.take(chunk.rows)
+    sol = solve(pat, plan.duration, plan.output_step, plan.secondary,
+                max_step=plan.h, block=chunk.block, dormancy=dormancy)
+    events = key_events(sol)
+    if plan.systemic:  # patients with time-varying growth, solved together path by path
+        paths = [plan.systemic[i] for i in chunk.rows]
+        for path in dict.fromkeys(p for p in paths if p is not None):
+            rows = np.array([i for i, p in enumerate(paths) if p == path], dtype=np.intp)
+            apply_systemic(path, pat, sol, events, rows)
     for name in SERIES:
         out[name][chunk.rows] = sol.series[name]
-    return key_events(sol)
+    return events
 
 
 def check_batch(scenarios: Sequence[Scenario], chunk: int, workers: int) -> None:
@@ -118,6 +140,8 @@ def check_batch(scenarios: Sequence[Scenario], chunk: int, workers: int) -> None
         if s.dissemination.secondary != first.dissemination.secondary:
             raise MetacascadeError(
                 "simulate_batch: all scenarios must share dissemination.secondary")
+    for i, s in enumerate(scenarios):
+        raise_problems("batch", check_batch_scenario(s), f"{s.name} (patient {i})")
 
 
 def plan_batch(scenarios: Sequence[Scenario], chunk: int = 16, workers: int = 1) -> BatchPlan:
@@ -135,11 +159,19 @@ def plan_batch(scenarios: Sequence[Scenario], chunk: int = 16, workers: int = 1)
     for p, why in enumerate(overflow_problems(pat, sim.duration_days, secondary)):
         if why is not None:
             raise ScenarioError(f"simulate_batch, patient {p}: {why}")
+    try:
+        dormancy = dm.dormancy_batch(scenarios)
+    except ValueError as exc:
+        raise MetacascadeError(f"simulate_batch: {exc}") from None
     h, _ = choose_step(pat, sim.output_step_days, sim.max_internal_step_days, secondary)
     check_solve_memory(pat.take(np.arange(min(chunk * workers, pat.n))), sim.duration_days,
-                       sim.output_step_days, secondary, h)
+                       sim.output_step_days, secondary, h, dormancy is not None)
+    paths = tuple(systemic_path(s) for s in scenarios)
     return BatchPlan(pat=pat, duration=sim.duration_days, output_step=sim.output_step_days,
-                     secondary=secondary, h=h, n_out=n_out, chunks=plan_chunks(pat, h, chunk))
+                     secondary=secondary, h=h, n_out=n_out, chunks=plan_chunks(pat, h, chunk),
+                     scenarios=tuple(scenarios),
+                     systemic=paths if any(p is not None for p in paths) else (),
+                     dormancy=dormancy)
 
 
 def batch_result(plan: BatchPlan, parts: Sequence[list[dict[str, Any]]],
@@ -155,6 +187,37 @@ def batch_result(plan: BatchPlan, parts: Sequence[list[dict[str, Any]]],
         {name: (("patient", "time_days"), out[name]) for name in SERIES},
         coords={"patient": np.arange(plan.pat.n), "time_days": times},
     )
+    days, sites = lethal_burden_rows(times, out["primary_cells"], out["metastatic_burden_cells"],
+                                     plan.scenarios)
+    for row, day, site in zip(rows, days, sites, strict=True):
+        row["lethal_burden_day"] = float(day) if np.isfinite(day) else None
+        row["lethal_burden_site"] = site
     events = pd.DataFrame(rows)
     events.insert(0, "patient", np.arange(plan.pat.n))
     return ds, events
+
+
+# ------------------------------------------------------------------------------------------
+# The contract (engines/base.py): the organism engine's, without the bone lesion
+
+SUPPORTS: tuple[Support, ...] = tuple(
+    Support("bone", "no", "refused (run)") if s.key == "bone" else s for s in ORGANISM_SUPPORTS)
+
+
+def check_batch_scenario(sc: Scenario) -> list[Problem]:
+    """What :func:`simulate_batch` cannot honour in one patient's scenario: the organism engine's
+    problems, and the bone lesion (a batch returns the metastatic series only)."""
+    return check_scenario(sc, "batch") + sections.no_bone(sc, "batch")
+
+
+class BatchChecker:
+    """The checks of :func:`simulate_batch` (a command, not a single-run engine)."""
+
+    name = "batch"
+    supports = SUPPORTS
+
+    def check(self, scenario: Scenario) -> list[Problem]:
+        return check_batch_scenario(scenario)
+
+
+CHECKER = BatchChecker()

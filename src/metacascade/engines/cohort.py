@@ -44,8 +44,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from metacascade.biology.dormancy import latency_from_uniform, surgery_pulse
-from metacascade.biology.dosing import dose_days
+from metacascade.biology.dosing import ADJUVANT_DRUGS, dose_days
 from metacascade.biology.systemic import growth_clock
+from metacascade.engines import sections
+from metacascade.engines.base import Problem, Support, raise_problems
 from metacascade.engines.checks import check_physical, scenario_values
 from metacascade.engines.organism import (
     Patients,
@@ -202,8 +204,55 @@ def batch_bytes(spec: CohortSpec, n_patients: int) -> float:
     return float(n_patients) * per
 
 
-def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
-    """Simulate patients ``start .. stop-1`` of the cohort (vectorised over the batch)."""
+@dataclass
+class Lesions:
+    """The explicit metastases of patients ``start .. stop-1`` (P patients x K metastases), as
+    drawn by :func:`lesions`: birth day (inf: not born), validity, organ, kind and the clock
+    milestones of their growth (the growth clock ``tau`` on the grid ``t``; equal to t without
+    systemic signals). :meth:`sizes` gives their cells at any times (0 before birth)."""
+
+    scs: list[Scenario]
+    pat: Patients
+    diag: Array
+    res: Array
+    t: Array
+    tau: Array
+    n_cum: Array
+    gam: Array
+    birth: Array
+    valid: npt.NDArray[np.bool_]
+    n_mets: npt.NDArray[np.intp]
+    organ_idx: npt.NDArray[np.intp]
+    single: npt.NDArray[np.bool_]
+    woken1: npt.NDArray[np.bool_]
+    skipped: npt.NDArray[np.bool_]
+    switched: npt.NDArray[np.bool_]
+    tau_start: Array
+    a_av: Array
+    tau_resume: Array
+    stalled: npt.NDArray[np.bool_]
+    t_vis: Array
+
+    def sizes(self, times: Array) -> Array:
+        """Cells of every explicit metastasis at ``times`` (P, K, G); 0 before its birth."""
+        times = np.asarray(times, dtype=np.float64)
+        tau_g = np.stack([np.interp(times, self.t, self.tau[i]) for i in range(self.pat.n)])
+        age = _clock_age(tau_g, self.tau_start, self.a_av, self.tau_resume, self.stalled,
+                         self.valid)
+        cells = np.asarray(self.pat.metastasis(3).size(age, self.pat.v0[:, None, None]),
+                           dtype=np.float64)
+        born = self.valid[:, :, None] & (self.birth[:, :, None] <= times[None, None, :])
+        return np.where(born, cells, 0.0)
+
+    def visible(self, times: Array) -> npt.NDArray[np.bool_]:
+        """Whether every explicit metastasis is visible at ``times`` (P, K, G)."""
+        times = np.asarray(times, dtype=np.float64)
+        return np.asarray(self.valid[:, :, None] & (self.t_vis[:, :, None] <= times[None, None, :]))
+
+
+def lesions(spec: CohortSpec, start: int, stop: int) -> Lesions:
+    """Draw the explicit metastases of patients ``start .. stop-1`` and their growth milestones
+    (the first part of :func:`run_batch`)."""
     sc = spec.scenario
     k = spec.max_explicit
     check_memory(batch_bytes(spec, stop - start), f"a cohort batch of {stop - start} patients",
@@ -313,6 +362,27 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
         tau_vis = np.where(stalled, tau_resume + (a_vis - a_av), tau_start + a_vis)
     t_vis = np.where(valid, _clock_inverse(tau_vis, tt, tau), np.inf)
 
+    return Lesions(scs=scs, pat=pat, diag=diag, res=res, t=t, tau=tau, n_cum=n_cum, gam=gam,
+                   birth=birth, valid=valid, n_mets=n_mets, organ_idx=organ_idx, single=single,
+                   woken1=woken1, skipped=skipped, switched=switched, tau_start=tau_start,
+                   a_av=a_av, tau_resume=tau_resume, stalled=stalled, t_vis=t_vis)
+
+
+def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
+    """Simulate patients ``start .. stop-1`` of the cohort (vectorised over the batch)."""
+    les = lesions(spec, start, stop)
+    sc = spec.scenario
+    k = spec.max_explicit
+    scs, pat, diag, res, t, tau = les.scs, les.pat, les.diag, les.res, les.t, les.tau
+    n_cum, gam, birth, valid, n_mets = les.n_cum, les.gam, les.birth, les.valid, les.n_mets
+    organ_idx, single, woken1 = les.organ_idx, les.single, les.woken1
+    skipped, switched, tau_start, a_av = les.skipped, les.switched, les.tau_start, les.a_av
+    tau_resume, stalled, t_vis = les.tau_resume, les.stalled, les.t_vis
+    n = pat.n
+    duration = sc.simulation.duration_days
+    tt = np.broadcast_to(t, (n, t.size))
+    plaw = pat.primary(2)
+    organs = list(sc.organs)
     first_vis = np.min(t_vis, axis=1) if k else np.full(n, np.inf)
     route_code = np.select(
         [np.isfinite(a_av) & switched, np.isfinite(a_av), skipped, woken1, single],
@@ -433,9 +503,6 @@ def run_batch(spec: CohortSpec, start: int, stop: int) -> pd.DataFrame:
     return df
 
 
-ADJUVANT_DRUGS = ("adjuvant_chemotherapy",)
-
-
 def _adjuvant(sc: Scenario, pat: Patients, res: Array, tt: Array, tau: Array, tau_start: Array,
               a_vis: Array, stalls: npt.NDArray[np.bool_], valid: npt.NDArray[np.bool_],
               ) -> tuple[Array, npt.NDArray[np.bool_]]:
@@ -548,3 +615,83 @@ def _cross_time(tg: Array, burden: Array, level: float, g: int) -> float:
         return float(tg[g])
     w = (np.log(level) - np.log(lo)) / (np.log(hi) - np.log(lo))
     return float(tg[g - 1] + np.clip(w, 0.0, 1.0) * (tg[g] - tg[g - 1]))
+
+
+# ----------------------------------------------------------------------------------------------
+# The contract (engines/base.py)
+
+SUPPORTS: tuple[Support, ...] = (
+    Support("primary", "yes"),
+    Support("metastasis", "yes"),
+    Support("dissemination", "partly", "power model (mu, gamma, thresholds, latency); the "
+            "cascade model refused (spread); cluster_size only equal to metastasis.initial_cells"),
+    Support("dissemination.secondary", "no", "refused (run: the organism engine)"),
+    *(Support(name, "no", "cascade model only: defaults") for name in sections.CASCADE_SECTIONS),
+    Support("organs", "partly", "seeding_fraction, lethal_cells; the cascade fields are refused"),
+    Support("detection", "yes", "screening visits included"),
+    Support("treatment", "partly", "resection (day, at detection, delay); adjuvant "
+            "chemotherapy; bone drugs refused (run); unknown drugs refused"),
+    Support("bone", "no", "refused (run)"),
+    Support("simulation", "yes"),
+    Support("death", "yes", "each patient's death and its cause"),
+    Support("systemic", "partly", "primary-derived signals; angiogenesis and a total-burden "
+            "inhibitor refused (organism)"),
+    Support("dormancy", "yes", "sampled per metastasis"),
+    Support("mutation", "partly", "neutral mutations do not change sizes; drivers and traits "
+            "refused (stochastic)"),
+)
+
+
+def check_scenario(sc: Scenario, engine: str = "cohort") -> list[Problem]:
+    """Every section or value of ``sc`` the cohort engine cannot honour (:data:`SUPPORTS`)."""
+    if sc.dissemination.model == "cascade":
+        return [Problem("dissemination.model", "cascade", f"the {engine} engine runs the power "
+                        "model; the cascade model is run by the spread engine",
+                        "metacascade run {scenario} --engine spread")]
+    out: list[Problem] = []
+    if sc.dissemination.secondary:
+        out.append(Problem("dissemination.secondary", True, f"the {engine} engine does not follow "
+                           "metastases seeding metastases individually (expected values: run)",
+                           sections.RUN))
+    out += sections.power_model(sc, engine) + sections.cell_scale(sc, engine)
+    out += sections.drugs(sc, engine, ADJUVANT_DRUGS) + sections.no_bone(sc, engine)
+    sy = sc.systemic
+    if sy.model == "angiogenesis":
+        out.append(Problem("systemic.model", "angiogenesis", f"the {engine} engine does not "
+                           "follow the angiogenesis model (use 'proliferation')", sections.RUN))
+    elif sections.systemic_active(sc) and sy.inhibitor_source != "primary":
+        out.append(Problem("systemic.inhibitor_source", sy.inhibitor_source, f"the {engine} "
+                           "engine follows an inhibitor made by the primary only", sections.RUN))
+    return out
+
+
+def check_cohort(sc: Scenario, variability: Mapping[str, float]) -> None:
+    """Refuse a cohort whose scenario, or whose varied values, the engine cannot honour (a value
+    at its default becomes active when it varies between patients)."""
+    problems = check_scenario(sc)
+    varied = {k: s for k, s in variability.items() if s > 0}
+    if varied:
+        data = sc.model_dump(exclude_none=True)
+        apply_overrides(data, {k: float(get_dotted(data, k)) * 1.01 for k in varied})
+        try:
+            moved = scenario_from_dict(data, f"scenario {sc.name!r} with varied values")
+        except ScenarioError:
+            moved = None
+        if moved is not None:
+            seen = {p.key for p in problems}
+            problems += [replace(p, why=p.why + " (varied between patients)")
+                         for p in check_scenario(moved) if p.key not in seen]
+    raise_problems("cohort", problems, sc.name)
+
+
+class CohortChecker:
+    """The checks of :func:`metacascade.simulate_cohort` (a command, not a single-run engine)."""
+
+    name = "cohort"
+    supports = SUPPORTS
+
+    def check(self, scenario: Scenario) -> list[Problem]:
+        return check_scenario(scenario)
+
+
+CHECKER = CohortChecker()

@@ -31,9 +31,14 @@ import numpy.typing as npt
 import xarray as xr
 
 from metacascade._version import __version__
+from metacascade.biology.bone import DRUGS as BONE_DRUGS
 from metacascade.biology.dissemination import PowerDissemination, emission_window
 from metacascade.biology.growth import GrowthLaw, cells_from_diameter_mm, make_growth_law
+from metacascade.biology.systemic import SystemicSignals
 from metacascade.engines import _cohorts as co
+from metacascade.engines import _dormancy as dm
+from metacascade.engines import sections
+from metacascade.engines.base import Problem, Support
 from metacascade.engines.checks import NON_NEGATIVE, check_physical, describe
 from metacascade.errors import ScenarioError
 from metacascade.limits import check_memory
@@ -54,6 +59,9 @@ OVERFLOW = 1e300
 #: with a margin, and per patient and output point (the seven series).
 BYTES_PER_CELL = 450.0
 BYTES_PER_CELL_SECONDARY = 800.0
+#: Extra peak memory per patient and cohort with dormant metastases (the delayed event rates and
+#: their renewal weights; see ``_dormancy``), measured with tracemalloc with a margin.
+BYTES_PER_CELL_DORMANCY = 1500.0
 BYTES_PER_OUTPUT = 7 * 8.0
 
 
@@ -215,19 +223,22 @@ def overflow_problems(pat: Patients, duration: float, secondary: bool) -> list[s
     return out
 
 
-def solve_bytes(n_patients: int, n_cells: float, n_out: float, secondary: bool) -> float:
+def solve_bytes(n_patients: int, n_cells: float, n_out: float, secondary: bool,
+                dormant: bool = False) -> float:
     """Estimated peak memory of :func:`solve` (bytes); see :data:`BYTES_PER_CELL`."""
     per_cell = BYTES_PER_CELL_SECONDARY if secondary else BYTES_PER_CELL
+    if dormant:
+        per_cell += BYTES_PER_CELL_DORMANCY
     return float(n_patients) * (per_cell * float(n_cells) + BYTES_PER_OUTPUT * float(n_out))
 
 
 def check_solve_memory(pat: Patients, duration: float, output_step: float, secondary: bool,
-                       h: float) -> None:
+                       h: float, dormant: bool = False) -> None:
     """Refuse a grid whose memory exceeds the limit (before any allocation)."""
     n_cells = duration / h
     n_out = duration / output_step + 1
     check_memory(
-        solve_bytes(pat.n, n_cells, n_out, secondary),
+        solve_bytes(pat.n, n_cells, n_out, secondary, dormant),
         f"the organism engine with {pat.n} patient(s), {n_cells:.3g} birth cohorts of "
         f"{h:.3g} days and {n_out:.3g} output points",
         "lower simulation.duration_days, raise simulation.output_step_days or "
@@ -274,8 +285,11 @@ def patients_from_scenarios(scenarios: Sequence[Scenario]) -> Patients:
     )
     at_det = np.array([s.treatment.resection_at_detection for s in scenarios])
     if at_det.any():
+        # resection at diagnosis plus the delay (a delay of 0 leaves the diagnosis day as is)
         det = pat.detection_day()
-        res = np.where(at_det & np.isfinite(det), np.minimum(pat.resection_day, det),
+        delay = np.array([s.treatment.resection_delay_days for s in scenarios])
+        surgery = np.where(delay > 0, det + delay, det)
+        res = np.where(at_det & np.isfinite(det), np.minimum(pat.resection_day, surgery),
                        pat.resection_day)
         pat = replace(pat, resection_day=res)
     return pat
@@ -345,6 +359,7 @@ class Solution:
     secondary: bool
     series: dict[str, Array]  # each (P, n_out)
     times: Array  # (n_out,)
+    dormancy: Any = None  # _dormancy.DormancyTerms: the dormant lesions' part of the observables
 
     @cached_property
     def scaled_moments(self) -> Array:
@@ -443,7 +458,20 @@ class Solution:
         vp = law.size(t_p, self.pat.vp0)
         out["primary_cells"] = np.where(t_p <= self.pat.resection_day, vp, 0.0)
         out["p_any_metastasis"] = -np.expm1(-out["n_metastases"])
+        if self.dormancy is not None:
+            extra = self.dormancy.at(t_p)
+            for name, value in extra.items():
+                out[name] = self.dormancy.growing_weight * out[name] + value
         return out
+
+    def visible_number(self, t: Array) -> Array:
+        """Expected visible metastases at one time per patient (P,), dormancy included."""
+        t_p = np.broadcast_to(np.asarray(t, dtype=np.float64), (self.pat.n,))
+        base = self.cumulative_number(t_p - self.visible_age)
+        if self.dormancy is None:
+            return base
+        extra = self.dormancy.at(t_p, ("n_visible",))["n_visible"]
+        return np.asarray(self.dormancy.growing_weight * base + extra, dtype=np.float64)
 
     @cached_property
     def visible_age(self) -> Array:
@@ -475,6 +503,11 @@ class Solution:
         for k in range(len(sizes)):
             a = ages[:, k]
             out[:, k] = self.evaluate(t, _above_kernel(pat, a), a[:, None])
+        if self.dormancy is not None:
+            t_p = np.full(pat.n, float(t))
+            out = self.dormancy.growing_weight[:, None] * out
+            for k, v in enumerate(np.asarray(sizes, dtype=np.float64)):
+                out[:, k] += self.dormancy.at(t_p, (dm.ABOVE,), level=float(v))[dm.ABOVE]
         return out
 
     def cumulative_number(self, t: float | Array) -> Array:
@@ -567,7 +600,12 @@ class Solution:
             primary_moments=self.primary_moments[idx], moments=self.moments[idx],
             secondary=self.secondary, series={k: v[idx] for k, v in self.series.items()},
             times=self.times,
-        )
+        ) if self.dormancy is None else self._take_dormant(idx)
+
+    def _take_dormant(self, idx: Index) -> Solution:
+        sub = replace(self, dormancy=None).take(int(idx[0]))
+        sub.dormancy = dm.build(sub, self.dormancy.params.take(idx), self.dormancy.block)
+        return sub
 
 
 def choose_step(pat: Patients, output_step: float, max_step: float | None,
@@ -601,6 +639,7 @@ def solve(
     max_step: float | None = None,
     block: int | None = None,
     check: bool = True,
+    dormancy: dm.DormancyBatch | None = None,
 ) -> Solution:
     """Run the cohort engine for a batch of patients with autonomous metastatic growth.
 
@@ -609,13 +648,17 @@ def solve(
     ``check``: refuse (ScenarioError) patients whose numbers would overflow
     (:func:`overflow_problems`) and impossible outputs (:func:`~metacascade.engines.checks.
     check_physical`); callers that handle non-finite values themselves (the fit's likelihood
-    floor) pass False. The memory estimate is always checked first."""
+    floor) pass False. The memory estimate is always checked first. ``dormancy``: the dormant
+    metastases of the batch (:mod:`metacascade.engines._dormancy`; not with secondary
+    seeding)."""
+    if dormancy is not None and secondary:
+        raise ValueError("dormancy with secondary seeding is not followed by the organism engine")
     if check:
         problems = [p for p in overflow_problems(pat, duration, secondary) if p is not None]
         if problems:
             raise ScenarioError(f"organism engine: {problems[0]}")
     h, m = choose_step(pat, output_step, max_step, secondary)
-    check_solve_memory(pat, duration, output_step, secondary, h)
+    check_solve_memory(pat, duration, output_step, secondary, h, dormancy is not None)
     n_out = int(np.floor(duration / output_step + 1e-9)) + 1
     # the cohort grid covers the whole duration (outputs are the multiples of output_step)
     n_cells = max((n_out - 1) * m, int(np.ceil(duration / h - 1e-9)), 1)
@@ -654,6 +697,12 @@ def solve(
     burden, visible_burden = co.causal_convolutions(scaled, weights, block)
     series["metastatic_burden_cells"] = burden[:, ::m][:, :n_out]
     series["visible_burden_cells"] = visible_burden[:, ::m][:, :n_out]
+    if dormancy is not None:
+        sol.dormancy = dm.build(sol, dormancy, block)
+        extra = sol.dormancy.series(m, n_out, sol.times)
+        w = sol.dormancy.growing_weight[:, None]
+        for name, value in extra.items():
+            series[name] = w * series[name] + value
     series["primary_cells"] = sol.primary_cells(sol.times)
     series["p_any_metastasis"] = -np.expm1(-series["n_metastases"])
     series["birth_rate_per_day"] = _birth_rate_on_grid(b_total, h, m, n_out)
@@ -715,6 +764,7 @@ def key_events(sol: Solution) -> list[dict[str, Any]]:
     half = sol.time_of_number(float(np.log(2.0)))
     a_vis = pat.visible_age()
     end = sol.n_cells * sol.h
+    first_vis = first_visible_day(sol) if sol.dormancy is not None else None
     out: list[dict[str, Any]] = [{} for _ in range(pat.n)]
     finite = np.isfinite(det) & (det <= end)
     at_det = sol.at(np.where(finite, det, 0.0))
@@ -732,6 +782,9 @@ def key_events(sol: Solution) -> list[dict[str, Any]]:
             "first_visible_metastasis_day": (f + float(a_vis[p]))
             if (f is not None and np.isfinite(a_vis[p]) and f + a_vis[p] <= end) else None,
         }
+        if first_vis is not None:  # dormancy: the day the expected visible number reaches 1
+            e["first_visible_metastasis_day"] = float(first_vis[p]) \
+                if np.isfinite(first_vis[p]) else None
         e["lead_time_years"] = e["lead_time_days"] / 365.25 if e["lead_time_days"] is not None \
             else None
         for key, name in (("n_metastases", "n_metastases_at_detection"),
@@ -746,6 +799,26 @@ def key_events(sol: Solution) -> list[dict[str, Any]]:
             e[f"{key}_final"] = float(sol.series[key][p, -1])
         out[p] = e
     return out
+
+
+def first_visible_day(sol: Solution, level: float = 1.0) -> Array:
+    """First day the expected number of visible metastases reaches ``level`` (nan if never):
+    the crossing output step from the series, then bisection on the exact count (without
+    dormancy N_vis(t) = N(t - a_vis), so this is the first metastasis' day plus a_vis)."""
+    vis = sol.series["n_visible"]
+    times = sol.times
+    hit = vis >= level
+    found = hit.any(axis=1)
+    k = np.where(found, np.argmax(hit, axis=1), 1)
+    lo = times[np.maximum(k - 1, 0)].astype(np.float64)
+    hi = times[k].astype(np.float64)
+    lo = np.where(k == 0, 0.0, lo)
+    for _ in range(48):  # the bracket is one output step: 2^-48 of it
+        mid = 0.5 * (lo + hi)
+        up = sol.visible_number(mid) >= level
+        hi = np.where(up, mid, hi)
+        lo = np.where(up, lo, mid)
+    return np.where(found, hi, np.nan)
 
 
 def timeseries_dataset(sol: Solution, p: int, organs: dict[str, float]) -> xr.Dataset:
@@ -776,11 +849,77 @@ def timeseries_dataset(sol: Solution, p: int, organs: dict[str, float]) -> xr.Da
     )
 
 
+def crossing_day(times: Array, burden: Array, level: Array) -> Array:
+    """First day each row of ``burden`` (P, T) reaches its ``level`` (P,), interpolated in log
+    burden between the output ``times`` (nan if never)."""
+    over = burden >= level[:, None]
+    hit = over.any(axis=1)
+    g = np.where(hit, np.argmax(over, axis=1), 0)
+    rows = np.arange(burden.shape[0])
+    lo = burden[rows, np.maximum(g - 1, 0)]
+    hi = burden[rows, g]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = (np.log(level) - np.log(lo)) / (np.log(hi) - np.log(lo))
+    w = np.where((lo > 0) & (hi > lo), np.clip(w, 0.0, 1.0), 1.0)
+    day = np.where(g > 0, times[np.maximum(g - 1, 0)] + w * (times[g] - times[np.maximum(g - 1, 0)]),
+                   times[0])
+    return np.where(hit, day, np.nan)
+
+
+def lethal_burden(times: Array, primary: Array, by_organ: dict[str, Array],
+                  scenario: Scenario) -> dict[str, Any]:
+    """``death``: the first day the total burden (primary + metastases, ``by_organ`` summed)
+    reaches ``death.lethal_burden_cells``, or an organ's metastatic burden its
+    ``organs.*.lethal_cells`` (interpolated in log burden between output times), and which
+    (``lethal_burden_site``: ``total`` or the organ). None if never within the simulation. For the
+    expected-value engines this is the day the *expected* burden turns lethal (the time series go
+    on: expected values are not conditioned on survival); ``metacascade cohort`` draws deaths."""
+    sites = ["total"]
+    rows = [np.asarray(primary + sum(by_organ.values()), dtype=np.float64)]
+    levels = [scenario.death.lethal_burden_cells]
+    for name, organ in scenario.organs.items():
+        if organ.lethal_cells is not None and name in by_organ:
+            sites.append(name)
+            rows.append(np.asarray(by_organ[name], dtype=np.float64))
+            levels.append(organ.lethal_cells)
+    days = crossing_day(times, np.array(rows), np.array(levels, dtype=np.float64))
+    if not np.isfinite(days).any():
+        return {"lethal_burden_day": None, "lethal_burden_site": None}
+    i = int(np.nanargmin(days))
+    return {"lethal_burden_day": float(days[i]), "lethal_burden_site": sites[i]}
+
+
+def lethal_burden_rows(times: Array, primary: Array, burden: Array,
+                       scenarios: Sequence[Scenario]) -> tuple[Array, list[str | None]]:
+    """:func:`lethal_burden` for a batch of power-model patients (organ burden = seeding fraction
+    x burden): the days (P,) (nan if never) and sites."""
+    lethal = np.array([s.death.lethal_burden_cells for s in scenarios], dtype=np.float64)
+    total = crossing_day(times, primary + burden, lethal)
+    organ_level = np.full(len(scenarios), np.inf)
+    organ_name: list[str | None] = [None] * len(scenarios)
+    for p, s in enumerate(scenarios):
+        for name, o in s.organs.items():
+            if o.lethal_cells is not None and o.seeding_fraction > 0 \
+                    and o.lethal_cells / o.seeding_fraction < organ_level[p]:
+                organ_level[p] = o.lethal_cells / o.seeding_fraction
+                organ_name[p] = name
+    days, sites = total, ["total" if np.isfinite(d) else None for d in total]
+    has = np.isfinite(organ_level)
+    if has.any():
+        organ = crossing_day(times, burden[has], organ_level[has])
+        for i, row in enumerate(np.nonzero(has)[0]):
+            if np.isfinite(organ[i]) and not organ[i] >= days[row]:
+                days[row] = organ[i]
+                sites[row] = organ_name[row]
+    return days, sites
+
+
 def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -> Result:
     """Simulate one patient described by ``scenario`` with the organism engine.
 
     ``size_times``: days at which to store the size distribution of metastases; by default the
-    detection day (if reached) and the final time.
+    detection day (if reached) and the final time. This runs the engine without its contract
+    check; :func:`metacascade.simulate` checks first (and refuses what is not honoured).
     """
     if scenario.dissemination.model == "cascade":
         from metacascade.engines.spread import simulate_cascade
@@ -788,16 +927,20 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
         return simulate_cascade(scenario)
     sim = scenario.simulation
     pat = patients_from_scenarios([scenario])
+    dormancy = dm.dormancy_batch([scenario])
     sol = solve(pat, sim.duration_days, sim.output_step_days, scenario.dissemination.secondary,
-                sim.max_internal_step_days)
+                sim.max_internal_step_days, dormancy=dormancy)
     events = key_events(sol)[0]
-    systemic = _systemic_series(scenario, pat, sol, events)
+    path = systemic_path(scenario)
+    systemic = apply_systemic(path, pat, sol, [events]) if path is not None else None
     if size_times is None:
         size_times = [t for t in (events["detection_day"], float(sol.times[-1])) if t is not None]
     sizes = size_distribution(sol, size_times) if size_times else None
     organs = {k: o.seeding_fraction for k, o in scenario.organs.items()}
     ts = timeseries_dataset(sol, 0, organs)
     ts.attrs["engine"] = "organism (birth cohorts, Legendre moments)"
+    if dormancy is not None:
+        ts.attrs["dormancy"] = dm.describe(dormancy)
     if systemic is not None:
         ts["inhibitor"] = ("time_days", systemic["inhibitor"][0],
                            {"units": "cells", "long_name": "primary-derived inhibitor level"})
@@ -806,14 +949,11 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
         ts.attrs["engine"] = "organism, time-varying growth (engines/_timevarying.py)"
         sizes = None  # the size distribution of the FFT path assumes autonomous growth
     ts.attrs["cohort_width_days"] = sol.h
+    burden = sol.series["metastatic_burden_cells"][0]
+    events.update(lethal_burden(sol.times, sol.series["primary_cells"][0],
+                                {k: f * burden for k, f in organs.items()}, scenario))
     if scenario.bone is not None:  # a representative bone lesion on the same time grid
-        from metacascade.engines.bone import bone_summary, simulate_bone
-
-        bone = simulate_bone(scenario, sol.times)
-        events = {**events, **bone_summary(bone)}
-        ts = xr.merge([ts, bone.drop_attrs() if hasattr(bone, "drop_attrs") else bone],
-                      combine_attrs="override")
-        ts.attrs["bone_model"] = bone.attrs.get("bone_model", "")
+        events, ts = with_bone_lesion(scenario, sol.times, events, ts)
     why = drivers(pat, sim.duration_days, scenario.dissemination.secondary)
     # proliferation inhibition reports a multiplier (>= 0); the angiogenesis model reports the
     # oldest cohort's specific growth rate -lambda1 ln(V/K), negative while a lesion regresses
@@ -828,37 +968,181 @@ def simulate(scenario: Scenario, *, size_times: Sequence[float] | None = None) -
                   extra={"cohort_width_days": sol.h})
 
 
-def _systemic_series(scenario: Scenario, pat: Patients, sol: Solution,
-                     events: dict[str, Any]) -> dict[str, Array] | None:
-    """With systemic signals on, replace the metastatic series of ``sol`` by the time-varying
-    path (``engines/_timevarying.py``) and update the visible-relapse event in place."""
-    from metacascade.engines import _timevarying as tv
+def with_bone_lesion(scenario: Scenario, times: Array, events: dict[str, Any],
+                     ts: xr.Dataset) -> tuple[dict[str, Any], xr.Dataset]:
+    """The representative bone lesion (``bone`` section and drug events) on the same grid, merged
+    into the summary and the time series."""
+    from metacascade.engines.bone import bone_summary, simulate_bone
 
-    signals = resolve.systemic(scenario)
-    sim = scenario.simulation
+    bone = simulate_bone(scenario, times)
+    events = {**events, **bone_summary(bone)}
+    ts = xr.merge([ts, bone.drop_attrs() if hasattr(bone, "drop_attrs") else bone],
+                  combine_attrs="override")
+    ts.attrs["bone_model"] = bone.attrs.get("bone_model", "")
+    return events, ts
+
+
+# ------------------------------------------------------------------------------------------
+# Time-varying metastatic growth (systemic signals): the path of engines/_timevarying.py
+
+
+@dataclass(frozen=True)
+class SystemicPath:
+    """How a patient's metastatic growth varies in time: primary-derived ``signals`` produced by
+    ``source``, or the Hahnfeldt angiogenesis model (``hahnfeldt``: lambda1, b, d and the K/V of a
+    new metastasis). Patients with equal paths are solved together."""
+
+    name: str  # systemic.model, reported in the summary
+    signals: SystemicSignals | None
+    source: str
+    hahnfeldt: tuple[float, float, float, float] | None
+
+
+def systemic_path(scenario: Scenario) -> SystemicPath | None:
+    """The time-varying path of a scenario (None when its metastases grow autonomously)."""
     sy = scenario.systemic
     if sy.model == "angiogenesis":
         hf = resolve.hahnfeldt(scenario)
-        out = tv.solve_angiogenesis(pat, sim.duration_days, sim.output_step_days, hf.lambda1,
-                                    hf.b, hf.d, sy.initial_vascular_ratio)
-    elif not signals.active:
+        return SystemicPath(sy.model, None, "primary",
+                            (hf.lambda1, hf.b, hf.d, sy.initial_vascular_ratio))
+    signals = resolve.systemic(scenario)
+    if not signals.active:
         return None
+    return SystemicPath(sy.model, signals, sy.inhibitor_source, None)
+
+
+def apply_systemic(path: SystemicPath, pat: Patients, sol: Solution,
+                   events: list[dict[str, Any]], rows: Index | None = None) -> dict[str, Array]:
+    """Replace the metastatic series of the patients ``rows`` of ``sol`` (all when None; they
+    share ``path``) by the time-varying path and update their events in place: the visible
+    relapse, the final values and the values at detection (interpolated between output times).
+    Returns the time-varying series of those patients."""
+    from metacascade.engines import _timevarying as tv
+
+    rows = np.arange(pat.n) if rows is None else rows
+    pat = pat.take(rows)
+    duration = sol.duration
+    step = float(sol.times[1]) if sol.times.size > 1 else duration  # times are k x step
+    if path.hahnfeldt is not None:
+        lam, b, d, ratio = path.hahnfeldt
+        out = tv.solve_angiogenesis(pat, duration, step, lam, b, d, ratio)
     else:
-        out = tv.solve_timevarying(pat, sim.duration_days, sim.output_step_days, signals,
-                                   scenario.systemic.inhibitor_source,
-                                   scenario.dissemination.secondary)
-    for key in ("n_metastases", "metastatic_burden_cells", "n_visible", "visible_burden_cells"):
-        sol.series[key] = out[key]
-    sol.series["p_any_metastasis"] = -np.expm1(-out["n_metastases"])
-    if sy.model == "angiogenesis":
-        seen = np.nonzero(out["n_visible"][0] > 0)[0]
-        events["first_visible_metastasis_day"] = float(sol.times[seen[0]]) if seen.size else None
-    else:
-        a_vis = float(pat.visible_age()[0])
-        events["first_visible_metastasis_day"] = tv.first_visible_day(
-            out, events["first_metastasis_day"], a_vis, sim.output_step_days)
-    for key in ("n_metastases", "metastatic_burden_cells", "n_visible", "visible_burden_cells",
-                "p_any_metastasis"):
-        events[f"{key}_final"] = float(sol.series[key][0, -1])
-    events["systemic"] = scenario.systemic.model
+        assert path.signals is not None
+        out = tv.solve_timevarying(pat, duration, step, path.signals,
+                                   "total_burden" if path.source == "total_burden" else "primary",
+                                   sol.secondary)
+    names = ("n_metastases", "metastatic_burden_cells", "n_visible", "visible_burden_cells")
+    for key, value in (*((k, out[k]) for k in names),
+                       ("p_any_metastasis", -np.expm1(-out["n_metastases"]))):
+        series = np.array(sol.series[key])  # a copy: some series are views of the solution
+        series[rows] = value
+        sol.series[key] = series
+    a_vis = pat.visible_age()
+    for p, row in enumerate(rows):
+        e = events[int(row)]
+        if path.hahnfeldt is not None:
+            seen = np.nonzero(out["n_visible"][p] > 0)[0]
+            e["first_visible_metastasis_day"] = float(sol.times[seen[0]]) if seen.size else None
+        else:
+            own = {k: out[k][p : p + 1] for k in ("growth_multiplier", "time_days")}
+            e["first_visible_metastasis_day"] = tv.first_visible_day(
+                own, e["first_metastasis_day"], float(a_vis[p]), step)
+        for key in (*names, "p_any_metastasis"):
+            e[f"{key}_final"] = float(sol.series[key][row, -1])
+        det = e.get("detection_day")
+        if det is not None:
+            for key, name in (("n_metastases", "n_metastases_at_detection"),
+                              ("metastatic_burden_cells", "burden_at_detection_cells"),
+                              ("n_visible", "n_visible_at_detection"),
+                              ("visible_burden_cells", "visible_burden_at_detection_cells")):
+                e[name] = float(np.interp(det, sol.times, sol.series[key][row]))
+            e["p_any_metastasis_at_detection"] = float(-np.expm1(-e["n_metastases_at_detection"]))
+        e["systemic"] = path.name
     return out
+
+
+# ------------------------------------------------------------------------------------------
+# The engine contract (engines/base.py)
+
+SUPPORTS: tuple[Support, ...] = (
+    Support("primary", "yes"),
+    Support("metastasis", "yes"),
+    Support("dissemination", "partly", "power model (mu, gamma, thresholds, latency); "
+            "'cascade' is the spread engine's; cluster_size only equal to "
+            "metastasis.initial_cells"),
+    Support("dissemination.secondary", "yes", "renewal equation; not with dormancy or the "
+            "angiogenesis model"),
+    *(Support(name, "no", "cascade model only: defaults") for name in sections.CASCADE_SECTIONS),
+    Support("organs", "partly", "seeding_fraction, lethal_cells; the cascade fields are refused"),
+    Support("detection", "partly", "detection and visibility sizes; screening visits are "
+            "refused (cohort)"),
+    Support("treatment", "partly", "resection (day, at detection, delay); bone drugs with a "
+            "[bone] section; adjuvant chemotherapy refused (cohort); unknown drugs refused"),
+    Support("bone", "yes", "the representative lesion on the same time grid"),
+    Support("simulation", "yes"),
+    Support("death", "yes", "lethal_burden_day: the expected burden reaches the lethal burden"),
+    Support("systemic", "yes", "proliferation, stimulation, surge (time-varying growth) and "
+            "angiogenesis; not with dormancy"),
+    Support("dormancy", "partly", "expected values by latency kernels, surgery pulse included; "
+            "surgery_switch_before_plateau refused (cohort)"),
+    Support("mutation", "partly", "neutral mutations do not change expected sizes; drivers and "
+            "traits refused (stochastic)"),
+)
+
+
+def check_scenario(sc: Scenario, engine: str = "organism") -> list[Problem]:
+    """Every section or value of ``sc`` the organism engine cannot honour (see :data:`SUPPORTS`)."""
+    if sc.dissemination.model == "cascade":
+        return [Problem("dissemination.model", "cascade", f"the {engine} engine runs the power "
+                        "model; the cascade model is run by the spread engine",
+                        "metacascade run {scenario} --engine spread")]
+    out = sections.power_model(sc, engine) + sections.cell_scale(sc, engine)
+    out += sections.screening(sc, engine) + sections.drugs(sc, engine, BONE_DRUGS)
+    d = sc.dormancy
+    if sections.dormancy_active(sc):
+        if sc.dissemination.secondary:
+            out.append(Problem("dissemination.secondary", True, f"the {engine} engine does not "
+                               "follow seeding by dormant metastases (secondary seeding with "
+                               "dormancy)", None))
+        if sections.systemic_active(sc):
+            key, value = sections.systemic_key(sc)
+            cohort = sc.systemic.model != "angiogenesis" and sc.systemic.inhibitor_source == \
+                "primary"
+            out.append(Problem(key, value, f"the {engine} engine does not combine systemic "
+                               "signals with dormant metastases",
+                               sections.COHORT if cohort else None))
+        stalls = d.avascular_fraction > 0 or (d.single_cell_fraction > 0
+                                              and d.single_cells_become_micrometastases)
+        if d.surgery_switch_before_plateau and d.surgery_switch_probability > 0 and stalls:
+            out.append(Problem("dormancy.surgery_switch_before_plateau", True,
+                               f"the {engine} engine does not follow the surgery switch of "
+                               "micrometastases still growing toward the plateau",
+                               sections.COHORT))
+    if sc.systemic.model == "angiogenesis":
+        if sc.dissemination.secondary:
+            out.append(Problem("dissemination.secondary", True, "the angiogenesis model "
+                               "(systemic.model = 'angiogenesis') seeds from the primary only",
+                               None))
+        if sc.dissemination.latency_days > 0:
+            out.append(Problem("dissemination.latency_days", sc.dissemination.latency_days,
+                               "the angiogenesis model (systemic.model = 'angiogenesis') starts "
+                               "every metastasis growing at birth", None))
+    return out
+
+
+class OrganismEngine:
+    """The expected-value organism engine as an :class:`~metacascade.engines.base.Engine`."""
+
+    name = "organism"
+    supports = SUPPORTS
+
+    def check(self, scenario: Scenario) -> list[Problem]:
+        return check_scenario(scenario, self.name)
+
+    def run(self, scenario: Scenario, rng: np.random.Generator | None = None, *,
+            size_times: Sequence[float] | None = None) -> Result:
+        """Deterministic: ``rng`` is not used."""
+        return simulate(scenario, size_times=size_times)
+
+
+ENGINE = OrganismEngine()

@@ -45,8 +45,11 @@ from scipy.optimize import brentq
 
 from metacascade._version import __version__
 from metacascade.biology import cascade as cc
+from metacascade.biology.bone import DRUGS as BONE_DRUGS
 from metacascade.biology.niche import NicheParameters
 from metacascade.engines import _cohorts as co
+from metacascade.engines import sections
+from metacascade.engines.base import Problem, Support
 from metacascade.engines.checks import PROBABILITY, check_physical
 from metacascade.engines.organism import (
     SIGNED_EVENTS,
@@ -57,9 +60,11 @@ from metacascade.engines.organism import (
     choose_step,
     drivers,
     fft_block,
+    lethal_burden,
     overflow_problems,
     patients_from_scenarios,
     solve_bytes,
+    with_bone_lesion,
 )
 from metacascade.errors import ScenarioError
 from metacascade.limits import check_memory
@@ -503,6 +508,10 @@ def simulate_cascade(scenario: Scenario) -> Result:
     ts = xr.Dataset(data, coords={"time_days": ("time_days", times, {"units": "day"}),
                                   "organ": ("organ", np.array(cs.organs, dtype=object))})
     ts.attrs["engine"] = "organism with the metastatic cascade (birth cohorts)"
+    summary.update(lethal_burden(times, primary, {o: cs.series["metastatic_burden_cells"][0, i]
+                                                  for i, o in enumerate(cs.organs)}, scenario))
+    if scenario.bone is not None:  # a representative bone lesion on the same time grid
+        summary, ts = with_bone_lesion(scenario, times, summary, ts)
     why = drivers(pat, float(times[-1]), False) + ", and the cascade.*, niche.* and organs.* values"
     check_physical(ts, "cascade engine", why, rules={"niche_readiness_by_organ": PROBABILITY})
     check_physical({k: v for k, v in summary.items() if isinstance(v, float)},
@@ -511,3 +520,63 @@ def simulate_cascade(scenario: Scenario) -> Result:
                   seed=scenario.simulation.seed,
                   created=datetime.now(UTC).isoformat(timespec="seconds"), sizes=None,
                   extra={"cohort_width_days": cs.sol.h})
+
+
+# ------------------------------------------------------------------------------------------
+# The engine contract (engines/base.py)
+
+SUPPORTS: tuple[Support, ...] = (
+    Support("primary", "yes"),
+    Support("metastasis", "yes"),
+    Support("dissemination", "partly", "the cascade model (gamma, thresholds, latency; mu is "
+            "replaced by the cascade); 'power' is the organism engine's; cluster_size only equal "
+            "to metastasis.initial_cells"),
+    Support("dissemination.secondary", "n/a", "not allowed with the cascade model"),
+    *(Support(name, "yes") for name in sections.CASCADE_SECTIONS),
+    Support("organs", "yes", "the organ table overridden by the cascade fields; lethal_cells"),
+    Support("detection", "partly", "detection and visibility sizes; screening visits are "
+            "refused (cohort)"),
+    Support("treatment", "partly", "resection (day, at detection, delay); bone drugs with a "
+            "[bone] section; adjuvant chemotherapy refused (cohort); unknown drugs refused"),
+    Support("bone", "yes", "the representative lesion on the same time grid"),
+    Support("simulation", "yes"),
+    Support("death", "yes", "lethal_burden_day: the expected burden reaches the lethal burden"),
+    Support("systemic", "no", "refused (organism engine, power model)"),
+    Support("dormancy", "no", "refused (single cells: the stochastic engine)"),
+    Support("mutation", "partly", "neutral mutations do not change expected sizes; drivers and "
+            "traits refused (stochastic)"),
+)
+
+
+def check_scenario(sc: Scenario, engine: str = "spread") -> list[Problem]:
+    """Every section or value of ``sc`` the cascade (spread) engine cannot honour."""
+    if sc.dissemination.model != "cascade":
+        return [Problem("dissemination.model", sc.dissemination.model, f"the {engine} engine runs "
+                        "the cascade model (dissemination.model = 'cascade')",
+                        "metacascade run {scenario} --engine organism")]
+    out = sections.cell_scale(sc, engine) + sections.screening(sc, engine)
+    out += sections.drugs(sc, engine, BONE_DRUGS)
+    d = sc.dormancy
+    single_only = d.avascular_fraction == 0 and not d.single_cells_become_micrometastases
+    out += sections.no_dormancy(sc, engine, sections.STOCHASTIC if single_only else None)
+    primary_signals = sc.systemic.model != "angiogenesis" and \
+        sc.systemic.inhibitor_source == "primary"
+    out += sections.no_systemic(sc, engine, sections.STOCHASTIC if primary_signals else None)
+    return out
+
+
+class SpreadEngine:
+    """The cascade organism engine as an :class:`~metacascade.engines.base.Engine`."""
+
+    name = "spread"
+    supports = SUPPORTS
+
+    def check(self, scenario: Scenario) -> list[Problem]:
+        return check_scenario(scenario, self.name)
+
+    def run(self, scenario: Scenario, rng: np.random.Generator | None = None) -> Result:
+        """Deterministic: ``rng`` is not used."""
+        return simulate_cascade(scenario)
+
+
+ENGINE = SpreadEngine()

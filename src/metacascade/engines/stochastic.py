@@ -54,7 +54,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -64,8 +65,13 @@ from metacascade.biology.dormancy import latency_from_uniform, surgery_pulse
 from metacascade.biology.growth import GrowthLaw, make_growth_law
 from metacascade.biology.systemic import SystemicSignals, growth_clock
 from metacascade.engines import _branching as br
+from metacascade.engines import sections
+from metacascade.engines.base import Problem, Support, raise_problems
 from metacascade.errors import ScenarioError
 from metacascade.scenario import Scenario
+
+if TYPE_CHECKING:
+    from metacascade.result import Result
 
 Array = npt.NDArray[np.float64]
 
@@ -437,44 +443,169 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
 
 
 def problems(scenario: Scenario) -> list[str]:
-    """Scenario settings the cell-scale engine cannot honour (empty when it can run it)."""
-    out = []
-    if scenario.dissemination.secondary:
-        out.append("dissemination.secondary = true (metastases seeding metastases) is not "
-                   "followed by the cell-scale engine; use the organism engine")
-    if scenario.dormancy.avascular_fraction > 0:
-        out.append("dormancy.avascular_fraction > 0 (avascular micrometastases) is not followed "
-                   "by the cell-scale engine; use the cohort engine")
-    if scenario.dormancy.single_cells_become_micrometastases:
-        out.append("dormancy.single_cells_become_micrometastases is not followed by the "
-                   "cell-scale engine")
-    if scenario.systemic.model == "angiogenesis":
-        out.append("systemic.model = 'angiogenesis' is not followed by the cell-scale engine "
-                   "(use 'proliferation')")
-    if scenario.systemic.model != "none" and scenario.systemic.inhibitor_source != "primary":
-        out.append("systemic.inhibitor_source = 'total_burden' is not followed by the cell-scale "
-                   "engine (use 'primary')")
-    if scenario.treatment.events:
-        out.append("treatment.events (drug schedules) are not followed by the cell-scale engine")
-    if scenario.detection.screening_interval_days is not None:
-        out.append("detection.screening_interval_days (screening visits) is not followed by the "
-                   "cell-scale engine: the primary is detected at detection.primary_cells")
-    if scenario.bone is not None:
-        out.append("bone (the bone-remodelling model) is not followed by the cell-scale engine")
-    if scenario.dissemination.model == "cascade":
-        n = scenario.niche
+    """Scenario settings the cell-scale engine cannot honour (empty when it can run it): the
+    lines of :func:`check_scenario`."""
+    return [p.line() for p in check_scenario(scenario)]
+
+
+def check_scenario(sc: Scenario, engine: str = "stochastic") -> list[Problem]:
+    """Every section or value of ``sc`` the cell-scale engine cannot honour (:data:`SUPPORTS`)."""
+    out: list[Problem] = []
+    if sc.dissemination.secondary:
+        out.append(Problem("dissemination.secondary", True, f"the {engine} engine does not follow "
+                           "metastases seeding metastases", sections.ORGANISM))
+    out += sections.power_model(sc, engine)
+    d = sc.dormancy
+    if d.avascular_fraction > 0:
+        out.append(Problem("dormancy.avascular_fraction", d.avascular_fraction, f"the {engine} "
+                           "engine does not follow avascular micrometastases", sections.COHORT))
+    if d.single_cell_fraction > 0 and d.single_cells_become_micrometastases:
+        out.append(Problem("dormancy.single_cells_become_micrometastases", True, f"the {engine} "
+                           "engine does not follow two-stage dormancy", sections.COHORT))
+    sy = sc.systemic
+    if sy.model == "angiogenesis":
+        out.append(Problem("systemic.model", "angiogenesis", f"the {engine} engine does not follow "
+                           "the angiogenesis model (use 'proliferation')", sections.ORGANISM))
+    elif sections.systemic_active(sc) and sy.inhibitor_source != "primary":
+        out.append(Problem("systemic.inhibitor_source", sy.inhibitor_source, f"the {engine} engine "
+                           "follows an inhibitor made by the primary only", sections.ORGANISM))
+    out += sections.drugs(sc, engine, ())
+    out += sections.screening(sc, engine)
+    out += sections.no_bone(sc, engine)
+    if sc.dissemination.model == "cascade":
+        n = sc.niche
         if n.priming_rate_per_day > 0 and n.gain > 0:
-            out.append("niche priming (niche.priming_rate_per_day > 0 with niche.gain > 0) is not "
-                       "followed by the cell-scale engine: organs stay naive; set niche.gain = 0")
-        if scenario.lymphatics.reseeding_rate_per_cell_day > 0:
-            out.append("lymphatics.reseeding_rate_per_cell_day > 0 (lymph-node metastases "
-                       "re-seeding) is not followed by the cell-scale engine; set it to 0")
-    if scenario.metastasis.initial_cells != scenario.dissemination.cluster_size:
-        out.append(f"metastasis.initial_cells = {scenario.metastasis.initial_cells:g} differs from "
-                   f"dissemination.cluster_size = {scenario.dissemination.cluster_size}: the "
-                   "cell-scale engine founds each metastasis with cluster_size cells; set both "
-                   "equal")
+            out.append(Problem("niche.gain", n.gain, f"the {engine} engine keeps organs naive (no "
+                               "niche priming); set niche.gain = 0",
+                               "metacascade run {scenario} --engine spread"))
+        if sc.lymphatics.reseeding_rate_per_cell_day > 0:
+            out.append(Problem("lymphatics.reseeding_rate_per_cell_day",
+                               sc.lymphatics.reseeding_rate_per_cell_day, f"the {engine} engine "
+                               "does not follow re-seeding by lymph-node metastases; set it to 0",
+                               "metacascade run {scenario} --engine spread"))
+    if sc.metastasis.initial_cells != sc.dissemination.cluster_size:
+        out.append(Problem("metastasis.initial_cells", sc.metastasis.initial_cells,
+                           f"differs from dissemination.cluster_size = "
+                           f"{sc.dissemination.cluster_size}: the {engine} engine founds each "
+                           "metastasis with cluster_size cells; set both equal", None))
+    if sc.primary.initial_cells != round(sc.primary.initial_cells):
+        out.append(Problem("primary.initial_cells", sc.primary.initial_cells, f"the {engine} "
+                           "engine needs a whole number of cells", None))
     return out
+
+
+SUPPORTS: tuple[Support, ...] = (
+    Support("primary", "partly", "a whole number of initial cells"),
+    Support("metastasis", "partly", "initial_cells equal to dissemination.cluster_size"),
+    Support("dissemination", "yes", "power or cascade model, cluster_size"),
+    Support("dissemination.secondary", "no", "refused (organism)"),
+    Support("cascade", "yes", "cascade model; power model: defaults"),
+    Support("niche", "partly", "cascade model, naive organs: priming with a gain refused"),
+    Support("lymphatics", "partly", "cascade model: node re-seeding refused"),
+    Support("stem_cells", "yes", "cascade model; power model: defaults"),
+    Support("organs", "yes", "seeding fractions (power) or the organ table (cascade); "
+            "lethal_cells"),
+    Support("detection", "partly", "detection and visibility sizes; screening visits refused "
+            "(cohort)"),
+    Support("treatment", "partly", "resection (day, at detection, delay); drug events refused"),
+    Support("bone", "no", "refused (run)"),
+    Support("simulation", "yes", "the seed draws the patient"),
+    Support("death", "yes", "lethal_burden_day of the simulated burden"),
+    Support("systemic", "partly", "primary-derived signals; angiogenesis and a total-burden "
+            "inhibitor refused (organism)"),
+    Support("dormancy", "partly", "single cells with the surgery pulse; avascular and two-stage "
+            "refused (cohort)"),
+    Support("mutation", "yes"),
+)
+
+
+def patient_result(patient: CellScalePatient, scenario: Scenario) -> Result:
+    """A :class:`~metacascade.result.Result` of one simulated patient: cells of the primary and of
+    every metastasis over time, founded and visible metastases, burden by organ, and key events.
+    (Clones, metastases and genealogies are written by later issues.)"""
+    import xarray as xr
+
+    from metacascade._version import __version__
+    from metacascade.biology.growth import cells_from_diameter_mm
+    from metacascade.engines.checks import check_physical
+    from metacascade.engines.organism import lethal_burden
+    from metacascade.result import Result
+
+    times = patient.times
+    names = patient.sites[1:]
+    primary = np.nan_to_num(patient.cells[PRIMARY], nan=0.0)
+    met = np.array([np.nan_to_num(patient.cells[n], nan=0.0) for n in names]).reshape(-1,
+                                                                                      times.size)
+    visible = float(cells_from_diameter_mm(scenario.detection.visible_diameter_mm))
+    seen = met >= visible
+    founded = np.sort(patient.metastases["founding_day"].to_numpy(np.float64))
+    organs = list(dict.fromkeys([*scenario.organs, *patient.metastases["organ"]]))
+    of = patient.metastases["organ"].to_numpy()
+    by_organ = np.array([met[of == o].sum(axis=0) for o in organs]).reshape(len(organs), -1)
+    n_by_organ = np.array([np.searchsorted(np.sort(patient.metastases["founding_day"]
+                                                   .to_numpy(np.float64)[of == o]), times,
+                                           side="right") for o in organs],
+                          dtype=np.float64).reshape(len(organs), -1)
+    dims = ("time_days",)
+    ts = xr.Dataset(
+        {"primary_cells": (dims, primary, {"units": "cells", "long_name": "primary tumour size"}),
+         "n_metastases": (dims, np.searchsorted(founded, times, side="right").astype(np.float64),
+                          {"units": "metastases", "long_name": "metastases founded"}),
+         "metastatic_burden_cells": (dims, met.sum(axis=0),
+                                     {"units": "cells", "long_name": "metastatic burden"}),
+         "n_visible": (dims, seen.sum(axis=0).astype(np.float64),
+                       {"units": "metastases", "long_name": "visible metastases"}),
+         "visible_burden_cells": (dims, np.where(seen, met, 0.0).sum(axis=0),
+                                  {"units": "cells", "long_name": "burden in visible metastases"}),
+         "p_any_metastasis": (dims, (np.searchsorted(founded, times, side="right") > 0)
+                              .astype(np.float64), {"units": "1", "long_name":
+                                                    "1 once a metastasis is founded (one patient)"}),
+         "cells_by_site": (("time_days", "site"), np.column_stack([primary, *met]) if names
+                           else primary[:, None], {"units": "cells",
+                                                   "long_name": "cells of each tumour"}),
+         "metastatic_burden_cells_by_organ": (("time_days", "organ"), by_organ.T,
+                                              {"units": "cells",
+                                               "long_name": "metastatic burden, by organ"}),
+         "n_metastases_by_organ": (("time_days", "organ"), n_by_organ.T,
+                                   {"units": "metastases", "long_name": "metastases, by organ"})},
+        coords={"time_days": ("time_days", times, {"units": "day"}),
+                "site": ("site", np.array(patient.sites, dtype=object)),
+                "organ": ("organ", np.array(organs, dtype=object))},
+        attrs={"engine": "stochastic cell-scale patient (engines/stochastic.py)"})
+    vis_day = [float(times[np.argmax(seen[i])]) for i in range(len(names)) if seen[i].any()]
+    summary: dict[str, Any] = {
+        "detection_day": patient.detection_day if math.isfinite(patient.detection_day) else None,
+        "primary_end_day": patient.primary_end_day,
+        "primary_status": patient.primary_status,
+        "attempts": patient.attempts,
+        "first_metastasis_day": float(founded[0]) if founded.size else None,
+        "first_visible_metastasis_day": min(vis_day) if vis_day else None,
+        "n_metastases_final": float(founded.size),
+        "n_visible_final": float(seen[:, -1].sum()) if names else 0.0,
+        "metastatic_burden_cells_final": float(met[:, -1].sum()) if names else 0.0,
+    }
+    summary.update(lethal_burden(times, primary, {o: by_organ[i] for i, o in enumerate(organs)},
+                                 scenario))
+    check_physical(ts, "stochastic engine", "the scenario's growth and seeding values")
+    return Result(timeseries=ts, summary=summary, scenario=scenario, version=__version__,
+                  seed=scenario.simulation.seed,
+                  created=datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+class StochasticEngine:
+    """The cell-scale engine as an :class:`~metacascade.engines.base.Engine`."""
+
+    name = "stochastic"
+    supports = SUPPORTS
+
+    def check(self, scenario: Scenario) -> list[Problem]:
+        return check_scenario(scenario, self.name)
+
+    def run(self, scenario: Scenario, rng: np.random.Generator) -> Result:
+        return patient_result(simulate_patient(cell_scale_parameters(scenario), rng), scenario)
+
+
+ENGINE = StochasticEngine()
 
 
 def _law(law: str, g: Any) -> GrowthLaw:
@@ -543,7 +674,5 @@ def simulate_scenario(scenario: Scenario, rng: np.random.Generator,
                       **numerics: Any) -> CellScalePatient:
     """Check the scenario, then simulate one patient (``ScenarioError`` listing what cannot be
     honoured)."""
-    bad = problems(scenario)
-    if bad:
-        raise ScenarioError("the cell-scale engine cannot run this scenario: " + "; ".join(bad))
+    raise_problems("stochastic", check_scenario(scenario), scenario.name)
     return simulate_patient(cell_scale_parameters(scenario, **numerics), rng)
