@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from metacascade._version import __version__
-from metacascade.outputs import OutputFolder, default_output
+from metacascade.result.writer import OutputFolder, default_output
 
 console = Console(markup=False, emoji=False, highlight=False)
 err_console = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)

@@ -10,13 +10,7 @@ from rich.text import Text
 
 from metacascade.claims.base import Verdict
 from metacascade.claims.display import verdict_lines
-from metacascade.claims.runner import (
-    CLAIMS_HTML,
-    CLAIMS_JSON,
-    all_reproduced,
-    parse_only,
-    run_claims,
-)
+from metacascade.claims.runner import all_reproduced, parse_only, run_claims
 from metacascade.cli._common import (
     console,
     force_option,
@@ -25,6 +19,7 @@ from metacascade.cli._common import (
     seed_option,
     workers_option,
 )
+from metacascade.result.claims import CLAIMS_HTML, CLAIMS_JSON
 
 STYLE = {"reproduced": "bold green", "not reproduced": "bold red", "illustrated": "bold blue",
          "error": "bold yellow", "not yet modelled": "dim"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from rich.text import Text
 
 from metacascade.cli._common import console, force_option, out_folder, out_option
 from metacascade.engines.organism import simulate
+from metacascade.result.jsonio import write_json
 from metacascade.scenario import load_scenario
 
 SUMMARY_ROWS = [
@@ -67,18 +67,18 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the summary table."),
     force: bool = force_option(),
 ) -> None:
-    """Simulate a scenario; write summary.json, timeseries (zarr + CSV) and PNG figures."""
+    """Simulate a scenario; write summary.json, timeseries (zarr + CSV), events.csv and PNG
+    figures."""
     sc = load_scenario(scenario, set_)
     target = out_folder(out, "run", force, root="runs", name=sc.name)
     with console.status(Text(f"simulating {sc.name} ...")):
         result = simulate(sc)
     from metacascade.plotting.run import save_run_figures
 
-    with target.writing(seed=result.seed, scenario_name=sc.name) as tmp:
-        result.write_into(tmp)
+    with result.saving(target) as tmp:
         figures = save_run_figures(result, tmp)
-        (tmp / "figures.json").write_text(json.dumps(figures) + "\n")
+        write_json(tmp / "figures.json", figures, indent=None)
     if not quiet:
         console.print(summary_table(result.summary, f"metacascade run: {sc.name}"))
-    console.print(f"results written to {target.given} (summary.json, timeseries.csv, result.zarr, "
-                  f"scenario.toml, provenance.json, {', '.join(figures)})")
+    console.print(f"results written to {target.given} (summary.json, timeseries.csv, events.csv, "
+                  f"result.zarr, scenario.toml, provenance.json, {', '.join(figures)})")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import typer
 from rich.table import Table
 
 from metacascade.cli._common import console
+from metacascade.result import jsonio
 from metacascade.scenario import builtin_names, builtin_text, load_scenario, scenario_json_schema
 
 app = typer.Typer(help="Built-in scenarios and the scenario format.", no_args_is_help=True,
@@ -47,4 +47,4 @@ def show(
 @app.command("schema")
 def schema() -> None:
     """Print the JSON schema of scenario files (units, bounds, sources)."""
-    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
+    sys.stdout.write(jsonio.dumps(scenario_json_schema()))
