@@ -120,7 +120,7 @@ def test_scenario_name_is_only_a_slug_under_runs(sandbox: Path, run_cli, capsys,
 
 
 def safe(name: str) -> str:
-    from metacascade.outputs import safe_slug
+    from metacascade.result.writer import safe_slug
 
     return safe_slug(name)
 

@@ -27,7 +27,8 @@ import pytest
 from scipy import stats
 
 from metacascade.errors import MetacascadeError
-from metacascade.inference.api import fit, load_fit
+from metacascade.inference.api import fit
+from metacascade.inference.result import load_fit
 from metacascade.inference.data import load_observations
 from metacascade.inference.fit import FitSettings, Objective
 from metacascade.inference.fit_abc import ABCFitSettings, abc_fit_subject

@@ -125,7 +125,7 @@ def test_bad_data_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def test_load_fit_roundtrip(fitted: Path) -> None:
-    from metacascade.inference.api import load_fit
+    from metacascade.inference.result import load_fit
 
     res = load_fit(fitted)
     df = pd.read_csv(fitted / "estimates.csv", dtype={"id": str})

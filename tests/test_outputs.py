@@ -1,4 +1,4 @@
-"""metacascade.outputs: output folders that cannot destroy anything (issue 13, defects 1).
+"""metacascade.result.writer: output folders that cannot destroy anything (issue 13, defects 1).
 
 Each test names the defect it guards against. The kill -9 tests fork a child that dies by SIGKILL at
 a chosen instant of the commit (no test hook in the library: the child wraps the library's own
@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from metacascade import outputs
 from metacascade.errors import MetacascadeError
-from metacascade.outputs import (
+from metacascade.result import writer as outputs
+from metacascade.result.provenance import Provenance, read_record
+from metacascade.result.writer import (
     PARTIAL_MARKER,
     PROVENANCE,
     OutputError,
@@ -28,7 +29,6 @@ from metacascade.outputs import (
     check_output_file,
     clean_stale,
     output_folder,
-    read_provenance,
     safe_slug,
     write_output_file,
 )
@@ -170,14 +170,16 @@ def test_folders_and_files_follow_the_umask(sandbox: Path, umask: int) -> None:
 
 def test_provenance_file(sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "argv", ["metacascade", "run", "breast"])
-    with output_folder("out", "run", seed=7, scenario_name="breast", extra=[1.0, float("nan")]):
+    record = Provenance("run", seed=7, scenario_name="breast", extra={"extra": [1.0, float("nan")]})
+    with output_folder("out", "run", provenance=record):
         pass
     prov = json.loads((sandbox / "out" / PROVENANCE).read_text())
     assert prov["kind"] == "run" and prov["seed"] == 7 and prov["scenario_name"] == "breast"
     assert prov["command"] == ["metacascade", "run", "breast"]
     assert prov["version"] and prov["created"].endswith("+00:00")
     assert prov["extra"] == [1.0, None]
-    assert read_provenance(sandbox / "out") == prov
+    assert read_record(sandbox / "out") == prov
+    assert Provenance.read(sandbox / "out") == record
     assert not (sandbox / "out" / PARTIAL_MARKER).exists()
 
 

@@ -98,21 +98,139 @@ def test_run_report(run_dir: Path, tmp_path: Path) -> None:
     assert "<script" not in html
 
 
-def test_run_report_with_missing_figure(run_dir: Path, tmp_path: Path) -> None:
+def test_run_report_draws_its_figures_afresh(run_dir: Path, tmp_path: Path) -> None:
+    """The figures come from metacascade.plotting and the loaded result, not from PNG files in
+    the folder: a copy without them (or a result saved from Python) still gets them all."""
     import shutil
 
-    from metacascade.report import write_run_report
+    from metacascade.report import write_report
 
     folder = tmp_path / "copy"
     shutil.copytree(run_dir, folder)
-    (folder / "burden.png").unlink()
-    html = write_run_report(folder).read_text()
-    assert "burden.png (file not found)" in html and html.count("<img ") >= 2
+    for png in folder.glob("*.png"):
+        png.unlink()
+    html = write_report(folder).read_text()
+    names = json.loads((run_dir / "figures.json").read_text())
+    assert html.count("<img ") == len(names) >= 3
+    assert all(f'alt="{n}"' in html for n in names)
 
 
-def test_report_of_a_folder_that_is_not_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                              run_cli) -> None:
+def test_report_of_a_folder_that_is_not_an_output(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   run_cli) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
     assert run_cli(["report", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "summary.json is missing" in err and "Traceback" not in err
+    assert "is not a metacascade output folder" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "report.html").exists()
+    assert run_cli(["report", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+
+
+# ---- the report of every output kind ----------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "neuroblastoma" / "observations.csv"
+#: The command of each kind, its output folder, the id of its main table and the figures.
+COMMANDS = {
+    "run": (["run", "prostate-bone", "--quiet", "--set", "simulation.duration_days=400"],
+            "summary", ["bone.png"]),
+    "cohort": (["cohort", "breast", "-n", "30", "--executor", "serial", "--seed", "2"],
+               "summary", ["survival.png", "relapse_hazard.png", "causes_of_death.png"]),
+    "injection": (["cascade", "inject", "--cells", "2000", "--days", "3"], "summary",
+                  ["fates.png"]),
+    "fit": (["fit", str(EXAMPLE), "--fit", "dissemination.mu", "--ids", "1,2,3",
+             "--interval", "profile"], "summary",
+            ["fit_curves.png", "residuals.png", "profiles.png"]),
+    "prediction": (["predict", "{fit}", "--id", "2", "--times", "0:60:10", "--n-samples", "5"],
+                   "summary", ["prediction.png"]),
+    "claims": (["claims", "--only", "S3", "--quick", "--jobs", "1"], "verdicts", ["s3"]),
+}
+
+
+@pytest.fixture(scope="module")
+def kind_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from metacascade.cli import app
+
+    root = tmp_path_factory.mktemp("kinds")
+    out: dict[str, Path] = {}
+    for kind, (argv, _, _) in COMMANDS.items():
+        folder = root / kind
+        args = [a.replace("{fit}", str(out.get("fit", ""))) for a in argv]
+        res = CliRunner().invoke(app, [*args, "--out", str(folder)])
+        assert res.exit_code in ((0, 1) if kind == "claims" else (0,)), (kind, res.output)
+        out[kind] = folder
+    return out
+
+
+@pytest.mark.parametrize("kind", list(COMMANDS))
+def test_report_of_every_kind(kind: str, kind_dirs: dict[str, Path], tmp_path: Path,
+                              run_cli, capsys: pytest.CaptureFixture[str]) -> None:
+    _, table, figures = COMMANDS[kind]
+    page = tmp_path / f"{kind}.html"
+    assert run_cli(["report", str(kind_dirs[kind]), "--out", str(page)]) == 0, \
+        capsys.readouterr().err
+    html = page.read_text()
+    assert html.startswith("<!DOCTYPE html>") and f'id="{table}"' in html
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert "<script" not in html and "<link" not in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert html.count("data:image/png;base64,") >= len(figures)
+    for name in figures:
+        assert name in html, name
+    assert 'class="placeholder"' not in html  # every figure could be drawn
+    prov = json.loads((kind_dirs[kind] / "provenance.json").read_text())
+    assert prov["version"] in html and prov["created"] in html
+    if kind != "claims":
+        assert f"metacascade {kind}:" in html and 'id="provenance"' in html
+        assert " ".join(prov["command"][:2]) in html  # the command that made the folder
+
+
+def test_kind_pages_show_their_numbers(kind_dirs: dict[str, Path]) -> None:
+    """Each page shows the numbers of its kind (the cohort report used to crash, the injection
+    report to be empty)."""
+    from metacascade.report import render_report
+
+    cohort = json.loads((kind_dirs["cohort"] / "summary.json").read_text())
+    html = render_report(kind_dirs["cohort"])
+    assert "died of metastasis" in html and "30" in html and 'id="patients"' in html
+    assert f"{cohort['relapse_fraction']:.4g}" in html
+    inj = json.loads((kind_dirs["injection"] / "summary.json").read_text())
+    html = render_report(kind_dirs["injection"])
+    assert "portal-vein" in html and "dormant single" in html and 'id="fates"' in html
+    assert f"{inj['expected_final_fractions']['dead']:.4g}" in html
+    html = render_report(kind_dirs["fit"])
+    assert "Goodness of fit" in html and "dissemination.mu" in html and 'id="estimates"' in html
+    html = render_report(kind_dirs["prediction"])
+    assert "metastatic_burden_cells" in html and 'id="prediction"' in html
+    html = render_report(kind_dirs["run"])
+    assert "bone mass, minimum" in html and 'id="events"' in html
+
+
+def test_report_of_a_fit_without_its_data_says_so(kind_dirs: dict[str, Path],
+                                                  tmp_path: Path) -> None:
+    """A fit folder of an older version (no observations in estimates.json) still gets a page;
+    it says why the fitted curves are missing."""
+    import shutil
+
+    from metacascade.report import render_report
+
+    folder = tmp_path / "old-fit"
+    shutil.copytree(kind_dirs["fit"], folder)
+    doc = json.loads((folder / "estimates.json").read_text())
+    del doc["observations"]
+    (folder / "estimates.json").write_text(json.dumps(doc))
+    (folder / "provenance.json").unlink()
+    html = render_report(folder)
+    assert "holds no data" in html and "<img " not in html
+    assert "not recorded: written before provenance.json existed" in html
+
+
+def test_report_does_not_replace_a_file_it_did_not_write(kind_dirs: dict[str, Path],
+                                                         tmp_path: Path, run_cli,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    mine = tmp_path / "mine.html"
+    mine.write_text("my notes")
+    assert run_cli(["report", str(kind_dirs["injection"]), "--out", str(mine)]) == 2
+    assert "did not write" in capsys.readouterr().err and mine.read_text() == "my notes"

@@ -158,3 +158,58 @@ def test_run_report_in_chromium(browser: object, run_dir: Path) -> None:
     _check_page(browser, "summary", min_images=3)
     ARTIFACTS.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "run_report_first_screen.png"))  # type: ignore[attr-defined]
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "neuroblastoma" / "observations.csv"
+#: One output folder of every command: the command, its main table id and images it must show.
+KINDS = {
+    "run": (["run", "breast-bone", "--quiet", "--set", "simulation.duration_days=400"],
+            "summary", 1),
+    "cohort": (["cohort", "breast", "-n", "30", "--executor", "serial"], "summary", 3),
+    "injection": (["cascade", "inject", "--cells", "2000", "--days", "3"], "summary", 1),
+    "fit": (["fit", str(EXAMPLE), "--fit", "dissemination.mu", "--ids", "1,2",
+             "--interval", "profile"], "summary", 3),
+    "prediction": (["predict", "{fit}", "--id", "1", "--times", "0:60:10", "--n-samples", "5"],
+                   "summary", 1),
+    "claims": (["claims", "--only", "S3", "--quick", "--jobs", "1"], "verdicts", 1),
+}
+
+
+@pytest.fixture(scope="module")
+def kind_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``metacascade report DIR`` of the output folder of every command."""
+    from typer.testing import CliRunner
+
+    from metacascade.cli import app
+
+    root = tmp_path_factory.mktemp("kinds")
+    pages: dict[str, Path] = {}
+    for kind, (argv, _, _) in KINDS.items():
+        folder = root / kind
+        args = [a.replace("{fit}", str(root / "fit")) for a in argv]
+        res = CliRunner().invoke(app, [*args, "--out", str(folder)])
+        assert res.exit_code in ((0, 1) if kind == "claims" else (0,)), (kind, res.output)
+        res = CliRunner().invoke(app, ["report", str(folder)])
+        assert res.exit_code == 0, (kind, res.output)
+        pages[kind] = folder / "report.html"
+    return pages
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_report_of_every_kind_in_chromium(browser: object, kind_reports: dict[str, Path],
+                                          kind: str) -> None:
+    """The report of each command's folder renders, shows its table and every figure, fetches
+    nothing, and reflows on a phone."""
+    from selenium.webdriver.common.by import By
+
+    _, table, images = KINDS[kind]
+    _open(browser, kind_reports[kind])
+    _check_page(browser, table, min_images=images)
+    title = browser.find_element(By.TAG_NAME, "h1").text  # type: ignore[attr-defined]
+    assert title.startswith("metacascade")
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / f"{kind}_report_first_screen.png"))  # type: ignore[attr-defined]
+    browser.set_window_size(390, 844)  # type: ignore[attr-defined]
+    overflow = browser.execute_script(  # type: ignore[attr-defined]
+        "return document.documentElement.scrollWidth - window.innerWidth;")
+    assert overflow <= 1

@@ -6,6 +6,8 @@ Public API::
     scenario = mc.load_scenario("breast", ["dissemination.mu=2e-11"])
     result = mc.simulate(scenario)
     result.summary["lead_time_days"]
+    result.save("runs/breast")            # any result: save(dir) / load(dir), exact
+    same = mc.load_result("runs/breast")  # the class picked from provenance.json
 
 The names below are imported on first use (PEP 562): ``import metacascade`` costs milliseconds,
 not the second that numpy, numba, scipy, pandas and xarray take, so the command line starts fast
@@ -22,17 +24,26 @@ if TYPE_CHECKING:  # type checkers and IDEs see the names; nothing is imported a
     from metacascade.api import simulate
     from metacascade.batch import simulate_batch
     from metacascade.claims.runner import run_claims
-    from metacascade.cohort import CohortResult, simulate_cohort
+    from metacascade.cohort import simulate_cohort
     from metacascade.engines.bone import simulate_bone
     from metacascade.engines.injection import inject
     from metacascade.engines.organism import size_distribution
     from metacascade.engines.spread import solve_cascade
     from metacascade.errors import DataError, MetacascadeError, ScenarioError
-    from metacascade.inference.api import FitResult, fit, load_fit
+    from metacascade.inference.api import fit
     from metacascade.inference.data import ObservationData, load_observations
     from metacascade.inference.fit import IdentifiabilityWarning
     from metacascade.inference.predict import predict
-    from metacascade.result import Result
+    from metacascade.inference.result import FitResult, load_fit
+    from metacascade.result import (
+        ClaimsResult,
+        CohortResult,
+        InjectionResult,
+        PredictionResult,
+        Provenance,
+        Result,
+    )
+    from metacascade.result import load as load_result
     from metacascade.scenario import (
         Scenario,
         builtin_names,
@@ -41,23 +52,28 @@ if TYPE_CHECKING:  # type checkers and IDEs see the names; nothing is imported a
         scenario_json_schema,
     )
 
-#: The module of every public name (imported when the name is first used).
+#: The module (and the name there, when it differs) of every public name, imported on first use.
 _SOURCES: dict[str, str] = {
     "__version__": "metacascade._version",
     "builtin_names": "metacascade.scenario",
-    "CohortResult": "metacascade.cohort",
+    "ClaimsResult": "metacascade.result",
+    "CohortResult": "metacascade.result",
     "DataError": "metacascade.errors",
     "dump_toml": "metacascade.scenario",
     "fit": "metacascade.inference.api",
-    "FitResult": "metacascade.inference.api",
+    "FitResult": "metacascade.inference.result",
     "IdentifiabilityWarning": "metacascade.inference.fit",
     "inject": "metacascade.engines.injection",
-    "load_fit": "metacascade.inference.api",
+    "InjectionResult": "metacascade.result",
+    "load_fit": "metacascade.inference.result",
     "load_observations": "metacascade.inference.data",
+    "load_result": "metacascade.result:load",
     "load_scenario": "metacascade.scenario",
     "MetacascadeError": "metacascade.errors",
     "ObservationData": "metacascade.inference.data",
     "predict": "metacascade.inference.predict",
+    "PredictionResult": "metacascade.result",
+    "Provenance": "metacascade.result",
     "Result": "metacascade.result",
     "run_claims": "metacascade.claims.runner",
     "Scenario": "metacascade.scenario",
@@ -72,40 +88,46 @@ _SOURCES: dict[str, str] = {
 }
 
 __all__ = [
+    "builtin_names",
+    "ClaimsResult",
     "CohortResult",
     "DataError",
-    "FitResult",
-    "IdentifiabilityWarning",
-    "MetacascadeError",
-    "ObservationData",
-    "Result",
-    "Scenario",
-    "ScenarioError",
-    "__version__",
-    "builtin_names",
     "dump_toml",
     "fit",
+    "FitResult",
+    "IdentifiabilityWarning",
+    "inject",
+    "InjectionResult",
     "load_fit",
     "load_observations",
-    "inject",
+    "load_result",
     "load_scenario",
-    "run_claims",
+    "MetacascadeError",
+    "ObservationData",
     "predict",
+    "PredictionResult",
+    "Provenance",
+    "Result",
+    "run_claims",
+    "Scenario",
     "scenario_json_schema",
+    "ScenarioError",
     "simulate",
     "simulate_batch",
     "simulate_bone",
     "simulate_cohort",
     "size_distribution",
     "solve_cascade",
+    "__version__",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    module = _SOURCES.get(name)
-    if module is None:
+    source = _SOURCES.get(name)
+    if source is None:
         raise AttributeError(f"module 'metacascade' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    module, _, attr = source.partition(":")
+    value = getattr(importlib.import_module(module), attr or name)
     globals()[name] = value  # the next access does not come here
     return value
 

@@ -9,19 +9,13 @@ hazard and its confidence band).
 
 from __future__ import annotations
 
-import json
-import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from metacascade._version import __version__
 from metacascade.engines.cohort import (
     COLUMNS,
     CohortSpec,
@@ -33,7 +27,8 @@ from metacascade.engines.cohort import (
 from metacascade.limits import check_memory
 from metacascade.options import check_int, check_seed
 from metacascade.parallel import Executor, SerialExecutor, batches
-from metacascade.scenario import Scenario, dump_toml
+from metacascade.result.cohort import CohortResult
+from metacascade.scenario import Scenario
 
 #: Memory of one finished patient row (bytes: the table, its concatenation and the task list;
 #: measured 300-330 bytes per row with pandas ``memory_usage(deep=True)``, with a margin).
@@ -49,40 +44,6 @@ DEFAULT_VARIABILITY: dict[str, float] = {"dissemination.mu": 1.0, "primary.rate_
 def _run(args: tuple[CohortSpec, int, int]) -> pd.DataFrame:
     spec, start, stop = args
     return run_batch(spec, start, stop)
-
-
-@dataclass
-class CohortResult:
-    """Per-patient table, summary numbers and provenance of a cohort."""
-
-    patients: pd.DataFrame
-    summary: dict[str, Any]
-    scenario: Scenario
-    seed: int
-    variability: dict[str, float]
-    version: str = __version__
-    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-
-    def write_into(self, folder: Path) -> None:
-        """Write patients.csv, summary.json and scenario.toml into ``folder`` (the figures:
-        :func:`metacascade.plotting.cohort.save_cohort_figures`)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        self.patients.to_csv(folder / "patients.csv", index=False, na_rep="")
-        meta = dict(self.summary)
-        meta.update({"version": self.version, "seed": self.seed, "created": self.created,
-                     "variability": self.variability, "scenario": self.scenario.name})
-        (folder / "summary.json").write_text(json.dumps(_jsonable(meta), indent=2) + "\n")
-        (folder / "scenario.toml").write_text(dump_toml(self.scenario))
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, float | np.floating):
-        return float(obj) if math.isfinite(float(obj)) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj
 
 
 def simulate_cohort(

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
-import math
 import numbers
 import os
 import re
@@ -29,13 +27,13 @@ from metacascade._version import __version__
 from metacascade.claims.base import MODELLED, REGISTRY, STATUSES, Context, Experiment, Verdict
 from metacascade.claims.statements import STATEMENTS
 from metacascade.errors import MetacascadeError
-from metacascade.outputs import OutputFolder
 from metacascade.parallel import Executor, ProcessExecutor
+from metacascade.result import jsonio
+from metacascade.result.claims import CLAIMS_HTML, ClaimsResult
+from metacascade.result.writer import OutputFolder
 
 #: The ``claims.json`` schema version (bump when the contract changes).
 SCHEMA_VERSION = 2
-CLAIMS_JSON = "claims.json"
-CLAIMS_HTML = "claims.html"
 
 NOT_MODELLED_REASON = ("No mechanism in metacascade covers this statement yet, so no experiment "
                        "is registered for it.")
@@ -212,7 +210,7 @@ def run_claims(
     ----------
     only: statement ids (``"S13,S15"`` or a list); unknown ids raise :class:`MetacascadeError`.
     out_dir: the output folder for figures, ``claims.json`` and ``claims.html`` (nothing is kept
-        when None). It is written by :class:`metacascade.outputs.OutputFolder`: checked first,
+        when None). It is written by :class:`metacascade.result.writer.OutputFolder`: checked first,
         filled in a hidden temporary folder and swapped in only when every experiment has finished,
         so no half-written output is left; an existing folder is replaced only when it is a
         metacascade claims output (or ``force``).
@@ -240,11 +238,12 @@ def run_claims(
             exps.append(exp)
 
     started = datetime.now(UTC)
+    saved: list[ClaimsResult] = []  # the result, made once the experiments have run
     with contextlib.ExitStack() as stack:
         if target is None:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="metacascade-claims-")))
-        else:
-            tmp = stack.enter_context(target.writing(seed=seed, quick=quick, ids=ids))
+        else:  # figures, claims.json and claims.html: one atomic commit with the provenance
+            tmp = stack.enter_context(target.writing(lambda: saved[0].provenance))
         ctx = Context(out_dir=tmp, quick=quick, seed=seed)
         verdicts = _run_experiments(exps, ids, ctx, parallel, executor)
         if import_errors:
@@ -252,11 +251,12 @@ def run_claims(
         if target is not None:
             doc = claims_document(verdicts, seed=seed, quick=quick, created=started,
                                   seconds=(datetime.now(UTC) - started).total_seconds())
-            (tmp / CLAIMS_JSON).write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+            saved.append(ClaimsResult(doc, ids=ids))
+            saved[0].write_into(tmp)
             if html:
                 from metacascade.report import write_claims_html
 
-                write_claims_html(doc, tmp, tmp / CLAIMS_HTML)
+                write_claims_html(saved[0].document, tmp, tmp / CLAIMS_HTML)
     return verdicts
 
 
@@ -286,17 +286,6 @@ def _run_experiments(exps: list[Experiment], ids: list[str], ctx: Context,
     return [results.get(i) or Verdict.not_modelled(i, NOT_MODELLED_REASON) for i in ids]
 
 
-def _finite(x: Any) -> Any:
-    """JSON-safe numbers: non-finite floats become None (strict JSON has no NaN)."""
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {str(k): _finite(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_finite(v) for v in x]
-    return x
-
-
 def claims_document(verdicts: Sequence[Verdict], *, seed: int, quick: bool,
                     created: datetime | None = None, seconds: float | None = None
                     ) -> dict[str, Any]:
@@ -309,7 +298,7 @@ def claims_document(verdicts: Sequence[Verdict], *, seed: int, quick: bool,
         d = v.to_json()
         d["measured"] = {k: float(x) for k, x in v.measured.items()}
         d["targets"] = {k: float(x) for k, x in v.targets.items()}
-        claims.append(_finite(d))
+        claims.append(jsonio.plain(d))
     doc: dict[str, Any] = {
         "version": __version__,
         "seed": seed,

@@ -14,14 +14,16 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from metacascade._version import version
-from metacascade.outputs import OutputFolder, default_output
+
+if TYPE_CHECKING:
+    from metacascade.result.writer import OutputFolder
 
 console = Console(markup=False, emoji=False, highlight=False)
 err_console = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
@@ -181,6 +183,8 @@ def force_option() -> Any:
 def out_folder(out: Path | None, kind: str, force: bool, *, root: str = "runs",
                name: object = None) -> OutputFolder:
     """The checked output folder: ``--out`` when given, else ``root/<safe slug of name>``."""
+    from metacascade.result.writer import OutputFolder, default_output  # numpy: when a command runs
+
     target = out if out is not None else default_output(root, name)
     return OutputFolder(target, kind, force=force)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +9,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from metacascade._version import version
 from metacascade.cli._common import (
     choice_of,
     console,
@@ -50,7 +47,7 @@ def inject_command(
     force: bool = force_option(),
 ) -> None:
     """Inject cells and write fates.csv, fates_by_organ.csv, summary.json and fates.png."""
-    from metacascade.engines.injection import FATE_COLUMNS, inject  # when the command runs
+    from metacascade.engines.injection import inject  # when the command runs
     from metacascade.scenario import cascade_parameters, load_scenario
 
     loaded()
@@ -58,22 +55,14 @@ def inject_command(
     params = cascade_parameters(sc, all_organs=True)
     target = out_folder(out, "injection", force)
     with console.status(Text(f"following {cells:,} cells for {days:g} days ...")):
-        res = inject(cells, route, days, seed=seed, params=params)
-    summary = dict(res.summary)
-    summary.update(version=version(), created=datetime.now(UTC).isoformat(timespec="seconds"),
-                   seed=seed, scenario_name=sc.name,
-                   scenario=sc.model_dump(mode="json", exclude_none=True))
-    with target.writing(seed=seed, scenario_name=sc.name, cells=cells, route=route,
-                        days=days) as tmp:
-        res.fates[FATE_COLUMNS].to_csv(tmp / "fates.csv", index=False, float_format="%.9g")
-        res.by_organ.to_csv(tmp / "fates_by_organ.csv", index=False, float_format="%.9g")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        from metacascade.plotting.injection import save_injection_figures
+        res = inject(cells, route, days, seed=seed, params=params, scenario=sc)
+    from metacascade.plotting.injection import save_injection_figures
 
+    with res.saving(target) as tmp:
         save_injection_figures(res, tmp)
     console.print(fates_table(res.fates, f"fates of {cells:,} cells ({route})"))
-    console.print(f"overall efficiency {summary['overall_efficiency']:.3g} macroscopic tumours "
-                  f"per injected cell; results written to {target.given}")
+    console.print(f"overall efficiency {res.summary['overall_efficiency']:.3g} macroscopic "
+                  f"tumours per injected cell; results written to {target.given}")
 
 
 def _day(t: float) -> str:

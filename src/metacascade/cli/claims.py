@@ -70,12 +70,11 @@ def claims(
     Exit code 0 when every modelled claim is reproduced, 1 otherwise, 2 for bad input.
     """
     from metacascade.claims.runner import (  # imported when the command runs
-        CLAIMS_HTML,
-        CLAIMS_JSON,
         all_reproduced,
         parse_only,
         run_claims,
     )
+    from metacascade.result.claims import CLAIMS_HTML, CLAIMS_JSON
 
     loaded()
     ids = parse_only(only)  # bad ids: MetacascadeError -> one message, exit code 2

@@ -87,9 +87,7 @@ def cohort(
         ex.close()
     from metacascade.plotting.cohort import save_cohort_figures
 
-    with target.writing(seed=result.seed, scenario_name=sc.name,
-                        n_patients=patients) as tmp:
-        result.write_into(tmp)
+    with result.saving(target) as tmp:
         figures = save_cohort_figures(result, tmp)
     s = result.summary
     console.print(

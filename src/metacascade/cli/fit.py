@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from metacascade._version import version
 from metacascade.cli._common import (
     choice,
     console,
@@ -104,8 +101,7 @@ def fit(
                   workers=workers, engine=engine)
     from metacascade.plotting.fit import save_fit_figures
 
-    with target.writing(seed=seed, scenario_name=res.scenario.name, data=str(data)) as tmp:
-        res.write_into(tmp)
+    with res.saving(target) as tmp:
         names = save_fit_figures(res, tmp) if figures else []
     table = Table(title=f"metacascade fit: {res.scenario.name} ({len(res.fits)} ids)")
     table.add_column("id")
@@ -153,9 +149,11 @@ def predict(
     force: bool = force_option(),
 ) -> None:
     """Predict what comes next for a fitted id, with uncertainty bands (organism engine)."""
-    from metacascade.inference.api import load_fit
     from metacascade.inference.predict import parse_times
     from metacascade.inference.predict import predict as run_predict
+    from metacascade.inference.result import load_fit
+    from metacascade.plotting.fit import save_prediction_figures
+    from metacascade.result.prediction import PredictionResult
     from metacascade.scenario import load_scenario
 
     loaded()
@@ -163,18 +161,8 @@ def predict(
     fitted = load_fit(fit_dir)
     scenario = load_scenario(fitted.scenario, set_)
     ds = run_predict(fitted, id_, parse_times(times), observable, set_, n_samples, level, seed)
-    with target.writing(seed=seed, scenario_name=scenario.name, fit=str(fit_dir),
-                        id=str(id_)) as tmp:
-        df = ds.to_dataframe().reset_index()
-        df.to_csv(tmp / "prediction.csv", index=False)
-        doc = {"version": version(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
-               "scenario_name": scenario.name,
-               "scenario": scenario.model_dump(mode="json", exclude_none=True),
-               "attrs": ds.attrs, "fit": str(fit_dir),
-               "data": json.loads(df.to_json(orient="records"))}
-        (tmp / "prediction.json").write_text(json.dumps(doc, indent=1) + "\n")
-        from metacascade.plotting.fit import save_prediction_figures
-
-        save_prediction_figures(ds, tmp)
+    res = PredictionResult(dataset=ds, scenario=scenario, fit=str(fit_dir), seed=seed)
+    with res.saving(target) as tmp:
+        save_prediction_figures(res.dataset, tmp)
     console.print(f"prediction for id {id_} written to {target.given} (prediction.csv, "
-                  "prediction.json, prediction.png, provenance.json)")
+                  "prediction.json, prediction.zarr, prediction.png, provenance.json)")

@@ -1,4 +1,4 @@
-"""``metacascade report RUN_DIR``: a self-contained HTML report of one ``run`` output folder."""
+"""``metacascade report DIR``: a self-contained HTML report of any command's output folder."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ from pathlib import Path
 import typer
 
 from metacascade.cli._common import console, force_option, loaded
-from metacascade.outputs import write_output_file
 
 
 def report(
-    run_dir: Path = typer.Argument(..., help="A folder written by `metacascade run`."),
-    out: Path | None = typer.Option(None, "--out", help="HTML file [RUN_DIR/report.html]."),
+    run_dir: Path = typer.Argument(..., metavar="DIR",
+                                   help="A folder written by `metacascade run`, `cohort`, "
+                                        "`cascade inject`, `fit`, `predict` or `claims`."),
+    out: Path | None = typer.Option(None, "--out", help="HTML file [DIR/report.html]."),
     force: bool = force_option(),
 ) -> None:
-    """Write report.html (summary, scenario, figures, provenance) for a `metacascade run` folder."""
-    from metacascade.report import render_run_html  # imported when the command runs
+    """Write report.html (summary, figures, scenario, provenance) for an output folder; the kind
+    is read from its provenance.json."""
+    from metacascade.report import write_report  # imported when the command runs
 
     loaded()
-    target = out if out is not None else run_dir / "report.html"
-    path = write_output_file(target, render_run_html(run_dir), force=force)
+    path = write_report(run_dir, out, force=force)
     console.print(f"report written to {path}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +68,11 @@ def run(
                                help="auto | " + " | ".join(engine_names()) + " (auto: spread for "
                                "dissemination.model = cascade, else organism)."),
 ) -> None:
-    """Simulate a scenario; write summary.json, timeseries (zarr + CSV) and PNG figures."""
+    """Simulate a scenario; write summary.json, timeseries (zarr + CSV), events.csv and PNG
+    figures."""
     from metacascade.api import simulate  # imported when the command runs
     from metacascade.plotting.run import save_run_figures
+    from metacascade.result.jsonio import write_json
     from metacascade.scenario import load_scenario
 
     loaded()
@@ -79,11 +80,10 @@ def run(
     target = out_folder(out, "run", force, root="runs", name=sc.name)
     with console.status(Text(f"simulating {sc.name} ...")):
         result = simulate(sc, engine)
-    with target.writing(seed=result.seed, scenario_name=sc.name) as tmp:
-        result.write_into(tmp)
+    with result.saving(target) as tmp:
         figures = save_run_figures(result, tmp)
-        (tmp / "figures.json").write_text(json.dumps(figures) + "\n")
+        write_json(tmp / "figures.json", figures, indent=None)
     if not quiet:
         console.print(summary_table(result.summary, f"metacascade run: {sc.name}"))
-    console.print(f"results written to {target.given} (summary.json, timeseries.csv, result.zarr, "
-                  f"scenario.toml, provenance.json, {', '.join(figures)})")
+    console.print(f"results written to {target.given} (summary.json, timeseries.csv, events.csv, "
+                  f"result.zarr, scenario.toml, provenance.json, {', '.join(figures)})")

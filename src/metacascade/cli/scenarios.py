@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import typer
@@ -50,6 +49,7 @@ def show(
 @app.command("schema")
 def schema() -> None:
     """Print the JSON schema of scenario files (units, bounds, sources)."""
+    from metacascade.result import jsonio
     from metacascade.scenario import scenario_json_schema
 
-    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
+    sys.stdout.write(jsonio.dumps(scenario_json_schema()))

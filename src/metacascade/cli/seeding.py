@@ -91,6 +91,7 @@ def infer_seeding(
         observed_statistics,
     )
     from metacascade.parallel import make_executor
+    from metacascade.result.provenance import Provenance
 
     if scheduler is not None and executor != "dask":
         raise MetacascadeError(f"--scheduler is only used with --executor dask (not {executor})")
@@ -137,12 +138,11 @@ def infer_seeding(
     seeding = run.seeding
     posterior = run.posterior()
     predictive = run.predictive()
-    with target.writing(seed=seed, scenario_name=None, data=str(data),
-                        cancer_type=cancer_type, timing=law.label,
-                        models=list(settings.models), mutation_rate=mutation_rate,
-                        purity=settings.purity,
-                        population_size=population_size,
-                        max_simulations=max_simulations) as tmp:
+    record = Provenance("seeding", seed=seed, extra=dict(
+        data=str(data), cancer_type=cancer_type, timing=law.label, models=list(settings.models),
+        mutation_rate=mutation_rate, purity=settings.purity, population_size=population_size,
+        max_simulations=max_simulations))
+    with target.writing(record) as tmp:
         seeding.to_csv(tmp / "seeding.csv", index=False)
         posterior.to_csv(tmp / "posterior.csv", index=False)
         run.diagnostics().to_csv(tmp / "diagnostics.csv", index=False)

@@ -19,7 +19,6 @@ engine is asked for (``metacascade --help`` does not pay for numba kernels it do
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -74,7 +73,11 @@ def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value) if len(value) <= 80 else shown(value, 80)
+        if len(value) > 80:
+            return shown(value, 80)
+        import tomli_w  # a TOML basic string, quoted and escaped as in the file
+
+        return tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
     return shown(value)
 
 

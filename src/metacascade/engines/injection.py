@@ -13,7 +13,7 @@ which the tests use as the reference.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,8 @@ import pandas as pd
 from metacascade.biology import cascade as cc
 from metacascade.engines.checks import PROBABILITY, check_physical
 from metacascade.options import check_int, check_number, check_seed
+from metacascade.result.injection import InjectionResult
+from metacascade.scenario import Scenario
 
 Array = npt.NDArray[np.float64]
 
@@ -39,16 +41,6 @@ def output_times(days: float) -> Array:
     whole = np.arange(1.0, np.floor(days) + 1.0)
     t = np.concatenate([[0.0], [x for x in FIXED_TIMES if x < days], whole, [days]])
     return np.unique(t)
-
-
-@dataclass
-class InjectionResult:
-    """Fractions of the injected cells in each state (``fates``), per organ (``by_organ``), and the
-    cell-level entry times (days; inf = never) when kept."""
-
-    fates: pd.DataFrame
-    by_organ: pd.DataFrame
-    summary: dict[str, Any]
 
 
 def _exp(rng: np.random.Generator, rate: Array) -> Array:
@@ -174,6 +166,7 @@ def inject(
     params: cc.CascadeParameters | None = None,
     times: npt.ArrayLike | None = None,
     niche_factor: npt.ArrayLike = 1.0,
+    scenario: Scenario | None = None,
 ) -> InjectionResult:
     """Inject ``n_cells`` cells by ``route`` and follow them for ``days`` days.
 
@@ -181,6 +174,7 @@ def inject(
     times (``fates``, columns :data:`FATE_COLUMNS`), the alive cells per organ and stage
     (``by_organ``), and a summary with ``overall_efficiency`` (macroscopic tumours per injected
     cell at the end) and the exact expected values of the same chain for comparison.
+    ``scenario``: the scenario ``params`` were taken from, recorded in the result's provenance.
     """
     n_cells = check_int("cells", n_cells, 1, 100_000_000)
     days = check_number("days", days, gt=0, le=3650)
@@ -225,7 +219,7 @@ def inject(
                    rules=fractions)
     check_physical(by_organ, f"injection engine ({route})", "cascade.* and organs.* parameters",
                    rules=fractions)
-    return InjectionResult(fates=fates, by_organ=by_organ, summary=summary)
+    return InjectionResult(fates=fates, by_organ=by_organ, summary=summary, scenario=scenario)
 
 
 def parameters_dict(p: cc.CascadeParameters) -> dict[str, Any]:

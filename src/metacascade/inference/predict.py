@@ -22,9 +22,9 @@ import xarray as xr
 
 from metacascade.engines.organism import patients_from_scenarios, solve
 from metacascade.errors import DataError, ScenarioError, shown
-from metacascade.inference.api import FitResult, load_fit
 from metacascade.inference.data import OBSERVABLES
 from metacascade.inference.model import OBS_KEYS, scenario_with_overrides
+from metacascade.inference.result import FitResult, load_fit
 from metacascade.limits import check_memory
 from metacascade.options import check_int, check_level, check_seed
 from metacascade.scenario import load_scenario

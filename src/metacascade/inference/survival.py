@@ -8,7 +8,6 @@ between the ids above and below the median of the parameter.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -60,7 +59,3 @@ def survival_association(estimates: pd.DataFrame, covariates: pd.DataFrame,
         "median_value": med, "n_high": int(high.sum()), "n_low": int((~high).sum()),
         "logrank_statistic": float(lr.test_statistic), "logrank_p": float(lr.p_value),
     }
-
-
-def finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None

@@ -17,10 +17,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
-from metacascade.inference.api import FitResult
 from metacascade.inference.fit import Objective, SubjectFit
 from metacascade.inference.likelihood import standardized_residuals
 from metacascade.inference.model import ExponentialPredictor
+from metacascade.inference.result import FitResult
 from metacascade.plotting.style import (
     axes,
     decorate,

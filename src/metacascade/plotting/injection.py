@@ -11,7 +11,6 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from metacascade.engines.injection import InjectionResult
 from metacascade.plotting.style import (
     axes,
     decorate,
@@ -22,6 +21,7 @@ from metacascade.plotting.style import (
     save,
     visible_on_log,
 )
+from metacascade.result.injection import InjectionResult
 
 FATE_STYLES = {
     "circulating": "C7", "arrested": "C0", "extravasated": "C1", "dead": "k",

@@ -1,4 +1,5 @@
-"""Render the HTML reports: one self-contained file each (figures as base64 PNG, inline CSS, no
+"""Render the HTML reports (the claims page here; the page of any output folder in
+:mod:`metacascade.report.pages`): one self-contained file each (figures as base64 PNG, inline CSS, no
 scripts, fonts or anything else fetched from the network), readable on a laptop and a phone.
 
 A missing or unreadable figure never breaks a report: it is shown as a visible placeholder naming
@@ -9,19 +10,16 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from metacascade._version import __version__
-from metacascade.errors import DataError
+from metacascade.result import jsonio
+from metacascade.result.provenance import now
+from metacascade.result.writer import write_output_file
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_FIGURE_BYTES = 20_000_000
@@ -61,7 +59,8 @@ def embed_figure(path: str | Path) -> EmbeddedFigure:
     return EmbeddedFigure(name, uri, width, height)
 
 
-def _env() -> jinja2.Environment:
+def env() -> jinja2.Environment:
+    """The Jinja2 environment of the report templates (autoescaped, strict undefined)."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("metacascade.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
@@ -86,10 +85,6 @@ def fmt_number(x: Any, missing: str = "n/a") -> str:
             return f"{x:.3e}"
         return f"{x:.4g}"
     return str(x)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 STATUS_ORDER = ("reproduced", "not reproduced", "illustrated", "error", "not yet modelled")
@@ -141,7 +136,7 @@ def _claim_rows(c: dict[str, Any]) -> dict[str, Any]:
                  "source": x.get("source", ""), "note": x.get("note", ""),
                  "scope": x.get("scope", "")} for k, x in calibration.items()]
     sens_rows = [{"name": k, "range": ", ".join(fmt_number(r) for r in x.get("range", [])),
-                  "holds_for": json.dumps(x.get("holds_for", [])), "source": x.get("source", ""),
+                  "holds_for": jsonio.dumps(x.get("holds_for", []), indent=None), "source": x.get("source", ""),
                   "flips": "yes" if x.get("verdict_flips") else "no"}
                  for k, x in (c.get("sensitivity") or {}).items()]
     compared = set(validation) | set(checks)
@@ -186,107 +181,17 @@ def render_claims_html(doc: dict[str, Any], figure_dir: str | Path) -> str:
             "figures": [embed_figure(fdir / Path(f).name) for f in (c.get("figures") or [])],
         })
     counts = [(s, sum(1 for c in claims if c["status"] == s)) for s in STATUS_ORDER]
-    return _env().get_template("claims.html.j2").render(
+    return env().get_template("claims.html.j2").render(
         claims=claims, counts=[(s, n) for s, n in counts if n], meaning=STATUS_MEANING,
         version=doc.get("version", "?"), seed=doc.get("seed", "?"),
         quick=bool(doc.get("quick")), created=doc.get("created", "?"),
-        seconds=doc.get("seconds"), generated=_now())
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        seconds=doc.get("seconds"), generated=now())
 
 
 def write_claims_html(doc: dict[str, Any], figure_dir: str | Path,
                       out: str | Path | None = None) -> Path:
-    """Write ``claims.html`` (atomically) next to the figures unless ``out`` is given."""
+    """Write ``claims.html`` (atomically) next to the figures unless ``out`` is given; an existing
+    file is replaced only when it is a metacascade report."""
     target = Path(out) if out is not None else Path(figure_dir) / "claims.html"
-    return atomic_write_text(target, render_claims_html(doc, figure_dir))
-
-
-# ---- the report of one ``metacascade run`` folder ------------------------------------------
-
-SUMMARY_ROWS = [
-    ("detection_day", "diagnosis (primary reaches detection size)", "day"),
-    ("first_metastasis_day", "first metastasis expected (N = 1)", "day"),
-    ("half_probability_day", "P(at least one metastasis) = 0.5", "day"),
-    ("lead_time_days", "seeding precedes diagnosis by", "days"),
-    ("lead_time_years", "seeding precedes diagnosis by", "years"),
-    ("resection_day", "resection of the primary", "day"),
-    ("n_metastases_at_detection", "metastases at diagnosis, N", "metastases"),
-    ("p_any_metastasis_at_detection", "P(at least one) at diagnosis", ""),
-    ("n_visible_at_detection", "visible metastases at diagnosis", "metastases"),
-    ("burden_at_detection_cells", "metastatic burden at diagnosis", "cells"),
-    ("first_visible_metastasis_day", "first visible metastasis (relapse)", "day"),
-    ("n_metastases_final", "metastases at the end", "metastases"),
-    ("metastatic_burden_cells_final", "metastatic burden at the end", "cells"),
-]
-
-
-def _run_figures(folder: Path) -> list[str]:
-    listed = folder / "figures.json"
-    if listed.is_file():
-        try:
-            names = json.loads(listed.read_text())
-            if isinstance(names, list):
-                return [str(n) for n in names]
-        except (ValueError, OSError):
-            pass
-    return sorted(p.name for p in folder.glob("*.png"))
-
-
-def render_run_html(run_dir: str | Path) -> str:
-    """The report of one ``metacascade run`` output folder (summary.json, scenario.toml, figures)."""
-    folder = Path(run_dir)
-    summary_file = folder / "summary.json"
-    if not folder.is_dir():
-        raise DataError(f"RUN_DIR {str(folder)!r}: no such folder")
-    if not summary_file.is_file():
-        raise DataError(f"RUN_DIR {str(folder)!r}: not a metacascade run folder "
-                        "(summary.json is missing; create one with `metacascade run`)")
-    try:
-        summary = json.loads(summary_file.read_text())
-    except ValueError as exc:
-        raise DataError(f"{summary_file}: not valid JSON ({exc})") from exc
-    if not isinstance(summary, dict):
-        raise DataError(f"{summary_file}: expected a JSON object")
-    scenario = summary.get("scenario") or {}
-    toml_file = folder / "scenario.toml"
-    scenario_toml = toml_file.read_text() if toml_file.is_file() else "(scenario.toml missing)"
-    rows = [{"label": label, "value": fmt_number(summary.get(key), missing="never"), "unit": unit}
-            for key, label, unit in SUMMARY_ROWS if key in summary]
-    figures = [embed_figure(folder / Path(n).name) for n in _run_figures(folder)]
-    provenance = [
-        ("metacascade version", summary.get("version", "?")),
-        ("seed", summary.get("seed", "?")),
-        ("simulated", summary.get("created", "?")),
-        ("scenario", summary.get("scenario_name", scenario.get("name", "?"))),
-        ("report generated", _now()),
-        ("report version", __version__),
-    ]
-    return _env().get_template("run.html.j2").render(
-        name=summary.get("scenario_name", scenario.get("name", folder.name)),
-        description=scenario.get("description", ""),
-        references=scenario.get("references") or [],
-        version=summary.get("version", __version__), seed=summary.get("seed", "?"),
-        created=summary.get("created", "?"), folder=str(folder), summary=rows, figures=figures,
-        scenario_toml=scenario_toml, provenance=provenance, generated=_now())
-
-
-def write_run_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write ``report.html`` into the run folder (or ``out``), atomically; returns its path."""
-    target = Path(out) if out is not None else Path(run_dir) / "report.html"
-    return atomic_write_text(target, render_run_html(run_dir))
+    write_output_file(target, render_claims_html(doc, figure_dir))
+    return target

@@ -1,4 +1,4 @@
-"""Output folders and files that cannot destroy anything (issue 13).
+"""The one atomic writer: output folders and files that cannot destroy anything (issue 13).
 
 Every command that writes results goes through :class:`OutputFolder` (or :func:`write_output_file`
 for the single HTML report). The rules, checked before any work and again just before the commit:
@@ -18,8 +18,11 @@ for the single HTML report). The rules, checked before any work and again just b
 * Temporary and set-aside folders of earlier killed runs are removed by the next write to the same
   target, but only when they carry our marker, a ``provenance.json`` or nothing at all.
 * Folders and files get the user's umask (``0o777 & ~umask``), not ``0o700``.
-* Every output folder gets ``provenance.json``: ``kind``, ``version``, ``created``, ``command``,
-  ``seed`` and ``scenario_name`` (plus command-specific fields).
+* Every output folder gets ``provenance.json`` (:class:`~metacascade.result.provenance.Provenance`),
+  written last, just before the swap.
+
+The result classes write through :meth:`metacascade.result.base.SavedResult.saving`; the single
+HTML report through :func:`write_output_file`.
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import json
-import math
 import os
 import re
 import secrets
@@ -41,17 +42,12 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from metacascade._version import version
 from metacascade.errors import MetacascadeError
+from metacascade.result import jsonio
+from metacascade.result.provenance import KINDS, PROVENANCE, Provenance, read_record
 
-#: The provenance file that marks a folder as a metacascade output.
-PROVENANCE = "provenance.json"
-#: Output kinds (``provenance.json`` ``kind``); a folder is only replaced by an output of its kind.
-KINDS = ("run", "cohort", "injection", "fit", "prediction", "claims", "report", "seeding")
 #: Marker file inside a temporary folder while it is being written (pid and host of the writer).
 PARTIAL_MARKER = ".metacascade-partial"
 
@@ -99,58 +95,6 @@ def _stem(name: str) -> str:
     if len(raw) <= _STEM_MAX_BYTES:
         return name
     return raw[:_STEM_MAX_BYTES].decode("utf-8", "ignore")
-
-
-# ---- provenance -------------------------------------------------------------------------------
-
-def command_line() -> list[str]:
-    """The command that is running, as argv (``metacascade`` instead of a ``__main__.py`` path)."""
-    argv = list(sys.argv) or [""]
-    if Path(argv[0]).name in ("__main__.py", "metacascade"):
-        argv[0] = "metacascade"
-    return argv
-
-
-def _finite(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {str(k): _finite(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_finite(v) for v in x]
-    if isinstance(x, Path):
-        return str(x)
-    return x
-
-
-def provenance_record(kind: str, *, seed: int | None = None, scenario_name: str | None = None,
-                      **extra: Any) -> dict[str, Any]:
-    """The ``provenance.json`` content of an output of ``kind``."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown output kind {kind!r}; known: {', '.join(KINDS)}")
-    rec: dict[str, Any] = {"kind": kind, "version": version(),
-                           "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                           "command": command_line()}
-    if seed is not None:
-        rec["seed"] = int(seed)
-    rec["scenario_name"] = scenario_name
-    rec.update(extra)
-    return _finite(rec)
-
-
-def read_provenance(folder: str | Path) -> dict[str, Any] | None:
-    """The provenance record of a metacascade output folder, or None when it is not one."""
-    p = Path(folder) / PROVENANCE
-    try:
-        st = os.lstat(p)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > 1 << 20:
-            return None
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(doc, dict) or doc.get("kind") not in KINDS or "version" not in doc:
-        return None
-    return doc
 
 
 # ---- the checks -------------------------------------------------------------------------------
@@ -223,7 +167,7 @@ def _folder_state(path: Path, kind: str, where: str) -> tuple[str, str]:
         raise OutputError(f"{where}: cannot read the folder ({exc.strerror})") from None
     if empty:
         return "empty", ""
-    prov = read_provenance(path)
+    prov = read_record(path)
     if prov is None:
         return "foreign", (f"it is an existing folder that is not a metacascade output "
                            f"(no {PROVENANCE})")
@@ -320,8 +264,8 @@ def _remove(path: Path) -> None:
             os.unlink(path)
             return
         marker = path / PARTIAL_MARKER
-        marker.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}) + "\n",
-                          encoding="utf-8")
+        marker.write_text(jsonio.dumps({"pid": os.getpid(), "host": socket.gethostname()},
+                                       indent=None) + "\n", encoding="utf-8")
         with os.scandir(path) as it:
             entries = [Path(e.path) for e in it if e.name != PARTIAL_MARKER]
         for entry in entries:
@@ -348,7 +292,8 @@ def _make_temp(parent: Path, name: str) -> Path:
         except FileExistsError:
             continue
         marker = {"pid": os.getpid(), "host": socket.gethostname()}
-        (tmp / PARTIAL_MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
+        (tmp / PARTIAL_MARKER).write_text(jsonio.dumps(marker, indent=None) + "\n",
+                                          encoding="utf-8")
         return tmp
     raise OutputError(f"cannot create a temporary folder in {shown(parent)}")  # pragma: no cover
 
@@ -356,7 +301,7 @@ def _make_temp(parent: Path, name: str) -> Path:
 def _writer_alive(folder: Path) -> bool:
     """True when the marker names a live process on this host (a run still writing)."""
     try:
-        doc = json.loads((folder / PARTIAL_MARKER).read_text(encoding="utf-8"))
+        doc = jsonio.loads((folder / PARTIAL_MARKER).read_text(encoding="utf-8"))
         pid, host = int(doc["pid"]), str(doc["host"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
@@ -377,7 +322,7 @@ def _ours(folder: Path) -> bool:
     """A leftover folder that metacascade made: our marker, a provenance file, or empty."""
     if os.path.islink(folder) or not os.path.isdir(folder):
         return False
-    if (folder / PARTIAL_MARKER).is_file() or read_provenance(folder) is not None:
+    if (folder / PARTIAL_MARKER).is_file() or read_record(folder) is not None:
         return True
     try:
         with os.scandir(folder) as it:
@@ -458,8 +403,11 @@ class OutputFolder:
         return f"OutputFolder({str(self.given)!r}, kind={self.kind!r})"
 
     @contextmanager
-    def writing(self, *, seed: int | None = None, scenario_name: str | None = None,
-                **extra: Any) -> Iterator[Path]:
+    def writing(self, provenance: Provenance | Callable[[], Provenance] | None = None
+                ) -> Iterator[Path]:
+        """Yield a hidden temporary folder beside the target; when the block ends without an
+        error, write ``provenance.json`` (``provenance``, or a callable giving it once the block
+        has run: the record of a result made inside the block) and swap the folder in."""
         where = f"{self.option} {shown(self.given)}"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o777)
@@ -479,10 +427,11 @@ class OutputFolder:
                                       f"({exc.strerror or exc})") from None
             try:
                 yield tmp
-                record = provenance_record(self.kind, seed=seed, scenario_name=scenario_name,
-                                           **extra)
-                (tmp / PROVENANCE).write_text(json.dumps(record, indent=2) + "\n",
-                                              encoding="utf-8")
+                record = provenance() if callable(provenance) else provenance
+                record = Provenance(self.kind) if record is None else record
+                if record.kind != self.kind:
+                    raise ValueError(f"a {record.kind} provenance for a {self.kind} output")
+                record.write(tmp)
             except OSError as exc:
                 err = _environment_error(exc, f"{where}: cannot write the output")
                 if err is None:
@@ -507,11 +456,9 @@ class OutputFolder:
 
 @contextmanager
 def output_folder(target: str | Path, kind: str, *, force: bool = False,
-                  seed: int | None = None, scenario_name: str | None = None,
-                  **extra: Any) -> Iterator[Path]:
+                  provenance: Provenance | None = None) -> Iterator[Path]:
     """Check ``target`` and write it atomically in one step (see :class:`OutputFolder`)."""
-    with OutputFolder(target, kind, force=force).writing(seed=seed, scenario_name=scenario_name,
-                                                         **extra) as tmp:
+    with OutputFolder(target, kind, force=force).writing(provenance) as tmp:
         yield tmp
 
 
@@ -608,13 +555,10 @@ __all__ = [
     "check_output",
     "check_output_file",
     "clean_stale",
-    "command_line",
     "default_output",
     "exchange",
     "is_metacascade_report",
     "output_folder",
-    "provenance_record",
-    "read_provenance",
     "safe_slug",
     "shown",
     "write_output_file",

@@ -1,0 +1,180 @@
+"""The outcome of one simulated patient (``metacascade run``): time series, key events, provenance.
+
+Folder (``kind = "run"``)::
+
+    result.zarr      everything, exactly (time series, size distributions, summary, scenario)
+    summary.json     key events and numbers, the scenario, version, seed, created (contract)
+    timeseries.csv   the contract columns :data:`TIMESERIES_COLUMNS`, then other 1-D series
+    events.csv       one row per key event: event, day, and the values the engine computed there
+    scenario.toml    the resolved scenario
+    provenance.json  the provenance record
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from metacascade.errors import DataError, MetacascadeError, shown
+from metacascade.result import jsonio
+from metacascade.result.base import SavedResult, missing, register
+from metacascade.result.files import has_group, open_zarr, text_as_object, write_csv, write_zarr
+from metacascade.result.provenance import Provenance, command_line
+from metacascade.scenario import Scenario, dump_toml, scenario_from_toml
+
+#: Columns of ``timeseries.csv`` that users' scripts rely on (in this order).
+TIMESERIES_COLUMNS = [
+    "time_days",
+    "primary_cells",
+    "n_metastases",
+    "metastatic_burden_cells",
+    "n_visible",
+    "visible_burden_cells",
+    "p_any_metastasis",
+]
+#: The first columns of ``events.csv``.
+EVENT_COLUMNS = ["event", "day"]
+
+RESULT_STORE = "result.zarr"
+#: Attributes of the stored time series that hold the result's own fields (not the engine's).
+_STORE_ATTRS = ("summary", "scenario_toml", "version", "seed", "created", "extra")
+
+
+@register
+@dataclass
+class Result(SavedResult):
+    """Time series (xarray), key events (``summary``) and provenance of one simulated patient.
+
+    ``timeseries`` has the dimension ``time_days`` (and ``organ`` for per-organ variables);
+    ``sizes`` (optional) holds size distributions at selected times. ``summary`` is plain JSON
+    data: an event that never happens, or an undefined number, is ``None``.
+    """
+
+    kind = "run"
+    regenerate = "metacascade run SCENARIO --out DIR"
+
+    timeseries: xr.Dataset
+    summary: dict[str, Any]
+    scenario: Scenario
+    version: str
+    seed: int
+    created: str
+    sizes: xr.Dataset | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    command: tuple[str, ...] = field(default_factory=command_line)
+
+    def __post_init__(self) -> None:
+        self.timeseries = text_as_object(self.timeseries)
+        if self.sizes is not None:
+            self.sizes = text_as_object(self.sizes)
+        self.summary = jsonio.plain(self.summary)
+        self.extra = jsonio.plain(self.extra)
+        self.command = tuple(self.command)
+
+    # ---- views ----------------------------------------------------------------------------
+    def to_dataframe(self) -> pd.DataFrame:
+        """The contract columns of ``timeseries.csv`` followed by any other 1-D series."""
+        ds = self.timeseries
+        one_d = [str(v) for v in ds.data_vars if ds[v].dims == ("time_days",)]
+        cols = [c for c in TIMESERIES_COLUMNS[1:] if c in one_d]
+        cols += [v for v in one_d if v not in cols]
+        return ds[cols].to_dataframe().reset_index()
+
+    def events(self) -> pd.DataFrame:
+        """One row per key event of the summary (every ``<event>_day`` key, in summary order):
+        ``event``, ``day`` (empty when it never happens), then the values the engine computed at
+        that event (the summary's ``<quantity>_at_<event>[_unit]`` keys, named
+        ``<quantity>[_unit]``), empty where an event has none."""
+        names = [k[: -len("_day")] for k, v in self.summary.items()
+                 if k.endswith("_day") and (v is None or isinstance(v, int | float))
+                 and not isinstance(v, bool)]
+        rows: list[dict[str, Any]] = []
+        for name in names:
+            day = self.summary[f"{name}_day"]
+            row: dict[str, Any] = {"event": name, "day": math.nan if day is None else float(day)}
+            tag = f"_at_{name}"
+            for k, v in self.summary.items():
+                if tag in k and isinstance(v, int | float) and not isinstance(v, bool):
+                    row[k.replace(tag, "", 1)] = float(v)
+            rows.append(row)
+        df = pd.DataFrame(rows)
+        if df.empty:
+            return pd.DataFrame({"event": pd.Series([], dtype=object),
+                                 "day": pd.Series([], dtype="float64")})
+        return df.astype({c: "float64" for c in df.columns if c != "event"})
+
+    def summary_json(self) -> dict[str, Any]:
+        """``summary.json`` content: key events plus scenario, version and seed."""
+        out = dict(self.summary)
+        out["scenario"] = self.scenario.model_dump(mode="json", exclude_none=True)
+        out["scenario_name"] = self.scenario.name
+        out["version"] = self.version
+        out["seed"] = self.seed
+        out["created"] = self.created
+        return jsonio.plain(out)
+
+    @property
+    def provenance(self) -> Provenance:
+        return Provenance("run", version=self.version, created=self.created,
+                          command=self.command, seed=self.seed, scenario=self.scenario)
+
+    # ---- persistence ----------------------------------------------------------------------
+    def write_into(self, folder: Path) -> None:
+        """Write the result files into an existing folder (no atomicity, no provenance)."""
+        attrs = {
+            "summary": jsonio.dumps(self.summary, indent=None),
+            "scenario_toml": dump_toml(self.scenario),
+            "version": self.version,
+            "seed": self.seed,
+            "created": self.created,
+            "extra": jsonio.dumps(self.extra, indent=None),
+        }
+        ts = self.timeseries.copy()
+        ts.attrs = {**ts.attrs, **attrs}
+        store = folder / RESULT_STORE
+        write_zarr(ts, store, "timeseries")
+        if self.sizes is not None:
+            write_zarr(self.sizes, store, "sizes", mode="a")
+        jsonio.write_json(folder / "summary.json", self.summary_json())
+        (folder / "scenario.toml").write_text(dump_toml(self.scenario), encoding="utf-8")
+        self.to_dataframe().to_csv(folder / "timeseries.csv", index=False, float_format="%.17g")
+        write_csv(self.events(), folder / "events.csv")
+
+    @classmethod
+    def read_from(cls, folder: Path, provenance: Provenance | None) -> Result:
+        """The result in ``folder``: arrays, summary and engine fields from ``result.zarr``, the
+        command from ``provenance.json`` (empty for folders older than it)."""
+        store = folder / RESULT_STORE
+        if not store.is_dir():
+            raise missing(folder, RESULT_STORE, cls.regenerate)
+        ts = open_zarr(store, "timeseries")
+        attrs = dict(ts.attrs)
+        where = shown(str(store))
+        lost = [k for k in ("summary", "scenario_toml", "version", "seed", "created")
+                if k not in attrs]
+        if lost:
+            raise DataError(f"{where}: the attributes {', '.join(lost)} are missing; regenerate "
+                            f"the folder with `{cls.regenerate}`")
+        ts.attrs = {k: v for k, v in attrs.items() if k not in _STORE_ATTRS}
+        sizes = open_zarr(store, "sizes") if has_group(store, "sizes") else None
+        try:
+            scenario = scenario_from_toml(str(attrs["scenario_toml"]),
+                                          f"scenario stored in {store}")
+        except MetacascadeError as exc:
+            raise DataError(str(exc)) from None
+        summary = jsonio.loads(str(attrs["summary"]), f"{where} (summary)")
+        extra = jsonio.loads(str(attrs.get("extra", "{}")), f"{where} (extra)")
+        if not (isinstance(summary, dict) and isinstance(extra, dict)):
+            raise DataError(f"{where}: the stored summary is not a JSON object")
+        return cls(timeseries=ts, summary=summary, scenario=scenario,
+                   version=str(attrs["version"]), seed=int(attrs["seed"]),
+                   created=str(attrs["created"]), sizes=sizes, extra=extra,
+                   command=provenance.command if provenance is not None else ())
+
+
+__all__ = ["EVENT_COLUMNS", "RESULT_STORE", "TIMESERIES_COLUMNS", "Result"]
