@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from metacascade.biology.bone import PowerLawBoneParameters  # noqa: E402
-from metacascade.bone_fit import (  # noqa: E402
+from metacascade.engines.bone import integrate_power_law  # noqa: E402
+from metacascade.inference.bone_fit import (  # noqa: E402
     JOHNSON2011_BONE,
     JOHNSON2011_BONE_DAYS,
     JOHNSON2011_BONE_SE,
@@ -20,7 +21,6 @@ from metacascade.bone_fit import (  # noqa: E402
     simulate_tibd,
     tibd_parameters,
 )
-from metacascade.engines.bone import integrate_power_law  # noqa: E402
 
 OUT = Path(__file__).parent / "img"
 OUT.mkdir(exist_ok=True)

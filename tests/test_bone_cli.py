@@ -8,12 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 import metacascade as mc
-from metacascade.bone_fit import (
+from metacascade.cli import app
+from metacascade.inference.bone_fit import (
     JOHNSON2011_BONE,
     JOHNSON2011_BONE_SE,
     fit_johnson2011,
 )
-from metacascade.cli import app
 from metacascade.result import TIMESERIES_COLUMNS
 
 runner = CliRunner()

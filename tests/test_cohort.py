@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from metacascade.analysis.cohort import relapse_hazard
 from metacascade.cli import app
-from metacascade.cohort import relapse_hazard, simulate_cohort
+from metacascade.cohort import simulate_cohort
 from metacascade.engines.organism import patients_from_scenarios, solve
 from metacascade.scenario import load_scenario
 
@@ -98,7 +99,7 @@ def test_hazard_has_a_confidence_band():
     # the smoothed hazard integrates to the Nelson-Aalen cumulative hazard (up to edge effects)
     from lifelines import NelsonAalenFitter
 
-    from metacascade.cohort import relapse_free
+    from metacascade.analysis.cohort import relapse_free
 
     tt, ee = relapse_free(res.patients, sc.simulation.duration_days)
     cum = NelsonAalenFitter().fit(tt, ee).cumulative_hazard_at_times([2000.0]).iloc[0]

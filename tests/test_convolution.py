@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from metacascade.engines import _cohorts as co
+from metacascade.engines import _birth_cohorts as co
 
 
 def _direct(m: np.ndarray, w: np.ndarray) -> np.ndarray:

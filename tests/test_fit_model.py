@@ -54,7 +54,7 @@ def test_fast_path_equals_engine(overrides: list[str], keys: tuple[str, ...],
     th = np.array([theta, [t * 1.3 for t in theta]])
     a, b = fast.predict(th), eng.predict(th)
     assert np.all(np.isfinite(a))
-    # engine: Legendre cohort moments, relative error ~1e-8 here (see engines/_cohorts)
+    # engine: Legendre cohort moments, relative error ~1e-8 here (see engines/_birth_cohorts)
     np.testing.assert_allclose(a, b, rtol=2e-6, atol=1e-9)
     np.testing.assert_allclose(fast.diagnosis_day(th), eng.diagnosis_day(th), rtol=1e-12)
     ts = np.array([0.0, 15.0, 33.3, 80.0])

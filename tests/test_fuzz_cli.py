@@ -515,7 +515,7 @@ def finish(strategy: str, outcomes: list[Outcome]) -> None:
     assert not mine, f"{len(mine)} of {len(outcomes)} {strategy} cases failed:\n{show}"
     if other:
         pytest.xfail(f"strict-inputs branch: {len(other)} of {len(outcomes)} {strategy} cases "
-                     f"fail in scenario/engines/cohort/inference code:\n{show}")
+                     f"fail in scenario/engines/patients/inference code:\n{show}")
 
 
 # ---- value strategies -------------------------------------------------------------------------

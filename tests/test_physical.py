@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 
 import metacascade as mc
+from metacascade.analysis.cohort import relapse_hazard
 from metacascade.engines.checks import PROBABILITY, REL_TOL, check_physical, rule_for
 from metacascade.engines.organism import overflow_problems, patients_from_scenarios, solve
 from metacascade.errors import ScenarioError
@@ -182,7 +183,7 @@ def test_cohort_where_nobody_is_diagnosed_succeeds(tmp_path) -> None:  # type: i
     res.write_into(tmp_path)
     figures = save_cohort_figures(res, tmp_path)
     assert len(figures) == 3 and all((tmp_path / f).stat().st_size > 0 for f in figures)
-    assert mc.cohort.relapse_hazard(res.patients, 1000.0).empty
+    assert relapse_hazard(res.patients, 1000.0).empty
 
 
 def test_angiogenesis_growth_rate_may_be_negative() -> None:

@@ -25,18 +25,19 @@ from typer.testing import CliRunner
 
 import metacascade as mc
 from metacascade import plotting
-from metacascade.cohort import overall, relapse_free
+from metacascade.analysis.cohort import overall, relapse_free
 from metacascade.plotting import claims as pclaims
 from metacascade.plotting import cohort as pcohort
 from metacascade.plotting import fit as pfit
 from metacascade.plotting import injection as pinjection
 from metacascade.plotting import run as prun
+from metacascade.plotting import seeding as pseeding
 from metacascade.plotting import survival as psurvival
 from metacascade.plotting.style import detached, detached_axes, root
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "metacascade"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "neuroblastoma" / "observations.csv"
-MODULES = (prun, pcohort, pinjection, pfit, psurvival, pclaims)
+MODULES = (prun, pcohort, pinjection, pfit, psurvival, pseeding, pclaims)
 #: Public functions of the plotting modules that neither draw nor write (helpers, tables).
 HELPERS = {"has_metastases", "is_bone_only", "survival_table", "at_risk_axes"}
 NB_IDS = ["1", "2", "3", "4", "6", "8", "9", "10", "11", "12", "13", "14"]  # 12 ids: 2 pages
@@ -100,7 +101,7 @@ def _seeding_cohort(name: str, seed: int) -> SimpleNamespace:
 @pytest.fixture(scope="module")
 def calls(run_result, bone_result, cohort, injection, fit_result, prediction):  # type: ignore[no-untyped-def]
     """name -> (positional arguments) of every drawing function of the package."""
-    from metacascade.cohort import relapse_hazard
+    from metacascade.analysis.cohort import relapse_hazard
 
     h = relapse_hazard(cohort.patients, cohort.scenario.simulation.duration_days)
     est, cov = fit_result.estimates(), fit_result.data.covariates
@@ -124,6 +125,7 @@ def calls(run_result, bone_result, cohort, injection, fit_result, prediction):  
                             columns=["panel", "label", "day", "value", "se"])
     cohorts = [_seeding_cohort("breast", 1), _seeding_cohort("colorectal", 2)]
     survival_tab = psurvival_table(fit_result)
+    posterior, predictive = _seeding_tables()
     return {
         "plot_burden": (run_result,), "plot_counts": (run_result,),
         "plot_probability": (run_result,), "metastases_figure": (run_result,),
@@ -158,9 +160,26 @@ def calls(run_result, bone_result, cohort, injection, fit_result, prediction):  
         "plot_lead_time": (cohorts, (2.0, 4.0)), "plot_lead_against_mu": (cohorts, (2.0, 4.0)),
         "lead_time_figure": (cohorts, (2.0, 4.0)), "plot_seeding_size": (cohorts, 1e7),
         "plot_relapse_hazards": ({"dormancy": h},),
+        "plot_seeding_posterior": (posterior,), "plot_predictive": (predictive, "m1"),
+        "predictive_figure": (predictive,),
         "dormancy_hazard_figure": ({"breast-dormancy": {"dormancy": h},
                                     "prostate-dormancy": {"dormancy": h}},),
     }
+
+
+def _seeding_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A posterior (``met, model, weight, seeding_cells``) and a posterior-predictive table of
+    two metastases, in the layout of ``SeedingRun.posterior()`` and ``.predictive()``."""
+    rng = np.random.default_rng(3)
+    posterior = pd.DataFrame({"met": np.repeat(["m1", "m2"], 50), "model": "NN",
+                              "weight": rng.uniform(0.5, 1.5, 100),
+                              "seeding_cells": 10 ** rng.normal(6.0, 0.5, 100)})
+    stats = [f"S{i}" for i in range(1, 5)]
+    med = np.array([40.0, 12, 3, 150] * 2)
+    predictive = pd.DataFrame({"met": np.repeat(["m1", "m2"], 4), "statistic": stats * 2,
+                               "observed": med * 1.1, "predictive_median": med,
+                               "predictive_lower": med * 0.6, "predictive_upper": med * 1.6})
+    return posterior, predictive
 
 
 def psurvival_table(res: mc.FitResult) -> pd.DataFrame:

@@ -126,7 +126,7 @@ def test_every_caller_uses_the_helper():
     """Cohort variability, fit keys and the engines' driver values read dotted keys through
     ``get_dotted`` (list items included), with their own wording for an unknown key."""
     from metacascade.engines.checks import scenario_values
-    from metacascade.engines.cohort import check_variability
+    from metacascade.engines.patients import check_variability
     from metacascade.inference.model import get_value
 
     s = load_scenario("breast", EVENTS)
@@ -321,7 +321,7 @@ def test_biology_writes_each_default_once():
     stem = next(f for f in dataclasses.fields(StemCellReservoir) if f.name == "fraction")
     casc = next(f for f in dataclasses.fields(cc.CascadeParameters) if f.name == "stem_fraction")
     assert (casc.default, casc.metadata) == (stem.default, stem.metadata)
-    from metacascade import bone_fit
+    from metacascade.inference import bone_fit
 
     assert BoneViciousCycle().tumour_initial_cells == bone_fit.INOCULUM_CELLS
     assert bone_fit.tibd_parameters(0.1, 2e-3, 0.5) == LemaireParameters(

@@ -396,12 +396,6 @@ def make_executor(kind: str = "processes", workers: int | None = None,
     raise MetacascadeError(f"--executor {kind!r}: unknown; choose one of {', '.join(EXECUTORS)}")
 
 
-def patient_stream(seed: int, index: int) -> np.random.Generator:
-    """The random generator of patient ``index``: the ``index``-th child of ``SeedSequence(seed)``
-    (identical to ``SeedSequence(seed).spawn(index + 1)[index]``)."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))
-
-
 def batches(n: int, batch_size: int) -> list[tuple[int, int]]:
     """Half-open index ranges ``[start, stop)`` covering ``range(n)`` in chunks of ``batch_size``."""
     if batch_size < 1:

@@ -266,7 +266,7 @@ class LemaireParameters:
     @classmethod
     def johnson2011(cls, **kw: Any) -> LemaireParameters:
         """The tumour-bone coupling fitted to the PBS + tumour arm of Johnson 2011 (r_t, s_pthrp,
-        kappa, rounded; ``metacascade.bone_fit.fit_johnson2011``, docs/bone.md) with that fit's
+        kappa, rounded; ``metacascade.inference.bone_fit.fit_johnson2011``, docs/bone.md) with that fit's
         assumptions eps_tgf = 1 and k_t = 1e9 cells; the other values are Lemaire 2004's."""
         base: dict[str, Any] = dict(r_t=0.0648, k_t=1e9, s_pthrp=1.42e-3, eps_tgf=1.0,
                                     kappa=0.895)

@@ -14,7 +14,7 @@ Swartzendruber & Bonadonna 1997, Ann Oncol 8:1075; Retsky et al. 1997, Breast Ca
    ``surgery_escape_probability`` and every stalled micrometastasis switches with probability
    ``surgery_switch_probability`` (the synchronous "pulse" producing the early relapse peak).
 
-Options (``dormancy`` section of a scenario, used by :mod:`metacascade.engines.cohort`):
+Options (``dormancy`` section of a scenario, used by :mod:`metacascade.engines.patients`):
 ``single_cells_become_micrometastases`` puts 1 and 2 in series (a single cell that escapes grows to
 the avascular size and stalls there: transitions 1 -> 2 -> 3 of Demicheli et al. 1997 and Retsky et
 al. 1997); ``surgery_switch_before_plateau`` lets the surgery switch also reach micrometastases

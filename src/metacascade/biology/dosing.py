@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 Array = npt.NDArray[np.float64]
 
-#: Drugs acting on the metastases of cohort patients (``engines/cohort.py``): the dose is a log10
+#: Drugs acting on the metastases of cohort patients (``engines/patients.py``): the dose is a log10
 #: cell kill of growing micrometastases (log-kill hypothesis, Skipper, Schabel & Wilcox 1964;
 #: Norton & Simon 1977). The bone drugs are :data:`metacascade.biology.bone.DRUGS`.
 ADJUVANT_DRUGS = ("adjuvant_chemotherapy",)

@@ -13,7 +13,7 @@ arm of Johnson 2011 (bone volume and tumour burden to day 28), then run in five 
 
 * Calibration: the PBS + tumour arm of Johnson 2011 (bone at days 7-28, 75.9 +/- 18.7 % at day
   28; tumour at days 21 and 28 relative to day 14) sets the tumour growth rate, PTHrP per cell and
-  bone turnover (:func:`metacascade.bone_fit.fit_johnson2011`); the drug effect levels, the
+  bone turnover (:func:`metacascade.inference.bone_fit.fit_johnson2011`); the drug effect levels, the
   inoculum and eps_tgf are chosen.
 * Validation: the zoledronic-acid + tumour arm of the same study, kept out of the fit (bone 128.0
   +/- 13.4 % and tumour 1.675 +/- 0.539 relative to the PBS arm at day 14, both at day 28), within
@@ -30,19 +30,6 @@ import numpy as np
 import pandas as pd
 
 from metacascade.biology.bone import LemaireParameters
-from metacascade.bone_fit import (
-    JOHNSON2011_BONE,
-    JOHNSON2011_BONE_DAYS,
-    JOHNSON2011_BONE_SE,
-    JOHNSON2011_TUMOUR,
-    JOHNSON2011_TUMOUR_DAYS,
-    JOHNSON2011_TUMOUR_SE,
-    JOHNSON2011_ZA_TUMOUR_BONE_D28,
-    JOHNSON2011_ZA_TUMOUR_TUMOUR_D28,
-    fit_johnson2011,
-    simulate_tibd,
-    tibd_parameters,
-)
 from metacascade.claims.base import (
     CHOSEN,
     Calibration,
@@ -56,6 +43,19 @@ from metacascade.claims.base import (
     experiment,
 )
 from metacascade.engines.bone import Dose
+from metacascade.inference.bone_fit import (
+    JOHNSON2011_BONE,
+    JOHNSON2011_BONE_DAYS,
+    JOHNSON2011_BONE_SE,
+    JOHNSON2011_TUMOUR,
+    JOHNSON2011_TUMOUR_DAYS,
+    JOHNSON2011_TUMOUR_SE,
+    JOHNSON2011_ZA_TUMOUR_BONE_D28,
+    JOHNSON2011_ZA_TUMOUR_TUMOUR_D28,
+    fit_johnson2011,
+    simulate_tibd,
+    tibd_parameters,
+)
 from metacascade.plotting.claims import vicious_cycle_figure
 
 DENOSUMAB_LEVEL = 10.0
@@ -64,7 +64,7 @@ ZA_BONE_SE = 13.4
 ZA_TUMOUR_SE = 0.539
 JOHNSON = ("Johnson et al. 2011 TIBD data, {arm} arm (group means and standard errors; "
            "SysBioCollab-UArk/TIBD_microenvironment DATA/TIBD_Johnson2011.csv)")
-FIT_HOW = "metacascade.bone_fit.fit_johnson2011 (weighted least squares in standard errors)"
+FIT_HOW = "metacascade.inference.bone_fit.fit_johnson2011 (weighted least squares in standard errors)"
 FIT_SETS = "tumour growth rate r_T, PTHrP per tumour cell, bone turnover kappa"
 
 
@@ -115,7 +115,7 @@ def bone_vicious_cycle(ctx: Context) -> list[Verdict]:
         calibration[f"johnson2011_pbs_tumour_tumour_day{d:g}_rel_day14"] = Calibration(
             float(v), pbs, FIT_HOW, sets=FIT_SETS, note=f"SE {se:g}",
             model=float(cyc_tum[int(np.argmin(abs(days - d)))] / cyc_tum[i14]))
-    assumed = ("metacascade.bone_fit and claims/s12_bone_vicious_cycle.py (assumptions of "
+    assumed = ("metacascade.inference.bone_fit and claims/s12_bone_vicious_cycle.py (assumptions of "
                "this package)")
     calibration.update({
         "zoledronic_acid_effect_level": Calibration(

@@ -47,6 +47,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from metacascade.analysis.cohort import relapse_hazard
 from metacascade.claims.base import (
     CHOSEN,
     Calibration,
@@ -58,7 +59,7 @@ from metacascade.claims.base import (
     experiment,
     interval,
 )
-from metacascade.cohort import relapse_hazard, simulate_cohort
+from metacascade.cohort import simulate_cohort
 from metacascade.plotting.claims import dormancy_hazard_figure
 from metacascade.scenario import Scenario, load_scenario
 

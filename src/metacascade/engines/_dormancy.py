@@ -1,6 +1,6 @@
 """Dormancy in the expected-value (organism) engine: latency kernels on the birth cohorts.
 
-The cohort engine (:mod:`metacascade.engines.cohort`) samples, for every new metastasis, a kind and
+The cohort engine (:mod:`metacascade.engines.patients`) samples, for every new metastasis, a kind and
 its waiting times (Demicheli, Retsky et al. 1997; :mod:`metacascade.biology.dormancy`): with
 probability f1 a dormant single cell that starts growing after L' = tau0 + L (tau0 =
 ``dissemination.latency_days``, L the single-cell latency: exponential, lognormal or fixed); with
@@ -15,7 +15,7 @@ growth age, X the metastatic law) reaches the visible size; dormant cells count 
 
 Because the waiting times do not depend on the birth time, every expected observable is a sum of
 convolutions of *event rates* with kernels of the time since the event (the birth-cohort machinery
-of ``_cohorts`` applies to each):
+of ``_birth_cohorts`` applies to each):
 
 * births B(s) (the primary's seeding; no secondary seeding with dormancy);
 * single-cell starts G = B * f_L' (the density of L'), which is B delayed by L'; surgery makes it
@@ -32,7 +32,7 @@ Kernels (v = time since the event): growing X(v - c) (v0 before the start c) and
 1[v >= c + a_v]; dormant v0 (1 - F_L'(v)), times (1 - p 1[t >= T_R]); stalling X(min(v - c,
 a_A)); after resumption X(a_A + v) - X(a_A) (the size above the plateau, so that a resumed lesion
 is counted once) and visible 1[a_A + v >= a_v]. Delaying an event rate by a density is the
-convolution of its Legendre moments with Lambda (``_cohorts.renewal_weights``), by a fixed time an
+convolution of its Legendre moments with Lambda (``_birth_cohorts.renewal_weights``), by a fixed time an
 exact shift of the cell-wise quadratic projection; truncation at T_R splits one cell. The rest of
 the organism engine is unchanged: with no dormant fraction nothing here runs.
 
@@ -50,7 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from metacascade.biology.dormancy import latency_cdf, latency_pdf
-from metacascade.engines import _cohorts as co
+from metacascade.engines import _birth_cohorts as co
 
 if TYPE_CHECKING:
     from metacascade.engines.organism import Patients, Solution

@@ -142,7 +142,7 @@ ENGINE_MODULES: dict[str, str] = {
 }
 #: Checkers that are commands rather than single-run engines (for the support table).
 COMMAND_MODULES: dict[str, str] = {
-    "cohort": "metacascade.engines.cohort",
+    "cohort": "metacascade.engines.patients",
     "batch": "metacascade.engines.batch",
 }
 

@@ -10,7 +10,7 @@ convolution of the birth rate with a kernel of the age:
     N_vis(t) = int_0^t B(s) 1[X(t - s) >= v_vis] ds  visible metastases
     B(t)     = d(Vp(t)) 1[window] + [secondary] int_0^t B(s) d(X(t - s)) ds   (renewal equation)
 
-with d(V) = mu V^gamma. Births are grouped into cohorts by birth time (``_cohorts``); with
+with d(V) = mu V^gamma. Births are grouped into cohorts by birth time (``_birth_cohorts``); with
 autonomous growth the convolutions are evaluated by FFT. Expected counts are real numbers; the
 probability of at least one metastasis is 1 - exp(-N) (Poisson births).
 
@@ -35,7 +35,7 @@ from metacascade.biology.bone import DRUGS as BONE_DRUGS
 from metacascade.biology.dissemination import PowerDissemination, emission_window
 from metacascade.biology.growth import GrowthLaw, cells_from_diameter_mm, make_growth_law
 from metacascade.biology.systemic import SystemicSignals
-from metacascade.engines import _cohorts as co
+from metacascade.engines import _birth_cohorts as co
 from metacascade.engines import _dormancy as dm
 from metacascade.engines import sections
 from metacascade.engines.base import Problem, Support
@@ -627,7 +627,7 @@ def choose_step(pat: Patients, output_step: float, max_step: float | None,
 
 def fft_block(pat: Patients, h: float) -> int:
     """FFT block length (cells): a block spans at most ~e^BLOCK_GROWTH of growth, so that the
-    rounding of the blocked convolution stays relative (see ``_cohorts.causal_convolution``)."""
+    rounding of the blocked convolution stays relative (see ``_birth_cohorts.causal_convolution``)."""
     return max(16, int(BLOCK_GROWTH / (max(pat.max_rate(), 1e-12) * h)))
 
 

@@ -25,7 +25,7 @@ are not counted as metastases here (dormancy is its own mechanism, S14). When ev
 constant (no niche signal, no lymphatics) the cascade is exactly the single-mu model with
 ``mu_o = D_blood q_blood,o P_col,o f_stem cluster`` (tested).
 
-Births are computed with the organism engine's birth-cohort numerics (``_cohorts``): Legendre
+Births are computed with the organism engine's birth-cohort numerics (``_birth_cohorts``): Legendre
 moments of each organ's source rate, and the age kernels computed once per patient and shared by
 its organs.
 """
@@ -47,7 +47,7 @@ from metacascade._version import __version__
 from metacascade.biology import cascade as cc
 from metacascade.biology.bone import DRUGS as BONE_DRUGS
 from metacascade.biology.niche import NicheParameters
-from metacascade.engines import _cohorts as co
+from metacascade.engines import _birth_cohorts as co
 from metacascade.engines import sections
 from metacascade.engines.base import Problem, Support
 from metacascade.engines.checks import PROBABILITY, check_physical

@@ -360,7 +360,7 @@ def plot_seeding_size(cohorts: Sequence[SeedingCohort], target_cells: float,
 def plot_relapse_hazards(hazards: Mapping[str, pd.DataFrame], ax: Axes | None = None,
                          months: float | None = None, title: str | None = None) -> Axes:
     """Smoothed relapse hazards per month after surgery of several arms (``hazards``: arm ->
-    table with ``days`` and ``hazard_per_day``, from :func:`metacascade.cohort.relapse_hazard`);
+    table with ``days`` and ``hazard_per_day``, from :func:`metacascade.analysis.cohort.relapse_hazard`);
     arms named ``... (sensitivity)`` dotted."""
     ax = axes(ax)
     for label, h in hazards.items():

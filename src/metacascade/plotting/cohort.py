@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.axes import Axes
 
-from metacascade.cohort import overall, relapse_free, relapse_hazard
+from metacascade.analysis.cohort import overall, relapse_free, relapse_hazard
 from metacascade.plotting.style import MONTH, YEAR, axes, decorate, detached_axes, root, save
 from metacascade.plotting.survival import SURVIVAL_SIZE, plot_kaplan_meier
 from metacascade.result.cohort import CohortResult

@@ -2,7 +2,7 @@
 
 Folder (``kind = "cohort"``)::
 
-    patients.csv     one row per patient (columns of :mod:`metacascade.engines.cohort`)
+    patients.csv     one row per patient (columns of :mod:`metacascade.engines.patients`)
     summary.json     death fractions, KM medians, ... plus version, seed, created, variability and
                      the scenario name (contract)
     scenario.toml    the resolved scenario

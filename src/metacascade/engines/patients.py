@@ -57,8 +57,8 @@ from metacascade.engines.organism import (
 )
 from metacascade.errors import ScenarioError, shown
 from metacascade.limits import check_memory
-from metacascade.parallel import patient_stream
 from metacascade.scenario import Scenario, apply_overrides, get_dotted, resolve, scenario_from_dict
+from metacascade.streams import patient_stream
 
 Array = npt.NDArray[np.float64]
 
