@@ -35,7 +35,8 @@ from metacascade.engines.stochastic import (
     cell_scale_parameters,
     simulate_patient,
 )
-from metacascade.parallel import batches, make_executor, patient_stream
+from metacascade.parallel import batches, make_executor
+from metacascade.streams import patient_stream
 from metacascade.scenario import load_scenario
 
 SEED = 2026

@@ -19,9 +19,9 @@ from metacascade.parallel import (
     SerialExecutor,
     batches,
     make_executor,
-    patient_stream,
 )
 from metacascade.scenario import load_scenario
+from metacascade.streams import patient_stream
 
 N = 240
 
