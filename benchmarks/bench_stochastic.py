@@ -36,8 +36,8 @@ from metacascade.engines.stochastic import (
     simulate_patient,
 )
 from metacascade.parallel import batches, make_executor
-from metacascade.streams import patient_stream
 from metacascade.scenario import load_scenario
+from metacascade.streams import patient_stream
 
 SEED = 2026
 N_PATIENTS = 1000

@@ -23,8 +23,8 @@ from metacascade.engines.stochastic import (
 )
 from metacascade.errors import MetacascadeError, ScenarioError
 from metacascade.parallel import make_executor
-from metacascade.streams import patient_stream
 from metacascade.scenario import load_scenario
+from metacascade.streams import patient_stream
 
 LAW = Exponential(0.3)  # with beta = 0.3: b = 1, d = 0.7 per day
 
