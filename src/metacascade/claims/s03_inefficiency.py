@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from metacascade.biology.cascade import CALIBRATION, STAGES
-from metacascade.claims._common import breast_cascade_calibration
+from metacascade.claims._common import breast_cascade_calibration, cells_shed
 from metacascade.claims.base import (
     Calibration,
     Check,
@@ -48,10 +48,9 @@ from metacascade.claims.base import (
     factor,
 )
 from metacascade.engines.injection import inject
-from metacascade.engines.organism import patients_from_scenarios
 from metacascade.engines.spread import solve_cascade
 from metacascade.plotting.injection import injection_figure
-from metacascade.scenario import load_scenario, resolve
+from metacascade.scenario import load_scenario
 
 HOW = ("scripts/calibrate_cascade.py: MAP fit of nine cascade rates (biology/"
        "cascade_calibration.json)")
@@ -76,12 +75,9 @@ def human_efficiency() -> dict[str, float]:
     (node re-seeding off: only the primary's own cells are counted)."""
     sc = load_scenario("breast-cascade", ["simulation.duration_days=5000",
                                           "lymphatics.reseeding_rate_per_cell_day=0"])
-    pat = patients_from_scenarios([sc])
     t = np.arange(0.0, 5000.0 + 0.25, 0.25)
-    vp = np.asarray(pat.primary(1).size(t, pat.vp0), dtype=np.float64).ravel()
+    vp, cum = cells_shed(sc, t)
     t_det = float(np.interp(np.log(sc.detection.primary_cells), np.log(vp), t))
-    shed = resolve.cascade(sc).blood_shedding_rate_per_cell_day * vp ** sc.dissemination.gamma
-    cum = np.concatenate([[0.0], np.cumsum(0.5 * (shed[1:] + shed[:-1]) * np.diff(t))])
     cs = solve_cascade([sc], duration=5000.0, output_step=1.0)
     distant = [i for i, o in enumerate(cs.organs) if o != "lymph_node"]
     n_det = float(np.interp(t_det, cs.times, cs.series["n_metastases"][0][distant].sum(axis=0)))
