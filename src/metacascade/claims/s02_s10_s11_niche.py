@@ -59,10 +59,10 @@ def first_release_day(duration: float) -> float:
 
 def earliest_half_ready(sol, organs: list[str]) -> float:  # type: ignore[no-untyped-def]
     """The first day any organ's readiness reaches 0.5 (nan: never)."""
-    days = [first_time(sol.times, sol.readiness[0][i], 0.5) for i, o in enumerate(organs)
-            if o != "other"]
-    days = [d for d in days if d is not None]
-    return float(min(days)) if days else float("nan")
+    found = [first_time(sol.times, sol.readiness[0][i], 0.5) for i, o in enumerate(organs)
+             if o != "other"]
+    days = [float(d) for d in found if d is not None]
+    return min(days) if days else float("nan")
 
 
 @experiment("S2", "S10", "S11", title="Niche priming precedes and promotes colonisation")

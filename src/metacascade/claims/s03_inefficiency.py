@@ -166,8 +166,8 @@ def inefficiency(ctx: Context) -> list[Verdict]:
         if k not in calibration:
             calibration[k] = replace(c, scope="breast-cascade")
     ratio = FIDLER_YIELD / yield_model
-    coumans_ratio = COUMANS_EFFICIENCY / validation[
-        "coumans_metastases_per_disseminated_cell"].measured  # type: ignore[operator]
+    coumans_ratio = COUMANS_EFFICIENCY / float(
+        validation["coumans_metastases_per_disseminated_cell"].measured or float("nan"))
     prm = tail.summary["parameters"]
     prog, regress = prm["progression_rate_per_day"], prm["micrometastasis_death_rate_per_day"]
     m["p_micrometastasis_progresses"] = prog / (prog + regress)
