@@ -120,7 +120,11 @@ def test_s12_claim_quick(tmp_path):
     exp = discover()["S12"]
     (v,) = exp.func(Context(tmp_path, quick=True))
     assert v.id == "S12"
-    assert v.status == "reproduced", v.summary
+    # the day-28 ZA + tumour arm is predicted; Bennett 2024's osteoblast fall and the arm's
+    # stalled tumour at day 21 are missed (issue 17: the verdict says so)
+    missed = {k for k, t in v.validation.items() if not t.passed}
+    assert missed == {"bennett_osteoblast_fold_day21", "za_tumour_tumour_day21_rel_pbs_day14"}
+    assert v.status == "not reproduced", v.summary
     m = v.measured
     assert m["bone_day28_cycle_percent"] < 100
     for arm in ("no_tgf_feedback", "denosumab", "zoledronic"):

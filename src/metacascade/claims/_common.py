@@ -3,8 +3,12 @@ of the ``breast-cascade`` scenario (listed in every verdict that runs them)."""
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
+
 from metacascade.biology.cascade import CALIBRATION
 from metacascade.claims.base import CHOSEN, Calibration
+from metacascade.scenario import Scenario
 
 CASCADE_HOW = ("scripts/calibrate_cascade.py: MAP fit of nine cascade rates (biology/"
                "cascade_calibration.json)")
@@ -66,3 +70,20 @@ def niche_calibration(gain_only: bool = False) -> dict[str, Calibration]:
                                                 sets="niche.decay_rate_per_day", note=why),
     })
     return out
+
+
+def cells_shed(sc: Scenario, t: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64],
+                                                                  npt.NDArray[np.float64]]:
+    """Primary size (cells) and cumulative cells shed into the blood (cells, trapezoid rule) on
+    the grid ``t`` (days) of a cascade scenario: the blood shedding rate (Butler & Gullino 1975,
+    cells per cell^gamma per day) times the primary size to the power gamma, before survival in
+    the circulation."""
+    from metacascade.engines.organism import patients_from_scenarios
+    from metacascade.scenario import resolve
+
+    pat = patients_from_scenarios([sc])
+    vp = np.asarray(pat.primary(1).size(t, pat.vp0), dtype=np.float64).ravel()
+    rate = resolve.cascade(sc).blood_shedding_rate_per_cell_day * np.maximum(vp, 0.0) ** \
+        sc.dissemination.gamma
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(t))])
+    return vp, cum

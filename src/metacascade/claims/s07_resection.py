@@ -12,16 +12,25 @@ smaller at day 15, is suppressed) as a virtual mouse cohort with Lewis-lung grow
 and the three model families of the paper (``biology/tumour_interactions.py``;
 ``claims/_two_tumours.py`` has the design, the assumptions and the statistics).
 
-Status. S7 is ``illustrated``: its thresholds (growth rate up by > 10 % within 24 h, burden > 1.1x
-after a week) are this package's reading of Gunduz 1979's qualitative text, and the inhibitor
-strength (growth halved at resection size) is chosen; the labelling-index time course (up within
-24 h, peak about day 3, back by about day 10) is the independent target still to come. S8's
+Status. S7 is tested on the time course of the residual tumour's proliferation after removal
+(Gunduz 1979; Fisher, Gunduz & Saffer 1983 Cancer Res 43:1488): the labelling index rises within
+24 h, peaks about day 3 and stays up about 10 days (V18). The model's proxy for the labelling index
+is the metastatic growth-rate multiplier. Validation: the day of its largest rise within 30 days of
+resection (target 3, in [1, 5]: daily sampling of the paper) and the rise left at day 20 relative
+to that peak (at most 0.5: twice the 10 days "elevated" of Gunduz 1979). The inhibitor clears
+exponentially after resection, so the multiplier climbs monotonically to a permanent new level: it
+has no peak and never comes back, and S7 is ``not reproduced`` whatever the inhibitor strength (a
+sensitivity over two decades of it is reported). Checks (the direction only, no invented
+thresholds): a rise within 24 h and a larger burden one week after resection. S8's
 proliferation-inhibition strength theta is fitted to the 61 % (calibration); the validation target
 is the untuned angiogenesis-inhibition model (Hahnfeldt 1999 parameters, nothing fitted to the
-two-tumour data) predicting the same 61 %, within 0.15.
+two-tumour data) predicting the same 61 %, within 0.15; its dependence on the assumed implant
+variability (no sourced range: half to twice the assumed values) is the sensitivity.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -43,12 +52,15 @@ from metacascade.claims.base import (
     Calibration,
     Check,
     Context,
+    Sensitivity,
     Target,
     Verdict,
     above,
     absolute,
+    at_most,
     below,
     experiment,
+    interval,
 )
 from metacascade.plotting.claims import resection_figure, two_tumour_figure
 
@@ -57,6 +69,41 @@ BENZEKRY = ("Benzekry S et al. Cancer Res 2017;77:5183 (two tumours: one 61 % sm
             "only one suppressed; abstract)")
 HAHNFELDT = "Hahnfeldt P et al. Cancer Res 1999;59:4770 (Lewis lung carcinoma fit)"
 GUNDUZ = "Gunduz N, Fisher B, Saffer EA. Cancer Res 1979;39:3861 (qualitative timing)"
+FISHER83 = ("Fisher B, Gunduz N, Saffer EA. Cancer Res 1983;43:1488 (labelling index of the residual "
+            "tumour peaks about 3 days after removal)")
+GUNDUZ_LI = ("Gunduz N, Fisher B, Saffer EA. Cancer Res 1979;39:3861 (labelling index elevated for "
+             "about 10 days after removal; abstract)")
+PEAK_WINDOW_DAYS = 30.0
+#: the assumed inhibitor strength (1 / detection size) and the two decades around it rerun
+INHIBITION = 1e-9
+INHIBITION_RANGE = (1e-10, 1e-8)
+
+
+def _base(inhibition: float) -> list[str]:
+    # a mouse-like tumour (the targets are mouse experiments): Gompertz a = 0.05 day^-1,
+    # K = 1e10 cells, doubling time ~6 days at the 1e9-cell (1 cm^3) resection size (assumption)
+    return ["primary.rate_per_day=0.05", "primary.carrying_capacity_cells=1e10",
+            "systemic.model=proliferation", f"systemic.inhibition_per_cell={inhibition:g}",
+            "dissemination.mu=1e-8", "simulation.duration_days=100",
+            "simulation.output_step_days=0.05"]
+
+
+def transient(res: Any) -> dict[str, float]:
+    """The growth-rate multiplier after resection: rise within 24 h, day of its largest rise
+    within :data:`PEAK_WINDOW_DAYS` (the window's end when it only climbs), and the rise left at
+    day 20 relative to that largest rise."""
+    tr = res.summary["resection_day"]
+    t = res.timeseries["time_days"].values
+    f = res.timeseries["growth_multiplier"].values
+    f0 = float(f[int(np.searchsorted(t, tr)) - 1])
+    after = (t > tr) & (t <= tr + PEAK_WINDOW_DAYS + 1e-9)
+    rise = f[after] / f0 - 1.0
+    k = int(np.argmax(rise))
+    return {"growth_multiplier_before_resection": f0,
+            "relative_rise_after_1_day": float(np.interp(tr + 1, t, f)) / f0 - 1,
+            "days_to_peak_growth_rate_after_resection": float(t[after][k] - tr),
+            "rise_day_20_over_peak_rise": (float(np.interp(tr + 20, t, f)) / f0 - 1)
+            / float(rise[k]) if rise[k] > 0 else float("nan")}
 
 
 def _two_tumour_figure(ctx: Context, st: TwoTumourStudy) -> str:
@@ -70,20 +117,15 @@ def _two_tumour_figure(ctx: Context, st: TwoTumourStudy) -> str:
 
 @experiment("S7", "S8", title="Resection of the primary accelerates distant lesions")
 def resection(ctx: Context) -> list[Verdict]:
-    # a mouse-like tumour (the targets are mouse experiments): Gompertz a = 0.05 day^-1,
-    # K = 1e10 cells, doubling time ~6 days at the 1e9-cell (1 cm^3) resection size (assumption)
-    base = ["primary.rate_per_day=0.05", "primary.carrying_capacity_cells=1e10",
-            "systemic.model=proliferation", "systemic.inhibition_per_cell=1e-9",
-            "dissemination.mu=1e-8", "simulation.duration_days=100",
-            "simulation.output_step_days=0.05"]
+    base = _base(INHIBITION)
     with_res = mc.simulate(mc.load_scenario("breast", base))
     no_res = mc.simulate(mc.load_scenario("breast", base + ["treatment.resection_at_detection=false"]))
     tr = with_res.summary["resection_day"]
     t = with_res.timeseries["time_days"].values
     f = with_res.timeseries["growth_multiplier"].values
-    k0 = int(np.searchsorted(t, tr))
-    f_before = float(f[k0 - 1])
-    rise_1d = float(np.interp(tr + 1, t, f)) / f_before - 1
+    tc = transient(with_res)
+    f_before, rise_1d = tc["growth_multiplier_before_resection"], tc["relative_rise_after_1_day"]
+    assert np.isclose(f_before, float(f[int(np.searchsorted(t, tr)) - 1]))
     m1 = with_res.timeseries["metastatic_burden_cells"].values
     m0 = no_res.timeseries["metastatic_burden_cells"].values
     ratio_7 = float(np.interp(tr + 7, t, m1) / np.interp(tr + 7, t, m0))
@@ -97,15 +139,44 @@ def resection(ctx: Context) -> list[Verdict]:
     # Gunduz 1979: residual-tumour kinetics change within 24 h; size difference after ~1 week
     checks7 = {
         "relative_rise_of_metastatic_growth_rate_after_1_day": Check(
-            rise_1d, 0.1, above(f"growth rate of metastases up by more than 10 % within 24 h "
-                                f"(threshold read from {GUNDUZ})")),
+            rise_1d, 0.0, above(f"growth rate of metastases up within 24 h ({GUNDUZ}); the "
+                                "direction only")),
         "burden_ratio_resected_vs_not_day_7": Check(
-            ratio_7, 1.1, above(f"burden larger one week after resection (threshold read from "
-                                f"{GUNDUZ})")),
+            ratio_7, 1.0, above(f"burden larger one week after resection ({GUNDUZ}); the "
+                                "direction only")),
     }
+    validation7 = {
+        "days_to_peak_growth_rate_after_resection": Target(
+            tc["days_to_peak_growth_rate_after_resection"], 3.0, interval(
+                1.0, 5.0, "Fisher 1983: peak about day 3; +/- 2 days for daily sampling"),
+            FISHER83, note=f"largest rise within {PEAK_WINDOW_DAYS:g} days; the window's end "
+                           "when the multiplier only climbs (no peak)"),
+        "rise_day_20_over_peak_rise": Target(
+            tc["rise_day_20_over_peak_rise"], 0.0, at_most(
+                "Gunduz 1979: elevated for about 10 days; at day 20 (twice that) at most half "
+                "of the peak rise may remain"), GUNDUZ_LI),
+    }
+    # the verdict over two decades of the assumed inhibitor strength (no sourced range)
+    holds = []
+    for strength in INHIBITION_RANGE:
+        o = transient(mc.simulate(mc.load_scenario("breast", _base(strength))))
+        measured[f"days_to_peak_at_inhibition_{strength:g}"] = o[
+            "days_to_peak_growth_rate_after_resection"]
+        measured[f"rise_day_20_over_peak_at_inhibition_{strength:g}"] = o[
+            "rise_day_20_over_peak_rise"]
+        ok = (validation7["days_to_peak_growth_rate_after_resection"].tolerance.passed(
+            o["days_to_peak_growth_rate_after_resection"], 3.0)
+            and validation7["rise_day_20_over_peak_rise"].tolerance.passed(
+                o["rise_day_20_over_peak_rise"], 0.0))
+        holds.append((strength, ok))
+    here = all(v.passed for v in validation7.values())
+    sens7 = {"inhibition_per_cell": Sensitivity(
+        INHIBITION_RANGE, "no sourced range: a decade either side of the assumed 1e-9 per cell",
+        [s_ for s_, ok in holds if ok] + ([INHIBITION] if here else []),
+        verdict_flips=any(ok != here for _, ok in holds))}
     cal7 = {
         "inhibition_per_cell": Calibration(
-            1e-9, "claims/s07_resection.py (assumption)", CHOSEN,
+            INHIBITION, "claims/s07_resection.py (assumption)", CHOSEN,
             sets="systemic.inhibition_per_cell",
             note="1 / detection size: metastatic growth halved at resection"),
         "mouse_tumour_rate_per_day": Calibration(
@@ -200,18 +271,38 @@ def resection(ctx: Context) -> list[Verdict]:
                  f"{m8['half_variability_angiogenesis_reduction_smaller']:.0%}, with twice "
                  f"{m8['double_variability_angiogenesis_reduction_smaller']:.0%}; no sourced range "
                  "of that variability exists yet to rerun the verdict over.")
+    held = [(1.0, angio)] + [(k, m8[f"{name}_variability_angiogenesis_reduction_smaller"])
+                             for k, name in ((0.5, "half"), (2.0, "double"))]
+    ok8 = {k: abs(x - TARGET_REDUCTION) <= S8_TOL for k, x in held}
+    sens8 = {"implant_variability_multiplier": Sensitivity(
+        (0.5, 2.0), "no sourced range (no per-mouse LLC fits retrieved): half to twice the "
+                    "assumed sd ln V0 and sd ln lambda1 together",
+        [k for k, ok in sorted(ok8.items()) if ok],
+        verdict_flips=len(set(ok8.values())) > 1)}
     return [
-        Verdict.assess("S7", checks=checks7, calibration=cal7, measured=measured,
+        Verdict.assess("S7", validation=validation7, checks=checks7, calibration=cal7,
+                       measured=measured, sensitivity=sens7,
                        sources=[GUNDUZ, *sources], figures=[figure],
                        summary=(f"After resection the metastatic growth rate rises by "
                                 f"{rise_1d:.0%} within 24 h and metastases are {ratio_7:.2f}x "
-                                "larger one week later than with the primary in place. "
-                                "Illustrated: the thresholds are read from Gunduz 1979's "
-                                "qualitative text and the inhibitor strength is chosen; the "
-                                "inhibition is a permanent step, so the model cannot make the "
-                                "labelling-index transient (peak about day 3, back by day 10) "
-                                "that is the independent target still to come.")),
+                                "larger one week later than with the primary in place (the "
+                                "direction Gunduz 1979 saw). Not reproduced: the labelling "
+                                "index of a residual tumour peaks about day 3 and is back after "
+                                "about 10 days (Fisher 1983, Gunduz 1979), but in the model the "
+                                "inhibitor only clears, so the growth rate climbs to a "
+                                "permanent new level: largest rise at day "
+                                f"{tc['days_to_peak_growth_rate_after_resection']:.0f} of "
+                                f"{PEAK_WINDOW_DAYS:g} (no peak), "
+                                f"{tc['rise_day_20_over_peak_rise']:.0%} of it still there at "
+                                "day 20. "
+                                + ("The same at a tenth and ten times the inhibitor strength. "
+                                   if not sens7["inhibition_per_cell"].verdict_flips else
+                                   "Other inhibitor strengths differ (sensitivity). ")
+                                + "A transient needs a mechanism the engines do not "
+                                "have (e.g. a post-surgical growth stimulus that itself decays, "
+                                "Fisher 1989's serum factor).")),
         Verdict.assess("S8", validation=validation8, checks=checks8, calibration=cal8,
+                       sensitivity=sens8,
                        measured={**measured, **m8}, sources=[GUNDUZ, *sources],
                        figures=[figure, fig8], summary=summary8),
     ]
