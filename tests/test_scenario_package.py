@@ -358,13 +358,13 @@ def test_dose_days(event, days):
 
 
 def test_both_engines_expand_doses_with_the_one_function():
-    from metacascade.engines import bone, cohort
+    from metacascade.engines import bone, patients
 
     events = [ev(start_day=3.0, interval_days=7.0, dose=2.0), ev(drug="opg_fc", start_day=1.0)]
     assert bone.expand_events(events, 30.0) == dosing.doses(events, 30.0)
     assert [d.day for d in dosing.doses(events, 30.0)] == [1.0, 3.0, 10.0, 17.0, 24.0]
-    assert cohort.dose_days is dosing.dose_days
-    assert "def dose_days" not in (SRC / "engines" / "cohort.py").read_text()
+    assert patients.dose_days is dosing.dose_days
+    assert "def dose_days" not in (SRC / "engines" / "patients.py").read_text()
     with pytest.raises(ScenarioError, match="unknown drug for the bone model"):
         bone.expand_events([ev(drug="aspirin", start_day=0.0)], 10.0)
 

@@ -177,6 +177,7 @@ def checkers() -> dict[str, Checker]:
 def support_table() -> tuple[list[str], list[list[str]]]:
     """The header and rows (one per declared key, in scenario order) of the support table:
     a cell is the level, with its note in brackets."""
+    from metacascade.scenario.io import split_key
     from metacascade.scenario.model import Scenario
 
     found = checkers()
@@ -187,8 +188,9 @@ def support_table() -> tuple[list[str], list[list[str]]]:
                 keys.append(s.key)
     order = list(Scenario.model_fields)
     first_seen = {k: i for i, k in enumerate(keys)}  # list.sort hides the list while it sorts
-    keys.sort(key=lambda k: (order.index(k.split(".")[0]) if k.split(".")[0] in order
-                             else len(order), first_seen[k]))
+    section = {k: split_key(k)[0] for k in keys}
+    keys.sort(key=lambda k: (order.index(section[k]) if section[k] in order else len(order),
+                             first_seen[k]))
     rows = []
     for key in keys:
         row = [key]
