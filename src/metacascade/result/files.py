@@ -236,7 +236,9 @@ def open_zarr(store: str | Path, group: str | None = None) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = xr.open_zarr(store, group=group, consolidated=False).load()
+            # chunks=None: numpy-backed arrays, no dask (its thread pool is not fork-safe and
+            # importing it costs a second); the store is small and read whole
+            ds = xr.open_zarr(store, group=group, consolidated=False, chunks=None).load()
     except (FileNotFoundError, KeyError) as exc:
         raise DataError(f"{where}: missing from the store ({type(exc).__name__})") from None
     except (OSError, ValueError, TypeError) as exc:
