@@ -8,7 +8,6 @@ they follow the code (``docs/_ext``).
 
 from __future__ import annotations
 
-import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -73,19 +72,3 @@ html_theme_options = {
     "source_branch": "main",
     "source_directory": "docs/",
 }
-
-# Docstrings written before the numpydoc convention, whose reStructuredText warnings are tolerated
-# until they are rewritten (tests/test_docs.py checks every public docstring; that test is an
-# expected failure until then). Every other warning fails the build. Empty this set, then delete it.
-PENDING_NUMPYDOC = {"metacascade.claims.runner.run_claims"}
-
-
-class _PendingDocstrings(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        where = f"{getattr(record, 'location', '')} {record.getMessage()}"
-        return not any(f"docstring of {name}:" in where for name in PENDING_NUMPYDOC)
-
-
-def setup(app: object) -> None:
-    for handler in logging.getLogger("sphinx").handlers:
-        handler.filters.insert(0, _PendingDocstrings())  # before the filters that count

@@ -6,8 +6,7 @@
   option of the typer app and the exit codes;
 - every bibliography entry is complete and its DOI well formed;
 - no documentation, example or scenario file points at a path outside the repository;
-- every public name has a numpydoc docstring with parameters (with units), returns and an example
-  (expected to fail until the docstrings are completed).
+- every public name has a numpydoc docstring with parameters (with units), returns and an example.
 """
 
 from __future__ import annotations
@@ -223,7 +222,6 @@ def _docstring_problems(qualname: str, obj: object) -> list[str]:
     return problems
 
 
-@pytest.mark.xfail(strict=True, reason="docstrings completed in issue 18 part 2")
 def test_every_public_name_has_a_numpydoc_docstring_with_units() -> None:
     pytest.importorskip("numpydoc", reason="numpydoc is in the docs dependency group")
     problems = [p for qualname, obj in _public_objects() for p in _docstring_problems(qualname, obj)]

@@ -287,6 +287,33 @@ def simulate_bone(scenario: Any, times: Array | None = None) -> xr.Dataset:
     Returns a Dataset over ``time_days`` (the simulation's output grid unless ``times`` is given)
     with osteoclasts, osteoblasts, bone_mass_percent and, for a tumour, bone_tumour_cells (plus
     rankl, opg, tgf_beta for the vicious-cycle model).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario with a ``[bone]`` section (Komarova 2003, Ayati 2010 or the vicious cycle)
+        and, optionally, drug events in ``treatment`` (days, doses).
+    times : array of float, optional
+        Output days (default the simulation's grid: 0 to ``duration_days`` every
+        ``output_step_days``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Cell counts (osteoclasts, osteoblasts, tumour cells in the lesion) and bone mass (percent
+        of its initial value) over ``time_days``.
+
+    Raises
+    ------
+    ScenarioError
+        The scenario has no ``[bone]`` section.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> ds = mc.simulate_bone(mc.load_scenario("komarova-cycle"))
+    >>> sorted(ds.data_vars)
+    ['bone_mass_percent', 'osteoblasts', 'osteoclasts']
     """
     bone = scenario.bone
     if bone is None:

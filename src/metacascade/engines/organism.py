@@ -733,6 +733,32 @@ def size_distribution(sol: Solution, times: Sequence[float], n_bins: int = 48) -
 
     Bins run from the birth size to the largest size reached; ``density_per_cell`` is
     rho(t, v) = B(t - a(v)) / g(v) evaluated at the geometric bin centres.
+
+    Parameters
+    ----------
+    sol : Solution
+        A solution of the organism engine (:func:`solve`).
+    times : sequence of float
+        Days at which to count.
+    n_bins : int
+        The number of logarithmic size bins.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``count`` (expected metastases) over (at_day, size_cells), with the bin edges in cells.
+
+    Examples
+    --------
+    Most users get it from :func:`metacascade.simulate` (``result.sizes``); directly:
+
+    >>> import metacascade as mc
+    >>> from metacascade.engines.organism import patients_from_scenarios, solve
+    >>> s = mc.load_scenario("breast")
+    >>> sol = solve(patients_from_scenarios([s]), 7300.0, 1.0, False)
+    >>> ds = mc.size_distribution(sol, [7300.0], n_bins=8)
+    >>> round(float(ds["count"].sum()), 3)                       # metastases at day 7300
+    0.357
     """
     pat = sol.pat
     v0 = float(pat.v0[0])

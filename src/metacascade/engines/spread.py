@@ -228,8 +228,36 @@ def solve_cascade(scenarios: Sequence[Scenario], duration: float | None = None,
                   output_step: float | None = None, counts_only: bool = False) -> CascadeSolution:
     """Run the cascade organism model for a batch of scenarios (same organs and growth laws).
 
-    ``counts_only``: compute the numbers of metastases and birth rates only (no burden or
-    visibility convolutions; much faster for large cohorts)."""
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+        One cascade scenario (``dissemination.model = "cascade"``) per patient.
+    duration : float, optional
+        The simulated time in days (default ``simulation.duration_days`` of the first scenario).
+    output_step : float, optional
+        The time between outputs in days (default ``simulation.output_step_days``).
+    counts_only : bool
+        Compute the numbers of metastases and birth rates only (no burden or visibility
+        convolutions; much faster for large cohorts).
+
+    Returns
+    -------
+    CascadeSolution
+        Per-organ series (cells, counts) of shape (patients, organs, times), the output days and
+        the niche readiness.
+
+    Raises
+    ------
+    ScenarioError
+        Numbers that would overflow, or too little memory.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> cs = mc.solve_cascade([mc.load_scenario("breast-cascade")])
+    >>> cs.n_patients, len(cs.organs) > 1
+    (1, True)
+    """
     sim = scenarios[0].simulation
     duration = sim.duration_days if duration is None else duration
     output_step = sim.output_step_days if output_step is None else output_step

@@ -781,7 +781,62 @@ def _default_organs() -> dict[str, Organ]:
 
 
 class Scenario(Strict):
-    """A whole simulation input: one patient (or the typical patient of a cohort)."""
+    """A whole simulation input: one patient (or the typical patient of a cohort).
+
+    Every section is a strict model whose keys name their units (``_days``, ``_cells``,
+    ``_per_day``, ``_mm``); :doc:`scenarios` lists each key with its unit, default and range.
+
+    Parameters
+    ----------
+    name : str
+        Short identifier (1 to 100 characters).
+    description : str
+        What the scenario represents.
+    references : list of str
+        Sources of the parameter values (author, year; see :doc:`bibliography`).
+    primary : Primary
+        The primary tumour: growth law, rate (per day) and carrying capacity (cells).
+    metastasis : Metastasis
+        Growth of metastases (``same_as_primary`` or a law of their own).
+    dissemination : Dissemination
+        Seeding of new metastases: model, ``mu`` (per cell per day) and ``gamma``
+        (dimensionless fractal exponent).
+    cascade : Cascade
+        Steps of the metastatic cascade (probabilities, rates per day).
+    niche : Niche
+        The pre-metastatic niche.
+    lymphatics : Lymphatics
+        Lymphatic vessels and the regional node.
+    stem_cells : StemCells
+        Stem-like reservoir of the primary.
+    organs : dict of str to Organ
+        Sites of metastasis by name; ``seeding_fraction`` values sum to 1.
+    detection : Detection
+        Detection thresholds of primary and metastases (cells or mm).
+    treatment : Treatment
+        Treatment events: resection, drugs (days).
+    bone : Bone or None
+        A representative bone lesion (unset: no bone model).
+    simulation : Simulation
+        Numerical settings (duration and output step in days) and seed.
+    death : Death
+        Lethal burden (cells).
+    systemic : Systemic
+        Primary-derived systemic inhibition or stimulation.
+    dormancy : Dormancy
+        Dormancy of metastases (latency in days).
+    mutation : Mutation
+        Mutations and clone traits (cell-scale engine).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> s = mc.load_scenario("breast", ["dissemination.mu=2e-11"])
+    >>> s.dissemination.mu
+    2e-11
+    >>> s.metastasis_growth_law()
+    'gompertz'
+    """
 
     name: ShortName = param(
         "custom", unit="-",
@@ -870,20 +925,51 @@ class Scenario(Strict):
         return self
 
     def cascade_parameters(self, all_organs: bool = False) -> _cascade.CascadeParameters:
-        """The biology-level cascade parameters (:func:`metacascade.scenario.resolve.cascade`)."""
+        """The biology-level cascade parameters (:func:`metacascade.scenario.resolve.cascade`).
+
+        Parameters
+        ----------
+        all_organs : bool
+            Include every organ the cascade model knows, not only those of ``organs``.
+
+        Returns
+        -------
+        CascadeParameters
+            Probabilities (dimensionless) and rates (per day) of each cascade step, per organ.
+        """
         return resolve.cascade(self, all_organs)
 
     def metastasis_growth(self) -> GrowthParameters:
-        """The effective metastatic growth parameters (resolving ``same_as_primary``)."""
+        """The effective metastatic growth parameters (resolving ``same_as_primary``).
+
+        Returns
+        -------
+        GrowthParameters
+            The law, rates (per day), capacity and initial size (cells) metastases grow with.
+        """
         if self.metastasis.growth == "same_as_primary":
             return self.primary.model_copy(update={"initial_cells": self.metastasis.initial_cells})
         return self.metastasis
 
     def metastasis_growth_law(self) -> str:
+        """The name of the growth law of metastases (``same_as_primary`` resolved).
+
+        Returns
+        -------
+        str
+            A growth law name, e.g. ``"gompertz"``.
+        """
         g = self.metastasis.growth
         return self.primary.growth if g == "same_as_primary" else g
 
     def to_toml(self) -> str:
+        """The scenario as TOML text (:func:`metacascade.dump_toml`).
+
+        Returns
+        -------
+        str
+            TOML that :func:`metacascade.load_scenario` reads back into an equal scenario.
+        """
         from metacascade.scenario.io import dump_toml  # io reads and writes Scenarios
 
         return dump_toml(self)
