@@ -31,11 +31,12 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx_copybutton",
     "sphinxcontrib.bibtex",
+    "sphinx_gallery.gen_gallery",
     "public_api",    # docs/_ext/public_api.py: autodoc of everything in metacascade.__all__
     "typer_cli",     # docs/_ext/typer_cli.py: the CLI reference from metacascade.cli.app
 ]
 
-source_suffix = {".md": "markdown"}
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}  # .rst: the generated gallery
 root_doc = "index"
 exclude_patterns = ["_build", "**/README.md", ".DS_Store"]
 templates_path: list[str] = []
@@ -71,4 +72,25 @@ html_theme_options = {
     "source_repository": "https://github.com/metacascade/metacascade/",
     "source_branch": "main",
     "source_directory": "docs/",
+}
+
+# Gallery (sphinx-gallery): every examples/gallery/plot_*.py runs when the site builds, always
+# (a changed library must not hide behind an unchanged example), and an example that raises fails
+# the build. Its pages are generated into docs/gallery (not in version control).
+sphinx_gallery_conf = {
+    "examples_dirs": ["../examples/gallery"],
+    "gallery_dirs": ["gallery"],
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "run_stale_examples": True,
+    "abort_on_example_error": True,
+    "remove_config_comments": True,
+    "download_all_examples": False,
+    "show_signature": False,
+    "min_reported_time": 0,
+    "write_computation_times": False,  # its page loads scripts from a CDN
+    "capture_repr": ("_repr_html_", "__repr__"),
+    "matplotlib_animations": False,
+    "image_scrapers": ("matplotlib",),
+    "reset_modules": ("matplotlib",),
 }

@@ -1,6 +1,7 @@
 """The documentation site: it builds with warnings as errors, and what it promises holds.
 
-- the build (``sphinx -W --keep-going -b html``, as ``make docs``) succeeds;
+- the build (``sphinx -W --keep-going -b html``, as ``make docs``) succeeds and runs every gallery
+  example (each page shows the figures the run made);
 - no page loads a script, style sheet, font or image from the network;
 - the API page documents every name of ``metacascade.__all__``, the CLI page every command and
   option of the typer app and the exit codes;
@@ -37,6 +38,29 @@ def test_docs_build_with_warnings_as_errors(site: Path) -> None:
     for page in ("index", "api", "cli", "bibliography", "scaling", "design", "patient",
                  "models", "cascade", "cohorts", "bone", "fitting", "claims", "seeding"):
         assert (site / f"{page}.html").is_file(), page
+
+
+GALLERY = ROOT / "examples" / "gallery"
+
+
+def test_gallery_examples_ran_and_made_their_figures(site: Path) -> None:
+    """Every example of examples/gallery has a page with at least one figure that the build made
+    by running it (sphinx-gallery's images), and the gallery answers the three user questions."""
+    examples = sorted(GALLERY.glob("plot_*.py"))
+    assert len(examples) >= 8
+    for example in examples:
+        page = site / "gallery" / f"{example.stem}.html"
+        assert page.is_file(), example.name
+        text = page.read_text(encoding="utf-8")
+        images = re.findall(r'<img[^>]+src="([^"]*sphx_glr_' + re.escape(example.stem) +
+                            r'_\d+\.png)"', text)
+        assert images, f"{example.name}: no figure on its page"
+        for src in images:
+            assert (page.parent / src).resolve().is_file(), src
+    index = (site / "gallery" / "index.html").read_text(encoding="utf-8")
+    for topic in ("cohort", "injection", "neuroblastoma", "resection", "stochastic",
+                  "sequencing", "seeding", "claims"):
+        assert topic in index.lower(), topic
 
 
 class _Resources(html.parser.HTMLParser):
