@@ -176,7 +176,6 @@ def test_docs_readme_and_examples_cite_nothing_outside_the_repository() -> None:
     assert _outside_refs(paths) == []
 
 
-@pytest.mark.xfail(strict=True, reason="docstrings completed in issue 18 part 2")
 def test_src_and_scenarios_cite_nothing_outside_the_repository() -> None:
     paths = [*(ROOT / "src" / "metacascade").rglob("*")]
     assert _outside_refs(paths) == []

@@ -4,7 +4,7 @@ It picks the engine from the scenario (the organism engine; ``spread`` for
 ``dissemination.model = "cascade"``; bone lesions run with the organism engine on the same grid;
 ``stochastic`` only when asked), runs the engine's ``check`` and refuses, with one
 :class:`~metacascade.errors.ScenarioError` naming the section, the value and which engine or
-command does handle it, every scenario the engine would otherwise run partially (DESIGN.md, the
+command does handle it, every scenario the engine would otherwise run partially (docs/design.md, the
 Engine contract; :mod:`metacascade.engines.base`).
 """
 

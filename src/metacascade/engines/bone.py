@@ -2,7 +2,7 @@
 
 Integrates the models of :mod:`metacascade.biology.bone` for a batch of parameter sets with one
 ``scipy.integrate.solve_ivp`` call per batch (a right-hand side vectorised over the batch;
-ecosystem.md §2a), piecewise between dose times (the drug levels jump at each dose, so dose times
+benchmarks/README.md), piecewise between dose times (the drug levels jump at each dose, so dose times
 are segment boundaries shared by the batch and the integrator never steps over a jump).
 
 Drugs (``treatment.events``; ``dose`` is a dimensionless effect level ``c`` added at each dose,
@@ -153,7 +153,7 @@ def _slice(params: Any, sl: slice) -> Any:
 def _chunked(func: Any, params: Any, n: int, chunk_size: int, per_system: dict[str, Any],
              kw: dict[str, Any]) -> xr.Dataset:
     """Integrate ``n`` systems in chunks of ``chunk_size`` (systems in a batch share step-size
-    control, so one hard system slows its whole chunk; ecosystem.md §2a)."""
+    control, so one hard system slows its whole chunk; benchmarks/README.md)."""
     p = _as_batch(params, n)
     arrays = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), (n,))
               for k, v in per_system.items()}
@@ -223,7 +223,7 @@ def integrate_vicious_cycle(params: LemaireParameters, t_eval: Array, *,
 
     Starts from the healthy steady state of each parameter set with ``tumour0`` cells. The system
     is mildly stiff: by default one system uses LSODA and a batch uses BDF with the block-diagonal
-    Jacobian sparsity of the batch (ecosystem.md §2a, "the stiff path").
+    Jacobian sparsity of the batch (benchmarks/README.md, "the stiff path").
     """
     n = max(_size(params), int(np.size(tumour0)), int(np.size(bone0)))
     if n > chunk_size:

@@ -1,7 +1,7 @@
 """Organism-scale size-structured model of metastasis (Iwata et al. 2000; Benzekry et al.).
 
 The density rho(t, v) of metastases of size v obeys the transport equation
-d rho/dt + d(g rho)/dv = 0 with births at v0 cells at rate B(t) (science.md §1). By the method of
+d rho/dt + d(g rho)/dv = 0 with births at v0 cells at rate B(t) (Iwata et al. 2000; Benzekry et al. 2016). By the method of
 characteristics each metastasis born at time s has size X(t - s), so every observable is a
 convolution of the birth rate with a kernel of the age:
 

@@ -1,7 +1,7 @@
 """Organism-scale metastasis with the cascade: per-organ seeding, niche, lymph nodes, stem cells.
 
 With ``dissemination.model = "cascade"`` the birth rate of metastases in organ o is the product of
-the steps (science.md §4, §6):
+the steps (Luzzi et al. 1998; Chambers et al. 2002; Kaplan et al. 2005; Müller et al. 2001):
 
     B_o(t) = Vp(t)^gamma x f_stem x cluster x [ D_blood q_blood,o + D_lymph q_lymph,o ]
              x P_col,o(n_o(t))  x 1[primary stands]            (from the primary)
@@ -449,7 +449,7 @@ def first_time(times: Array, values: Array, level: float) -> float | None:
 
 def effective_mu(scenario: Scenario) -> dict[str, float]:
     """mu_o (cell^-gamma day^-1) of each organ when readiness is 0 and only blood spread counts:
-    the single-mu equivalent of the cascade (sum over organs = mu_eff; science.md §4)."""
+    the single-mu equivalent of the cascade (sum over organs = mu_eff; Luzzi et al. 1998; Chambers et al. 2002)."""
     f = organ_factors([scenario])
     pcol = f.colonisation(np.zeros_like(f.k_big))[0]
     mu = f.d_blood[0] * f.q_blood[0] * pcol * f.multiplier[0]

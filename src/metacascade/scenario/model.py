@@ -121,7 +121,7 @@ class Metastasis(GrowthParameters):
 
 
 class Dissemination(Strict):
-    """Seeding of new metastases at rate d(V) = mu V^gamma (science.md §1)."""
+    """Seeding of new metastases at rate d(V) = mu V^gamma (Iwata et al. 2000; Benzekry et al. 2016)."""
 
     mu: float = param(
         1e-11,
@@ -129,7 +129,7 @@ class Dissemination(Strict):
         ge=0,
         le=1e3,
         description="Dissemination coefficient mu of d(V) = mu V^gamma.",
-        source="~1e-11 for gamma = 1 (Benzekry breast/neuroblastoma fits; science.md V30).",
+        source="~1e-11 for gamma = 1 (Benzekry breast/neuroblastoma fits; Benzekry et al. 2016, 2021).",
     )
     gamma: float = param(
         1.0,
@@ -150,7 +150,7 @@ class Dissemination(Strict):
         ge=0,
         le=1e14,
         description="The primary seeds only once it holds at least this many cells (V_d0).",
-        source="Benzekry model_met_discrete.m (science.md §1.4); 0 = no threshold.",
+        source="Benzekry model_met_discrete.m; 0 = no threshold.",
     )
     start_day: float = param(
         0.0,
@@ -177,14 +177,13 @@ class Dissemination(Strict):
             "fraction, from the cascade, niche, lymphatics and stem_cells sections (gamma is kept "
             "as the shedding exponent; mu is not used)."
         ),
-        source="power: Iwata 2000, Benzekry 2016; cascade: science.md §4, §6.",
+        source="power: Iwata 2000, Benzekry 2016; cascade: Luzzi et al. 1998; Chambers et al. 2002; Kaplan et al. 2005; Müller et al. 2001.",
     )
     cluster_size: Integer = param(
         1, unit="cells", ge=1, le=1000,
         description="Cells founding one metastasis, drawn together from the primary (cell-scale "
                     "engine).",
-        source="One cell, as SCIMET (cluster_size = 1; Hu et al., Nat Genet 2019; science.md "
-               "§11.1.2).")
+        source="One cell, as SCIMET (cluster_size = 1; Hu et al., Nat Genet 2019).")
 
 
 _CP = _cascade.CascadeParameters
@@ -363,7 +362,7 @@ class Detection(Strict):
         gt=1,
         le=1e14,
         description="Size at which the primary tumour is detected (diagnosis).",
-        source="About 1 cm^3 = 1e9 cells (Friberg & Mattson 1997; science.md conventions).",
+        source="About 1 cm^3 = 1e9 cells (Friberg & Mattson 1997; docs/scenarios.md).",
     )
     visible_diameter_mm: float = param(
         5.0,
@@ -597,7 +596,7 @@ class BoneViciousCycle(Strict):
 
 
 class Bone(Strict):
-    """A representative bone lesion: bone remodelling coupled to the tumour (science.md §5).
+    """A representative bone lesion: bone remodelling coupled to the tumour (Komarova et al. 2003; Ayati et al. 2010).
 
     Drug schedules are ``treatment.events`` with drug denosumab, opg_fc, zoledronic_acid or
     bisphosphonate (dimensionless effect level per dose; see metacascade.engines.bone).
@@ -627,7 +626,7 @@ class Death(Strict):
 
 
 class Systemic(Strict):
-    """Primary-derived systemic signals acting on the growth of distant lesions (science.md §2).
+    """Primary-derived systemic signals acting on the growth of distant lesions (Hahnfeldt et al. 1999; Benzekry et al. 2017).
 
     ``model = "proliferation"``: an inhibitor I (units: cells of primary at steady state when
     production = clearance) produced by the primary, dI/dt = V_p(t) c - c I, divides the specific
@@ -653,7 +652,7 @@ class Systemic(Strict):
     initial_vascular_ratio: float = param(
         3.47, unit="1", gt=0, le=1e6,
         description="K/V of a new metastasis (vascular capacity at birth relative to its size).",
-        source="625/180 mm^3, the initial condition of the Hahnfeldt 1999 example (science.md §2.2).")
+        source="625/180 mm^3, the initial condition of the Hahnfeldt 1999 example.")
     inhibition_per_cell: float = cited(
         SystemicSignals, "inhibition_per_cell", unit="cell^-1", ge=0, le=1.0,
         description="theta: relative slowing of metastatic growth per steady-state primary cell.")
@@ -681,7 +680,7 @@ class Systemic(Strict):
 
 
 class Dormancy(Strict):
-    """Dormancy of disseminated cells (science.md §3; Demicheli/Retsky model).
+    """Dormancy of disseminated cells (Demicheli/Retsky model).
 
     Each new metastasis is, with ``single_cell_fraction``, a dormant single cell that waits a random
     latency before it grows; with ``avascular_fraction`` it grows to an avascular micrometastasis of
@@ -740,26 +739,26 @@ class Dormancy(Strict):
 
 # ---- cell scale (issue 15): mutations, clones and their traits --------------------------------
 class Mutation(Strict):
-    """Mutations and heritable traits of clones (cell-scale engine; science.md §11.4)."""
+    """Mutations and heritable traits of clones (cell-scale engine; docs/cellscale.md)."""
 
     rate_per_division: float = param(
         0.3, unit="mutations per daughter cell", ge=0, le=1e3,
         description="Mean of the Poisson number of new neutral mutations of each daughter cell "
                     "(infinite sites; the sequenced territory).",
-        source="1e-8 per bp per division x 30 Mb exome (science.md §11.4; SCIMET mut_rate).")
+        source="1e-8 per bp per division x 30 Mb exome (docs/cellscale.md; SCIMET mut_rate).")
     net_growth_fraction: float = param(
         0.3, unit="1", gt=0, le=1,
         description="beta = (b - d)/b at the start of growth: b = r(V0)/beta, d(t) = b - r(V(t)); "
                     "mutation counts scale with 1/beta.",
-        source="b = 1, d = 0.7 per day of the worked example of science.md §11.4 [assumption].")
+        source="b = 1, d = 0.7 per day of the worked example of docs/cellscale.md [assumption].")
     driver_rate_per_division: float = param(
         0.0, unit="per daughter cell", ge=0, le=1,
         description="Probability that a daughter cell gains a driver (a new clone).",
-        source="SCIMET selection models: 1e-5 (science.md §11.1.2); 0 = neutral.")
+        source="SCIMET selection models: 1e-5 (Hu et al. 2019, SCIMET); 0 = neutral.")
     driver_fitness: float = param(
         1.1, unit="1", ge=1, le=10,
         description="Multiplier of the birth rate per driver.",
-        source="Selection coefficient s = 0.1 of SCIMET (science.md §11.1.2).")
+        source="Selection coefficient s = 0.1 of SCIMET (Hu et al. 2019, SCIMET).")
     metastatic_trait: Literal["none", "early", "late"] = param(
         "none", unit="-",
         description="S17: 'early' = the founding clone carries the metastatic trait; 'late' = "
