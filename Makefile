@@ -35,7 +35,8 @@ unit: $(STAMP)
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-## Build the documentation site into docs/_build/html (warnings are errors; no network needed).
+## Build the documentation site into docs/_build/html (warnings are errors; no network needed;
+## runs every example of examples/gallery, about 40 s in all).
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -b html -W --keep-going -q docs docs/_build/html
 	@echo "open docs/_build/html/index.html"
@@ -47,4 +48,4 @@ lock: | $(BIN)/python
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^metacascade' > requirements/constraints.txt
 
 clean:
-	rm -rf $(VENV) runs docs/_build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) runs docs/_build docs/gallery .pytest_cache .mypy_cache .ruff_cache

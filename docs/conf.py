@@ -8,7 +8,6 @@ they follow the code (``docs/_ext``).
 
 from __future__ import annotations
 
-import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -32,11 +31,12 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx_copybutton",
     "sphinxcontrib.bibtex",
+    "sphinx_gallery.gen_gallery",
     "public_api",    # docs/_ext/public_api.py: autodoc of everything in metacascade.__all__
     "typer_cli",     # docs/_ext/typer_cli.py: the CLI reference from metacascade.cli.app
 ]
 
-source_suffix = {".md": "markdown"}
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}  # .rst: the generated gallery
 root_doc = "index"
 exclude_patterns = ["_build", "**/README.md", ".DS_Store"]
 templates_path: list[str] = []
@@ -74,18 +74,23 @@ html_theme_options = {
     "source_directory": "docs/",
 }
 
-# Docstrings written before the numpydoc convention, whose reStructuredText warnings are tolerated
-# until they are rewritten (tests/test_docs.py checks every public docstring; that test is an
-# expected failure until then). Every other warning fails the build. Empty this set, then delete it.
-PENDING_NUMPYDOC = {"metacascade.claims.runner.run_claims"}
-
-
-class _PendingDocstrings(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        where = f"{getattr(record, 'location', '')} {record.getMessage()}"
-        return not any(f"docstring of {name}:" in where for name in PENDING_NUMPYDOC)
-
-
-def setup(app: object) -> None:
-    for handler in logging.getLogger("sphinx").handlers:
-        handler.filters.insert(0, _PendingDocstrings())  # before the filters that count
+# Gallery (sphinx-gallery): every examples/gallery/plot_*.py runs when the site builds, always
+# (a changed library must not hide behind an unchanged example), and an example that raises fails
+# the build. Its pages are generated into docs/gallery (not in version control).
+sphinx_gallery_conf = {
+    "examples_dirs": ["../examples/gallery"],
+    "gallery_dirs": ["gallery"],
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "run_stale_examples": True,
+    "abort_on_example_error": True,
+    "remove_config_comments": True,
+    "download_all_examples": False,
+    "show_signature": False,
+    "min_reported_time": 0,
+    "write_computation_times": False,  # its page loads scripts from a CDN
+    "capture_repr": ("_repr_html_", "__repr__"),
+    "matplotlib_animations": False,
+    "image_scrapers": ("matplotlib",),
+    "reset_modules": ("matplotlib",),
+}

@@ -67,8 +67,8 @@ TARGETS = {
     "fidler_alive_24h": (0.01, 0.3, "log"),
 }
 SOURCES = {
-    "luzzi": "Luzzi KJ et al. Am J Pathol 1998;153:865-873 (science.md §4, [L])",
-    "fidler": "Fidler IJ. J Natl Cancer Inst 1970;45:773-782 (science.md §4, [R: abstract])",
+    "luzzi": "Luzzi KJ et al. Am J Pathol 1998;153:865-873 ([L])",
+    "fidler": "Fidler IJ. J Natl Cancer Inst 1970;45:773-782 ([R: abstract])",
 }
 #: What this script fits, machine-readable (read by tests/test_claims.py: no claim may use one of
 #: these numbers as a validation target): quantity -> published value, source, parameters set.

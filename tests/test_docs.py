@@ -1,13 +1,13 @@
 """The documentation site: it builds with warnings as errors, and what it promises holds.
 
-- the build (``sphinx -W --keep-going -b html``, as ``make docs``) succeeds;
+- the build (``sphinx -W --keep-going -b html``, as ``make docs``) succeeds and runs every gallery
+  example (each page shows the figures the run made);
 - no page loads a script, style sheet, font or image from the network;
 - the API page documents every name of ``metacascade.__all__``, the CLI page every command and
   option of the typer app and the exit codes;
 - every bibliography entry is complete and its DOI well formed;
 - no documentation, example or scenario file points at a path outside the repository;
-- every public name has a numpydoc docstring with parameters (with units), returns and an example
-  (expected to fail until the docstrings are completed).
+- every public name has a numpydoc docstring with parameters (with units), returns and an example.
 """
 
 from __future__ import annotations
@@ -38,6 +38,29 @@ def test_docs_build_with_warnings_as_errors(site: Path) -> None:
     for page in ("index", "api", "cli", "bibliography", "scaling", "design", "patient",
                  "models", "cascade", "cohorts", "bone", "fitting", "claims", "seeding"):
         assert (site / f"{page}.html").is_file(), page
+
+
+GALLERY = ROOT / "examples" / "gallery"
+
+
+def test_gallery_examples_ran_and_made_their_figures(site: Path) -> None:
+    """Every example of examples/gallery has a page with at least one figure that the build made
+    by running it (sphinx-gallery's images), and the gallery answers the three user questions."""
+    examples = sorted(GALLERY.glob("plot_*.py"))
+    assert len(examples) >= 8
+    for example in examples:
+        page = site / "gallery" / f"{example.stem}.html"
+        assert page.is_file(), example.name
+        text = page.read_text(encoding="utf-8")
+        images = re.findall(r'<img[^>]+src="([^"]*sphx_glr_' + re.escape(example.stem) +
+                            r'_\d+\.png)"', text)
+        assert images, f"{example.name}: no figure on its page"
+        for src in images:
+            assert (page.parent / src).resolve().is_file(), src
+    index = (site / "gallery" / "index.html").read_text(encoding="utf-8")
+    for topic in ("cohort", "injection", "neuroblastoma", "resection", "stochastic",
+                  "sequencing", "seeding", "claims"):
+        assert topic in index.lower(), topic
 
 
 class _Resources(html.parser.HTMLParser):
@@ -153,7 +176,6 @@ def test_docs_readme_and_examples_cite_nothing_outside_the_repository() -> None:
     assert _outside_refs(paths) == []
 
 
-@pytest.mark.xfail(strict=True, reason="docstrings completed in issue 18 part 2")
 def test_src_and_scenarios_cite_nothing_outside_the_repository() -> None:
     paths = [*(ROOT / "src" / "metacascade").rglob("*")]
     assert _outside_refs(paths) == []
@@ -223,7 +245,6 @@ def _docstring_problems(qualname: str, obj: object) -> list[str]:
     return problems
 
 
-@pytest.mark.xfail(strict=True, reason="docstrings completed in issue 18 part 2")
 def test_every_public_name_has_a_numpydoc_docstring_with_units() -> None:
     pytest.importorskip("numpydoc", reason="numpydoc is in the docs dependency group")
     problems = [p for qualname, obj in _public_objects() for p in _docstring_problems(qualname, obj)]

@@ -95,3 +95,18 @@ def test_api_page_of_simulate_renders_offline(browser: object, site: Path) -> No
 def test_chapter_with_figures_loads_its_images(browser: object, site: Path) -> None:
     _open(browser, site / "bone.html")
     _check_rendered(browser, min_images=3)
+
+
+def test_gallery_page_shows_its_figure(browser: object, site: Path) -> None:
+    """A gallery example's page: its figure was made by running the example and loads."""
+    from selenium.webdriver.common.by import By
+
+    _open(browser, site / "gallery" / "plot_02_cohort_survival.html")
+    _check_rendered(browser, min_images=1)
+    figures = browser.find_elements(By.CSS_SELECTOR, "article img.sphx-glr-single-img")  # type: ignore[attr-defined]
+    assert figures, "the example page has no figure"
+    width = browser.execute_script("return arguments[0].naturalWidth;", figures[0])  # type: ignore[attr-defined]
+    assert width >= 300
+    assert "relapse" in browser.find_element(By.CSS_SELECTOR, "article").text.lower()  # type: ignore[attr-defined]
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "docs_gallery.png"))  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ It picks the engine from the scenario (the organism engine; ``spread`` for
 ``dissemination.model = "cascade"``; bone lesions run with the organism engine on the same grid;
 ``stochastic`` only when asked), runs the engine's ``check`` and refuses, with one
 :class:`~metacascade.errors.ScenarioError` naming the section, the value and which engine or
-command does handle it, every scenario the engine would otherwise run partially (DESIGN.md, the
+command does handle it, every scenario the engine would otherwise run partially (docs/design.md, the
 Engine contract; :mod:`metacascade.engines.base`).
 """
 
@@ -34,14 +34,19 @@ def simulate(scenario: Scenario | str | Path, engine: str = AUTO, *, seed: int |
 
     Parameters
     ----------
-    scenario : a :class:`~metacascade.scenario.Scenario`, a built-in name (``"breast"``) or the
-        path of a TOML file (as :func:`metacascade.fit` accepts).
-    engine : ``"auto"`` (:func:`engine_for`) or an engine name (``organism``, ``spread``,
+    scenario : Scenario, str or Path
+        A :class:`~metacascade.scenario.Scenario`, a built-in name (``"breast"``) or the path of
+        a TOML file (as :func:`metacascade.fit` accepts).
+    engine : str
+        ``"auto"`` (:func:`engine_for`) or an engine name (``organism``, ``spread``,
         ``stochastic``).
-    seed : random seed of the run (stored as ``simulation.seed`` of the result's scenario; default
-        ``simulation.seed``); only the stochastic engine draws random numbers.
-    size_times : days of the size distribution of metastases (organism engine; default the
-        detection day and the end).
+    seed : int, optional
+        Seed of the random number generator of the run (stored as ``simulation.seed`` of the
+        result's scenario; default ``simulation.seed``); only the stochastic engine draws random
+        numbers.
+    size_times : sequence of float, optional
+        Days of the size distribution of metastases (organism engine; default the detection day
+        and the end).
 
     Returns
     -------

@@ -28,6 +28,33 @@ def simulate_batch(scenarios: Sequence[Scenario], chunk: int = 16, workers: int 
     row per patient). ``workers`` > 1: chunks run on that many forked processes writing into
     shared memory. ``executor``: a serial or processes executor to use instead (its number of
     workers then counts; a Dask executor is refused: the series stay in this machine's memory).
+
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+        One scenario per patient (same growth laws and output grid in days).
+    chunk : int
+        The number of patients simulated together in one task.
+    workers : int
+        The number of forked worker processes (1: in this process).
+    executor : Executor, optional
+        A serial or processes executor of :mod:`metacascade.parallel` to use instead.
+
+    Returns
+    -------
+    series : xarray.Dataset
+        The time series over (patient, time_days), in cells and counts of metastases.
+    events : pandas.DataFrame
+        One row per patient: key event days (days) and the numbers at them.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> s = mc.load_scenario("breast")
+    >>> batch = [mc.load_scenario(s, [f"dissemination.mu={mu}"]) for mu in (1e-11, 4e-11)]
+    >>> series, events = mc.simulate_batch(batch)
+    >>> dict(series.sizes)["patient"], len(events)
+    (2, 2)
     """
     if executor is None:
         ex: Executor = ProcessExecutor(workers) if workers > 1 else SerialExecutor()

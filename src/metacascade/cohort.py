@@ -57,11 +57,44 @@ def simulate_cohort(
 ) -> CohortResult:
     """Simulate ``n`` virtual patients of ``scenario``.
 
-    variability: dotted key -> log-sd (default :data:`DEFAULT_VARIABILITY`; ``{}`` for identical
-    parameters, the patients then differ only by their random seeding). seed: default
-    ``scenario.simulation.seed``. The result does not depend on the executor, the number of workers
-    or ``batch_size`` (one random stream per patient). ``progress(k)`` is called with the number of
-    patients finished.
+    The result does not depend on the executor, the number of workers or ``batch_size`` (one
+    random stream per patient).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The typical patient.
+    n : int
+        The number of patients (>= 1).
+    variability : mapping of str to float, optional
+        Dotted key -> log-normal standard deviation (dimensionless) of that parameter across
+        patients (default :data:`DEFAULT_VARIABILITY`; ``{}`` for identical parameters, the
+        patients then differ only by their random seeding).
+    seed : int, optional
+        Seed of the random number generator (default ``scenario.simulation.seed``).
+    executor : Executor, optional
+        An executor of :mod:`metacascade.parallel` (serial, processes, Dask; default serial).
+    batch_size : int
+        Number of patients per task.
+    progress : callable, optional
+        Called with the number of patients each finished batch held.
+
+    Returns
+    -------
+    CohortResult
+        The per-patient table (days, cells, counts), summary numbers and provenance.
+
+    Raises
+    ------
+    ScenarioError
+        A section the cohort cannot honour, an unknown varied key, or too little memory.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> c = mc.simulate_cohort(mc.load_scenario("breast"), 20, seed=1)
+    >>> c.summary["n_patients"], 0.0 <= c.summary["relapse_fraction"] <= 1.0
+    (20, True)
     """
     n = check_int("--patients", n, 1)
     batch_size = check_int("--batch-size", batch_size, 1)

@@ -1,7 +1,7 @@
 """Virtual multi-region bulk sequencing and the summary statistics of seeding inference.
 
 Virtual sequencing (:func:`virtual_sequencing`), following SCIMET's sampling (Hu et al., Nat Genet
-2019; science.md §11.1.2): each site gets ``regions[site]`` bulk samples; a region holds
+2019; Hu et al. 2019, SCIMET): each site gets ``regions[site]`` bulk samples; a region holds
 ``cells_per_region`` cells drawn at random from the site (its CCF of a mutation is
 Binomial(cells, CCF)/cells; ``inf`` = the site's CCF exactly), its depth at each mutation is
 negative binomial (size 2, mean 100: SCIMET's ``NegBin(2, 100)``), and the alternative reads are
@@ -12,21 +12,21 @@ total copy number ``major_cn + minor_cn`` in a sample of purity p,
 
 ``depth = inf`` gives the expected VAF exactly (alt = VAF x 1e12 reads). The output is the read
 table PyClone-VI users know: ``mutation_id, sample_id, site, ref_counts, alt_counts, major_cn,
-minor_cn, normal_cn, tumour_content, true_ccf`` (Gillis & Roth 2020; science.md §11.3).
+minor_cn, normal_cn, tumour_content, true_ccf`` (Gillis & Roth 2020).
 
 Calling and CCF (:func:`site_calls`): the regions of a site are pooled (summed reads, as SCIMET
 pools its four bulks); a mutation is called in a site when the pooled depth >= 20, alt reads >= 3
 and VAF > 0.05 (SCIMET's thresholds); its CCF from reads inverts the VAF formula above with
 multiplicity 1: CCF = VAF (p (major + minor) + normal_cn (1 - p)) / p.
 
-Summary statistics (:func:`summary_statistics`; SCIMET ``set_compare``, science.md §11.1.2, §11.4):
+Summary statistics (:func:`summary_statistics`; SCIMET ``set_compare``, Hu et al. 2019, SCIMET; docs/seeding.md):
 S1-S4 primary-private mutations (called in the primary, not in the metastasis) with VAF >= 0.05,
 0.1, 0.2, 0.3; S5-S8 the same for metastasis-private ones; S9 mutations with VAF >= 0.3 in the
 metastasis called in the primary at VAF < 0.3; Lp, Lm: private mutations with CCF > 0.6 in their
 site; H = Lm / (Lp + 1); shared, private and clonal counts. The neutral tail
 (:func:`neutral_tail`): the cumulative number M(f) of mutations with VAF >= f, regressed on 1/f
 over f in [0.12, 0.24] (Williams et al., Nat Genet 2016;48:238): slope = mu/beta for a neutral
-tumour (science.md §11.4 item 2; in VAF units, diploid, purity 1). The same functions read real
+tumour (docs/seeding.md; in VAF units, diploid, purity 1). The same functions read real
 read tables (``true_ccf`` optional) and are vectorised (groupby / bincount, no loop over
 mutations).
 """
@@ -48,7 +48,7 @@ Array = npt.NDArray[np.float64]
 
 READ_COLUMNS = ["mutation_id", "sample_id", "site", "ref_counts", "alt_counts", "major_cn",
                 "minor_cn", "normal_cn", "tumour_content", "true_ccf"]
-#: SCIMET's depth law and calling thresholds (science.md §11.1.2).
+#: SCIMET's depth law and calling thresholds (Hu et al. 2019, SCIMET).
 DEPTH_MEAN, DEPTH_SIZE = 100.0, 2.0
 MIN_DEPTH, MIN_ALT, MIN_VAF = 20, 3, 0.05
 CUTOFFS = (0.05, 0.1, 0.2, 0.3)

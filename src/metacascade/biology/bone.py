@@ -1,9 +1,9 @@
-"""Bone remodelling and the tumour-bone vicious cycle (science.md §5).
+"""Bone remodelling and the tumour-bone vicious cycle (Komarova et al. 2003; Ayati et al. 2010).
 
 Three model families, all written as right-hand sides vectorised over a batch of parameter sets
 (state arrays of shape ``(n_states, n_batch)``; every parameter may be a scalar or an array of
 shape ``(n_batch,)``), so that one ``scipy.integrate.solve_ivp`` call integrates thousands of
-lesions (ecosystem.md §2a):
+lesions (benchmarks/README.md):
 
 1. **Komarova et al. 2003** (Bone 33:206; BioModels BIOMD0000000148): osteoclasts ``x1`` (cells),
    osteoblasts ``x2`` (cells) with power-law autocrine/paracrine regulation and bone mass ``z`` (%)::
@@ -153,12 +153,12 @@ class PowerLawBoneParameters:
 
     @classmethod
     def komarova2003(cls, **kw: Any) -> PowerLawBoneParameters:
-        """BIOMD0000000148 values (science.md §5.1)."""
+        """BIOMD0000000148 values (Komarova et al. 2003)."""
         return cls(**kw)
 
     @classmethod
     def ayati2010(cls, **kw: Any) -> PowerLawBoneParameters:
-        """BIOMD0000000402 values (science.md §5.2): Komarova 2003's, except these."""
+        """BIOMD0000000402 values (Ayati et al. 2010): Komarova 2003's, except these."""
         base: dict[str, Any] = dict(g11=1.1, k1=0.0748, k2=0.0006395, gamma_t=0.005, r11=0.005,
                                     r22=0.2)
         base.update(kw)

@@ -1,4 +1,4 @@
-"""The metastatic cascade, step by step (seed statements S5 and S6; science.md §4 and §6.3).
+"""The metastatic cascade, step by step (seed statements S5 and S6; Luzzi et al. 1998; Chambers et al. 2002; Müller et al. 2001).
 
 A cell that has left the primary tumour goes through these steps; each is a rate (day^-1) or a
 probability (dimensionless, in [0, 1]):
@@ -162,7 +162,7 @@ class CascadeParameters:
         default=_CAL["dormant_death_rate_per_day"],
         metadata={"source": "Calibrated to Luzzi 1998."})
     dormancy_escape_rate_per_day: float = field(default=1e-3, metadata={"source": (
-        "Assumption (dormancy lasting years; science.md §3).")})
+        "Assumption (dormancy lasting years; Demicheli et al. 1997; Retsky et al. 1997).")})
     micrometastasis_death_rate_per_day: float = field(default=0.3, metadata={"source": (
         "Luzzi 1998: most micrometastases disappear by day 13 (value assumed).")})
     progression_rate_per_day: float = field(

@@ -5,7 +5,7 @@
 74:6397). ``mu`` is in cell^-gamma day^-1 and ``gamma`` is dimensionless in [0, 1]: gamma = 1 lets
 every cell leave, gamma = 2/3 restricts shedding to the tumour surface.
 
-Optional gates follow Benzekry's public code (``model_met_discrete.m``, science.md §1.4): no emission
+Optional gates follow Benzekry's public code (``model_met_discrete.m``): no emission
 before a time threshold ``t_d0`` (days) or while the primary is below a size threshold ``V_d0`` (cells),
 and a latency ``tau0`` (days) during which a new metastasis stays at its initial size.
 """

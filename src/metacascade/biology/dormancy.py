@@ -1,4 +1,4 @@
-"""Dormancy of disseminated tumour cells and escape from it (science.md §3).
+"""Dormancy of disseminated tumour cells and escape from it (Demicheli et al. 1997; Retsky et al. 1997).
 
 Three mechanisms, as in the Demicheli/Retsky model of breast-cancer relapse (Demicheli, Retsky,
 Swartzendruber & Bonadonna 1997, Ann Oncol 8:1075; Retsky et al. 1997, Breast Cancer Res Treat

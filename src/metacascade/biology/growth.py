@@ -211,7 +211,7 @@ def make_growth_law(
 
 
 def cells_from_diameter_mm(diameter_mm: ArrayLike) -> Array:
-    """Cells in a sphere of the given diameter: (pi/6) D^3 mm^3 at 1e6 cells/mm^3 (science.md)."""
+    """Cells in a sphere of the given diameter: (pi/6) D^3 mm^3 at 1e6 cells/mm^3."""
     return np.pi / 6.0 * _f(diameter_mm) ** 3 * 1e6
 
 

@@ -4,7 +4,7 @@ Primary tumours secrete exosomes, microRNAs and growth factors (VEGF-A, PlGF, TG
 recruit VEGFR1+ bone-marrow-derived cells to future metastatic sites *before* tumour cells arrive
 (Kaplan et al., Nature 2005;438:820); exosome integrins set which organs are primed
 (alpha6beta4/alpha6beta1 -> lung, alphavbeta5 -> liver; Hoshino et al., Nature 2015;527:329).
-No fitted dose-response model exists (science.md §6.1); following the form suggested there,
+No fitted dose-response model exists (Kaplan et al. 2005); following the form suggested there,
 the readiness n_o in [0, 1] of organ o obeys
 
     dn_o/dt = k' x affinity_o x S(Vp) x (1 - n_o) - k_decay x n_o,    S(Vp) = (Vp / V_ref)^power
@@ -40,9 +40,9 @@ class NicheParameters:
     """See the module docstring for the equation and units."""
 
     priming_rate_per_day: float = field(default=0.1, metadata={"source": (
-        "Kaplan et al., Nature 2005;438:820 (form: science.md §6.1; value assumed).")})
+        "Kaplan et al., Nature 2005;438:820 (value assumed).")})
     decay_rate_per_day: float = field(default=0.05, metadata={"source": "Assumption."})
-    secretion_power: float = field(default=1.0, metadata={"source": "science.md §6.1."})
+    secretion_power: float = field(default=1.0, metadata={"source": "Kaplan et al. 2005."})
     reference_cells: float = field(default=1e8, metadata={"source": "Assumption."})
     gain: float = field(default=9.0, metadata={"source": (
         "Kaplan 2005: blocking VEGFR1+ cells abrogates metastasis (value assumed).")})

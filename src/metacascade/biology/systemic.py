@@ -1,4 +1,4 @@
-"""Primary-derived systemic signals that act on the growth of distant lesions (science.md §2).
+"""Primary-derived systemic signals that act on the growth of distant lesions (Hahnfeldt et al. 1999; Benzekry et al. 2017).
 
 Forms implemented
 -----------------
@@ -133,11 +133,11 @@ class HahnfeldtParameters:
 
     lambda1 (day^-1) tumour growth rate; lambda2 (day^-1) spontaneous loss of vascular capacity;
     b (day^-1) vascular stimulation; d (mm^-2 day^-1) endogenous inhibition. Defaults: Lewis lung
-    carcinoma (science.md §2.2; radivot/canceR hahnfeldt99.R).
+    carcinoma (Hahnfeldt et al. 1999; radivot/canceR hahnfeldt99.R).
     """
 
     lambda1: float = field(default=0.192, metadata={"source": (
-        "Lewis lung carcinoma, Hahnfeldt et al. 1999 (science.md §2.2).")})
+        "Lewis lung carcinoma, Hahnfeldt et al. 1999.")})
     lambda2: float = 0.0
     b: float = field(default=5.85, metadata={"source": (
         "Lewis lung carcinoma, Hahnfeldt et al. 1999.")})
@@ -172,7 +172,7 @@ def hahnfeldt_global_rhs(v: Array, k: Array, total_burden: float, lambda1: float
     """Benzekry, Gandolfi & Hahnfeldt 2014: each lesion (V_i, K_i) follows Hahnfeldt growth but the
     endogenous inhibition is driven by the total burden I_total (mm^3) of all lesions:
     dK_i/dt = -lambda2 K_i + b V_i - d K_i I_total^(2/3). With one lesion I_total = V and the
-    model reduces to Hahnfeldt 1999 (science.md §2.3; exact form [L])."""
+    model reduces to Hahnfeldt 1999 (Benzekry et al. 2017; exact form [L])."""
     dv = -lambda1 * v * np.log(v / k)
     dk = -lambda2 * k + b * v - d * k * np.cbrt(total_burden) ** 2
     return dv, dk

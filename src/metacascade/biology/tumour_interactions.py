@@ -1,11 +1,11 @@
-"""Two (or more) tumours in one host: how a tumour restrains a distant one (science.md §2.1, S8).
+"""Two (or more) tumours in one host: how a tumour restrains a distant one (Benzekry et al. 2017, S8).
 
 Benzekry, Lamont, Barbolosi, Hlatky & Hahnfeldt 2017 (Cancer Res 77:5183, "Mathematical modeling
 of tumor-tumor distant interactions supports a systemic control of tumor growth") implanted two
 tumours at the same time in syngeneic mice and compared three families of interaction models:
 competition, angiogenesis inhibition and proliferation inhibition. Only the abstract was retrieved
-(science.md §2.1, [R: abstract]); the equations below are reconstructions on the single-tumour model
-of Hahnfeldt, Panigrahy, Folkman & Hlatky 1999 (Cancer Res 59:4770; science.md §2.2), not the
+(Benzekry et al. 2017, [R: abstract]); the equations below are reconstructions on the single-tumour model
+of Hahnfeldt, Panigrahy, Folkman & Hlatky 1999 (Cancer Res 59:4770), not the
 paper's exact forms [L].
 
 Single tumour (Hahnfeldt 1999), volume V and vascular carrying capacity K, both in mm^3, time in
@@ -76,7 +76,7 @@ from metacascade.biology.systemic import LEWIS_LUNG
 
 Array = npt.NDArray[np.float64]
 
-#: Hahnfeldt 1999 Lewis lung carcinoma (science.md §2.2): lambda1 (day^-1), b (day^-1),
+#: Hahnfeldt 1999 Lewis lung carcinoma: lambda1 (day^-1), b (day^-1),
 #: d (mm^-2 day^-1); the values of :class:`metacascade.biology.systemic.HahnfeldtParameters`.
 LLC = {k: LEWIS_LUNG[k] for k in ("lambda1", "b", "d")}
 

@@ -1,10 +1,10 @@
 """The two-tumour experiment of Benzekry et al. 2017 (Cancer Res 77:5183) as a virtual mouse cohort
 (used by the S8 verdict in ``s07_resection.py``).
 
-Design (the paper's methods were not retrieved, only its abstract; science.md §2.1):
+Design (the paper's methods were not retrieved, only its abstract; Benzekry et al. 2017):
 
 - Tumour: Lewis lung carcinoma, Hahnfeldt 1999 parameters (lambda1 = 0.192 day^-1, b = 5.85 day^-1,
-  d = 0.00873 mm^-2 day^-1; science.md §2.2). Implant: median V0 = 1 mm^3 (1e6 cells, the usual
+  d = 0.00873 mm^-2 day^-1; Hahnfeldt et al. 1999). Implant: median V0 = 1 mm^3 (1e6 cells, the usual
   s.c. inoculum, 1 mm^3 = 1e6 cells as in the rest of the package; assumption), K0 = 3.47 V0 (the
   ratio 625/180 of Hahnfeldt's example initial state; assumption). Day-15 control volumes of
   about 750 mm^3 follow (an output, in the range of s.c. LLC at day 15).
@@ -43,7 +43,7 @@ Array = npt.NDArray[np.float64]
 
 DAY = 15.0
 TARGET_REDUCTION = 0.61  # Benzekry 2017 abstract
-K0_OVER_V0 = 625.0 / 180.0  # Hahnfeldt 1999 example initial state (science.md §2.2)
+K0_OVER_V0 = 625.0 / 180.0  # Hahnfeldt 1999 example initial state
 TAKE_SD = 0.5  # sd of ln V0 (assumption)
 RATE_SD = 0.1  # sd of ln lambda1 (assumption)
 REPLICATE_MICE = 10  # mice per arm of one replicate experiment (assumption [L])

@@ -208,22 +208,45 @@ def run_claims(
 
     Parameters
     ----------
-    only: statement ids (``"S13,S15"`` or a list); unknown ids raise :class:`MetacascadeError`.
-    out_dir: the output folder for figures, ``claims.json`` and ``claims.html`` (nothing is kept
-        when None). It is written by :class:`metacascade.result.writer.OutputFolder`: checked first,
-        filled in a hidden temporary folder and swapped in only when every experiment has finished,
-        so no half-written output is left; an existing folder is replaced only when it is a
-        metacascade claims output (or ``force``).
-    quick: smaller samples (a check in seconds, used by the tests).
-    seed: passed to every experiment (same seed, same verdicts).
-    parallel: number of worker processes (default: CPU count, at most 4); 1 runs in-process.
-    executor: an executor of :mod:`metacascade.parallel` (serial, processes or dask) to use
-        instead of a new process pool; the verdicts do not depend on it.
-    html: also write ``claims.html`` (the self-contained report) into ``out_dir``.
-    force: replace an existing ``out_dir`` that is not a claims output.
+    only : str or iterable of str, optional
+        Statement ids (``"S13,S15"`` or a list); default all.
+    out_dir : str, Path or OutputFolder, optional
+        The output folder for figures, ``claims.json`` and ``claims.html`` (nothing is kept
+        when None). It is written by :class:`metacascade.result.writer.OutputFolder`: checked
+        first, filled in a hidden temporary folder and swapped in only when every experiment has
+        finished, so no half-written output is left; an existing folder is replaced only when it
+        is a metacascade claims output (or ``force``).
+    quick : bool
+        Smaller samples (a check in seconds, used by the tests).
+    seed : int
+        Seed of the random number generator, passed to every experiment (same seed, same
+        verdicts).
+    parallel : int, optional
+        Number of worker processes (default: CPU count, at most 4); 1 runs in-process.
+    executor : Executor, optional
+        An executor of :mod:`metacascade.parallel` (serial, processes or dask) to use instead of
+        a new process pool; the verdicts do not depend on it.
+    html : bool
+        Also write ``claims.html`` (the self-contained report) into ``out_dir``.
+    force : bool
+        Replace an existing ``out_dir`` that is not a claims output.
 
-    Returns one :class:`Verdict` per selected statement, in statement order. Ctrl-C stops the
-    worker processes at once (pending experiments are cancelled) and leaves no output.
+    Returns
+    -------
+    list of Verdict
+        One verdict per selected statement, in statement order. Ctrl-C stops the worker
+        processes at once (pending experiments are cancelled) and leaves no output.
+
+    Raises
+    ------
+    MetacascadeError
+        An unknown statement id.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> verdicts = mc.run_claims("S13", quick=True, parallel=1)     # doctest: +SKIP
+    >>> [(v.id, v.status) for v in verdicts]                         # doctest: +SKIP
     """
     ids = parse_only(only)
     target = None

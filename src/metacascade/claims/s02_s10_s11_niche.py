@@ -127,7 +127,7 @@ def niche(ctx: Context) -> list[Verdict]:
     m["organs_colonised"] = float(len(order_ok))
     fig_name = ctx.save_figure(niche_figure(base, blocked), "s02_s10_s11_niche")
     src = ["Kaplan RN et al. Nature 2005;438:820", "Hoshino A et al. Nature 2015;527:329 [L]",
-           "science.md §6.1"]
+           "Kaplan et al. 2005"]
     cal = {**niche_calibration(), **breast_cascade_calibration()}
     cal11 = {**niche_calibration(gain_only=True), **breast_cascade_calibration()}
     n_colonised = m.pop("organs_colonised")

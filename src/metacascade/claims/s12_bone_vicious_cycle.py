@@ -1,4 +1,4 @@
-"""S12: the RANKL vicious cycle of bone metastasis (science.md §5, §8).
+"""S12: the RANKL vicious cycle of bone metastasis (Komarova et al. 2003; Ayati et al. 2010; Johnson et al. 2011).
 
 Experiment: the vicious-cycle model (Lemaire 2004 RANKL/RANK/OPG + tumour PTHrP + resorption-
 released TGF-beta feeding the tumour; :mod:`metacascade.biology.bone`) fitted to the PBS + tumour

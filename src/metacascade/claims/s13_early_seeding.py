@@ -1,23 +1,23 @@
 """S13, S15 and S16: is metastatic seeding an early event, years before the primary is detected?
 
-Virtual patients (organism engine, Iwata 2000 / Benzekry 2016 size-structured model, science.md §1)
+Virtual patients (organism engine, Iwata 2000 / Benzekry 2016 size-structured model)
 with the ``breast`` and ``colorectal`` scenarios, their parameters drawn across the plausible ranges
-of science.md (log-uniform unless stated):
+of the literature (log-uniform unless stated):
 
 * volume doubling time at diagnosis DT (days): the Hu et al. 2020 weighted medians (157 d breast,
-  243 d colorectal, §11.1.3) divided or multiplied by up to 2 (a spread that contains the SEER fits
-  of Szczurek, §7.3: 212 d female cancers, 255 d GI); the Gompertz rate is
+  243 d colorectal) divided or multiplied by up to 2 (a spread that contains the SEER fits
+  of Szczurek 2020: 212 d female cancers, 255 d GI); the Gompertz rate is
   a = ln 2 / (DT ln(K / V_det)) (day^-1), plateau K = 1e12 cells, as in the scenarios;
-* dissemination exponent gamma uniform on [0.663, 1] (Iwata 2000 fractal exponent, §1.1; Benzekry
-  gamma = 1, §1.2);
+* dissemination exponent gamma uniform on [0.663, 1] (Iwata 2000 fractal exponent; Benzekry
+  gamma = 1);
 * dissemination coefficient: mu_1 in [1e-12, 5e-11] cell^-1 day^-1 at gamma = 1 (from just below the
-  scenario calibrations, 1.8e-12 and 2.2e-12, to the mu_eff ~ 5e-11 of §4; Benzekry's defaults
-  ~1e-11, §1.4); for gamma < 1, mu = mu_1 V_det^(1 - gamma) (cell^-gamma day^-1) keeps the emission
+  scenario calibrations, 1.8e-12 and 2.2e-12, to the mu_eff ~ 5e-11 of the cascade calibration; Benzekry's defaults
+  ~1e-11); for gamma < 1, mu = mu_1 V_det^(1 - gamma) (cell^-gamma day^-1) keeps the emission
   rate d(V_det) = mu_1 V_det at detection size within the same range.
 
 Which patients the statements are about: patients who have metastases, i.e. (with resection at
 detection) patients in whom at least one metastasis was seeded before diagnosis. With Poisson births
-of metastases (science.md §1.2), a virtual patient is metastatic with probability
+of metastases (Hartung et al. 2014; Benzekry et al. 2016), a virtual patient is metastatic with probability
 w = 1 - exp(-N(t_det)) and, given that, the first seeding time T1 has the distribution
 P(T1 <= t | metastatic) = (1 - exp(-N(t))) / w for t <= t_det. The lead time t_det - T1 and the
 primary size V_p(T1) are sampled from that distribution and pooled over patients with weights w.
@@ -27,10 +27,10 @@ expected) and N = ln 2 (P(at least one) = 0.5), for the patients in whom they oc
 Targets (literature, never from the run):
 
 * Hu et al., Nat Genet 2020;52:701-708: seeding "2-4 years before diagnosis" (breast, colorectal,
-  lung; science.md §11.1.3). Checked: median lead time of first seeding in metastatic virtual
+  lung; Hu et al. 2020). Checked: median lead time of first seeding in metastatic virtual
   patients within [2, 4] years, for both cancer types (S13 and S15).
 * Hu et al., Nat Genet 2019;51:1113-1122: in colorectal cancer seeding while the carcinoma is
-  clinically undetectable, "typically < 0.01 cm^3" (§11.1.1). 0.01 cm^3 is 1e6 cells at the 1e8
+  clinically undetectable, "typically < 0.01 cm^3" (Hu et al. 2019). 0.01 cm^3 is 1e6 cells at the 1e8
   cells/cm^3 of Hu's code and 1e7 cells at metacascade's 1e9 cells/cm^3; checked (S15, "a very early
   event"): median primary size at first seeding in metastatic colorectal patients <= 1e7 cells.
 * Hu et al. 2019: early dissemination in 17 of 21 evaluable metastatic colorectal patients (S16).
@@ -67,11 +67,11 @@ from metacascade.plotting.claims import lead_time_figure, plot_seeding_size
 Array = npt.NDArray[np.float64]
 YEAR = 365.25
 
-#: Hu et al. 2020 weighted median volume doubling times (days), science.md §11.1.3.
+#: Hu et al. 2020 weighted median volume doubling times (days).
 DOUBLING_DAYS = {"breast": 157.0, "colorectal": 243.0}
 DT_FACTOR = 2.0
-MU1_RANGE = (1e-12, 5e-11)  # cell^-1 day^-1 at gamma = 1 (science.md §1.3, §1.4, §4)
-GAMMA_RANGE = (0.663, 1.0)  # Iwata 2000 (§1.1) .. Benzekry (§1.2)
+MU1_RANGE = (1e-12, 5e-11)  # cell^-1 day^-1 at gamma = 1 (Benzekry et al. 2016, 2021; cascade calibration)
+GAMMA_RANGE = (0.663, 1.0)  # Iwata 2000 .. Benzekry 2016
 
 LEAD_TARGET_YEARS = (2.0, 4.0)  # Hu et al. 2020
 SIZE_TARGET_CELLS = 1e7  # Hu et al. 2019: < 0.01 cm^3 (1e6 cells at 1e8/cm^3; 1e7 at 1e9/cm^3)
@@ -83,14 +83,14 @@ HU2019 = ("Hu Z et al. Nat Genet 2019;51:1113-1122 (17 of 21 colorectal patients
 SOURCES = [
     "Hu Z et al. Multi-cancer analysis of clonality and the timing of systemic spread in paired "
     "primary tumors and metastases. Nat Genet 2020;52:701-708 (seeding 2-4 years before "
-    "diagnosis; doubling times 157 d breast, 243 d colorectal; science.md §11.1.3).",
+    "diagnosis; doubling times 157 d breast, 243 d colorectal; Hu et al. 2020).",
     "Hu Z et al. Quantitative evidence for early metastatic seeding in colorectal cancer. "
     "Nat Genet 2019;51:1113-1122 (17 of 21 patients seeded early, typically < 0.01 cm^3; "
-    "science.md §11.1.1).",
+    "Hu et al. 2019).",
     "Iwata K, Kawasaki K, Shigesada N. J Theor Biol 2000;203:177-186 (size-structured model, "
-    "d(V) = m V^0.663; science.md §1.1).",
-    "Benzekry S et al. Cancer Res 2016;76:535-547 (d(V) = mu V^gamma; science.md §1.2-1.4).",
-    "Szczurek E et al. (EwaSzczurek/MetastaticBottleneck; SEER doubling times; science.md §7.3).",
+    "d(V) = m V^0.663; Iwata et al. 2000).",
+    "Benzekry S et al. Cancer Res 2016;76:535-547 (d(V) = mu V^gamma; Hartung et al. 2014).",
+    "Szczurek E et al. (EwaSzczurek/MetastaticBottleneck; SEER doubling times).",
 ]
 
 

@@ -9,7 +9,7 @@ the same scenarios without dormancy.
 Dissemination (calibrated to an independent target, never to the relapse hazard): the dormancy
 scenarios shed with d(V) = mu V^gamma, gamma chosen so that the median lead of the first seeding of
 metastatic (typical) patients is 2.7 years before diagnosis, the Hu et al. 2020 breast median
-(per-metastasis seeding times 2.69 y; "2-4 years" in the abstract; science.md §11.1.3), and mu so
+(per-metastasis seeding times 2.69 y; "2-4 years" in the abstract; Hu et al. 2020), and mu so
 that the risk of metastasis stays that of the base scenario (breast N(t_det) = 0.357, 30 %; prostate
 N(t_det) = -ln 0.82). The measure is S13's (:func:`metacascade.claims.s13_early_seeding.first_seeding_times`:
 Poisson births, P(T1 <= t | metastatic) = (1 - exp(-N(t))) / (1 - exp(-N(t_det)))); with the

@@ -1,6 +1,7 @@
-"""The eighteen seed statements S1..S18, verbatim (typos included), from shared/seed/statements.md.
+"""The eighteen seed statements S1..S18, verbatim (typos included), as the project was given them.
 
-Reading notes of the project (how unclear sentences are read) are in the same file.
+Reading notes of the project (how unclear sentences are read) are in the docstring of each
+statement's experiment (``claims/sNN_*.py``).
 """
 
 STATEMENTS: dict[str, str] = {

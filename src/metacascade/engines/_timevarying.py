@@ -1,4 +1,4 @@
-"""Organism model with time-varying metastatic growth (systemic signals; science.md §2).
+"""Organism model with time-varying metastatic growth (systemic signals; Hahnfeldt et al. 1999; Benzekry et al. 2017).
 
 The FFT path of :mod:`metacascade.engines.organism` needs autonomous growth (every metastasis follows
 the same X(age)). With primary-derived signals the specific growth rate of every distant lesion is

@@ -2,7 +2,7 @@
 
 Integrates the models of :mod:`metacascade.biology.bone` for a batch of parameter sets with one
 ``scipy.integrate.solve_ivp`` call per batch (a right-hand side vectorised over the batch;
-ecosystem.md §2a), piecewise between dose times (the drug levels jump at each dose, so dose times
+benchmarks/README.md), piecewise between dose times (the drug levels jump at each dose, so dose times
 are segment boundaries shared by the batch and the integrator never steps over a jump).
 
 Drugs (``treatment.events``; ``dose`` is a dimensionless effect level ``c`` added at each dose,
@@ -153,7 +153,7 @@ def _slice(params: Any, sl: slice) -> Any:
 def _chunked(func: Any, params: Any, n: int, chunk_size: int, per_system: dict[str, Any],
              kw: dict[str, Any]) -> xr.Dataset:
     """Integrate ``n`` systems in chunks of ``chunk_size`` (systems in a batch share step-size
-    control, so one hard system slows its whole chunk; ecosystem.md §2a)."""
+    control, so one hard system slows its whole chunk; benchmarks/README.md)."""
     p = _as_batch(params, n)
     arrays = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), (n,))
               for k, v in per_system.items()}
@@ -223,7 +223,7 @@ def integrate_vicious_cycle(params: LemaireParameters, t_eval: Array, *,
 
     Starts from the healthy steady state of each parameter set with ``tumour0`` cells. The system
     is mildly stiff: by default one system uses LSODA and a batch uses BDF with the block-diagonal
-    Jacobian sparsity of the batch (ecosystem.md §2a, "the stiff path").
+    Jacobian sparsity of the batch (benchmarks/README.md, "the stiff path").
     """
     n = max(_size(params), int(np.size(tumour0)), int(np.size(bone0)))
     if n > chunk_size:
@@ -287,6 +287,33 @@ def simulate_bone(scenario: Any, times: Array | None = None) -> xr.Dataset:
     Returns a Dataset over ``time_days`` (the simulation's output grid unless ``times`` is given)
     with osteoclasts, osteoblasts, bone_mass_percent and, for a tumour, bone_tumour_cells (plus
     rankl, opg, tgf_beta for the vicious-cycle model).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario with a ``[bone]`` section (Komarova 2003, Ayati 2010 or the vicious cycle)
+        and, optionally, drug events in ``treatment`` (days, doses).
+    times : array of float, optional
+        Output days (default the simulation's grid: 0 to ``duration_days`` every
+        ``output_step_days``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Cell counts (osteoclasts, osteoblasts, tumour cells in the lesion) and bone mass (percent
+        of its initial value) over ``time_days``.
+
+    Raises
+    ------
+    ScenarioError
+        The scenario has no ``[bone]`` section.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> ds = mc.simulate_bone(mc.load_scenario("komarova-cycle"))
+    >>> sorted(ds.data_vars)
+    ['bone_mass_percent', 'osteoblasts', 'osteoclasts']
     """
     bone = scenario.bone
     if bone is None:

@@ -1,7 +1,7 @@
 """Physical checks of engine outputs: impossible numbers are refused, never returned.
 
 Every engine passes what it is about to return through :func:`check_physical`, which knows the
-physical range of each quantity from its name (DESIGN.md conventions):
+physical range of each quantity from its name (docs/design.md conventions):
 
 * counts, sizes, burdens and rates (``n_*``, ``*_cells``, ``*burden*``, ``*_per_day``, ...) are
   finite and non-negative;

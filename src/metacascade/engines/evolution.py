@@ -1,15 +1,15 @@
 """Mutations, genealogies and the fast primary-metastasis pair simulator of the cell scale.
 
-Mutations (science.md §11.4). Neutral infinite-sites mutations: each daughter cell gets
+Mutations (docs/cellscale.md). Neutral infinite-sites mutations: each daughter cell gets
 Poisson(mu) new mutations (``mutation.rate_per_division``); a daughter with at least one starts a
 new clone, so every clone is a node of the clone tree carrying its own new mutations, and a
 mutation's cancer-cell fraction (CCF) in a site is the share of the site's cells in its clone's
 subtree (:meth:`CellScalePatient.ccf`). Clones are recorded while the tumour is below
 ``track_mutations_below_cells`` (N_cut); a mutation born at size n has expected CCF 1/n (2/(beta n)
-along a sampled lineage, §11.4 item 4), so later mutations stay below any detection threshold.
+along a sampled lineage, docs/cellscale.md), so later mutations stay below any detection threshold.
 Along a metastasis founder's lineage the mutations after N_cut are drawn analytically: the lineage
 of a random cell divides at rate 2b (so int 2b dt divisions, = (2/beta) ln(N_s/N_cut) for
-exponential growth; §11.4 item 3), each giving Poisson(mu) mutations; they are clonal in the
+exponential growth; docs/cellscale.md), each giving Poisson(mu) mutations; they are clonal in the
 metastasis and at CCF ~ 0 in the primary.
 
 Genealogies (:func:`genealogy`). The sampled cells' genealogy is a structured coalescent on the
@@ -26,7 +26,7 @@ msprime is GPL and is not used.
 Pairs (:func:`simulate_pairs`) grow a primary from one cell to ``final_cells`` with constant rates
 b = 1, d = 1 - beta, seed one metastasis by a random cell (or cluster) when the primary reaches
 ``seeding_cells``, and grow the metastasis to ``final_cells``: the design of SCIMET's simulations
-(Hu et al. 2019; science.md §11.1.2) without space, for ABC over (mu, N_s). Each tumour is exact
+(Hu et al. 2019) without space, for ABC over (mu, N_s). Each tumour is exact
 (Gillespie, every mutation recorded) below the tracking cut, then leaps at the exact
 birth-death transition law of every clone (Kendall 1948). SCIMET's selection models ('S' for the
 primary and/or the metastasis) add drivers at 1e-5 per daughter whose birth rate is multiplied by
@@ -56,7 +56,7 @@ from metacascade.errors import ScenarioError
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: Selection settings of SCIMET's 'S' models (science.md §11.1.2): advantageous mutations at
+#: Selection settings of SCIMET's 'S' models (Hu et al. 2019, SCIMET): advantageous mutations at
 #: 1e-5 per daughter cell raise the division probability p = 0.55 of a generation by (1 + s),
 #: s = 0.1 (``adv_prob``, ``scoef``, ``p_prob`` in ``TumorMetTiming_abc_*.py``).
 SCIMET_DRIVER_RATE = 1e-5

@@ -174,7 +174,45 @@ def inject(
     times (``fates``, columns :data:`FATE_COLUMNS`), the alive cells per organ and stage
     (``by_organ``), and a summary with ``overall_efficiency`` (macroscopic tumours per injected
     cell at the end) and the exact expected values of the same chain for comparison.
-    ``scenario``: the scenario ``params`` were taken from, recorded in the result's provenance.
+
+    Parameters
+    ----------
+    n_cells : int
+        Number of injected cells (1 to 1e8).
+    route : str
+        ``"tail-vein"``, ``"portal-vein"`` or ``"intracardiac"``.
+    days : float
+        Days to follow the cells (at most 3650).
+    seed : int
+        Seed of the random number generator (chunks of cells draw from its spawned children).
+    params : CascadeParameters, optional
+        Probabilities and rates (per day) of the cascade steps (default the cascade defaults;
+        :meth:`Scenario.cascade_parameters` gives a scenario's).
+    times : array of float, optional
+        Output days (default a grid over ``days``).
+    niche_factor : float or array of float
+        Multiplier (dimensionless) of colonisation per organ by a prepared niche.
+    scenario : Scenario, optional
+        The scenario ``params`` were taken from, recorded in the result's provenance.
+
+    Returns
+    -------
+    InjectionResult
+        Fates over time, alive cells per organ and stage, and the summary.
+
+    Raises
+    ------
+    ScenarioError
+        A number of cells, days or seed out of range.
+    ValueError
+        An unknown ``route``.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> r = mc.inject(1000, "tail-vein", 30.0, seed=1)
+    >>> r.fates.columns[:3].tolist()
+    ['time_days', 'circulating', 'arrested']
     """
     n_cells = check_int("cells", n_cells, 1, 100_000_000)
     days = check_number("days", days, gt=0, le=3650)

@@ -1,4 +1,4 @@
-"""Stochastic virtual patients for cohorts: relapse, death and its cause (science.md §1-§3).
+"""Stochastic virtual patients for cohorts: relapse, death and its cause (Iwata et al. 2000; Benzekry et al. 2016; Demicheli et al. 1997; Retsky et al. 1997).
 
 Each patient follows the organism model of :mod:`metacascade.engines.organism` with its own
 parameters, but metastases are *individual* events: births from the primary form a Poisson process

@@ -1,7 +1,7 @@
 """Organism-scale metastasis with the cascade: per-organ seeding, niche, lymph nodes, stem cells.
 
 With ``dissemination.model = "cascade"`` the birth rate of metastases in organ o is the product of
-the steps (science.md §4, §6):
+the steps (Luzzi et al. 1998; Chambers et al. 2002; Kaplan et al. 2005; Müller et al. 2001):
 
     B_o(t) = Vp(t)^gamma x f_stem x cluster x [ D_blood q_blood,o + D_lymph q_lymph,o ]
              x P_col,o(n_o(t))  x 1[primary stands]            (from the primary)
@@ -228,8 +228,36 @@ def solve_cascade(scenarios: Sequence[Scenario], duration: float | None = None,
                   output_step: float | None = None, counts_only: bool = False) -> CascadeSolution:
     """Run the cascade organism model for a batch of scenarios (same organs and growth laws).
 
-    ``counts_only``: compute the numbers of metastases and birth rates only (no burden or
-    visibility convolutions; much faster for large cohorts)."""
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+        One cascade scenario (``dissemination.model = "cascade"``) per patient.
+    duration : float, optional
+        The simulated time in days (default ``simulation.duration_days`` of the first scenario).
+    output_step : float, optional
+        The time between outputs in days (default ``simulation.output_step_days``).
+    counts_only : bool
+        Compute the numbers of metastases and birth rates only (no burden or visibility
+        convolutions; much faster for large cohorts).
+
+    Returns
+    -------
+    CascadeSolution
+        Per-organ series (cells, counts) of shape (patients, organs, times), the output days and
+        the niche readiness.
+
+    Raises
+    ------
+    ScenarioError
+        Numbers that would overflow, or too little memory.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> cs = mc.solve_cascade([mc.load_scenario("breast-cascade")])
+    >>> cs.n_patients, len(cs.organs) > 1
+    (1, True)
+    """
     sim = scenarios[0].simulation
     duration = sim.duration_days if duration is None else duration
     output_step = sim.output_step_days if output_step is None else output_step
@@ -421,7 +449,7 @@ def first_time(times: Array, values: Array, level: float) -> float | None:
 
 def effective_mu(scenario: Scenario) -> dict[str, float]:
     """mu_o (cell^-gamma day^-1) of each organ when readiness is 0 and only blood spread counts:
-    the single-mu equivalent of the cascade (sum over organs = mu_eff; science.md §4)."""
+    the single-mu equivalent of the cascade (sum over organs = mu_eff; Luzzi et al. 1998; Chambers et al. 2002)."""
     f = organ_factors([scenario])
     pcol = f.colonisation(np.zeros_like(f.k_big))[0]
     mu = f.d_blood[0] * f.q_blood[0] * pcol * f.multiplier[0]

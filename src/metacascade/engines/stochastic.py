@@ -1,7 +1,7 @@
 """The cell scale: one stochastic patient whose metastases are founded by real cells (issue 15).
 
-Model (science.md §11.4; units: days, cells)
---------------------------------------------
+Model (docs/cellscale.md; units: days, cells)
+---------------------------------------------
 Every tumour (the primary, each metastasis) is a **linear multi-type birth-death process** whose
 types are clones. A cell of clone c divides at rate ``b(t) f_c`` and dies at rate ``d(t)``, where
 ``f_c`` is the product of its drivers' fitness multipliers (``mutation.driver_fitness``). The rates
@@ -13,7 +13,7 @@ specific growth rate,
 piecewise constant on the time grid (on each step the death rate is the one that reproduces the
 law's exact growth over the step, ``ln X(t_{k+1}) - ln X(t_k)``). ``beta = (b - d)/b`` at the start
 (``mutation.net_growth_fraction``) sets how many divisions a unit of growth costs, hence mutation
-counts (each daughter gets Poisson(mu) new mutations; §11.4 items 1-3). Because rates depend on
+counts (each daughter gets Poisson(mu) new mutations; docs/cellscale.md). Because rates depend on
 time and not on the state, the expected size of a tumour is exactly the law's X(t) at the grid
 times (Kendall 1948, Ann Math Stat 19:1, the generalized birth-and-death process), so the mean of
 many stochastic patients equals the organism engine's primary, N(t) and M(t) (tested). A tumour
@@ -44,9 +44,9 @@ Numerics (:mod:`metacascade.engines._branching`): exact Gillespie while the tumo
 the law of large numbers of the linear process) except small clones with a driver or trait, which
 stay exact until ``clone_exact_below_cells``. Neutral mutations are tracked as clones while the
 tumour is below ``track_mutations_below_cells`` (default 1e4): later mutations have expected
-cancer-cell fractions below 2/(beta 1e4) and are never detectable (§11.4 item 4); a metastasis
+cancer-cell fractions below 2/(beta 1e4) and are never detectable (docs/cellscale.md); a metastasis
 founder's lineage mutations acquired after that size are drawn analytically (a compound Poisson
-with mean 2 mu int b dt, = (2 mu/beta) ln(N_s/N_cut) for exponential growth; §11.4 item 3) and are
+with mean 2 mu int b dt, = (2 mu/beta) ln(N_s/N_cut) for exponential growth; docs/cellscale.md) and are
 private to the metastasis. docs/cellscale.md gives the measured errors of both approximations.
 """
 

@@ -148,7 +148,7 @@ class Uniform:
 @dataclass(frozen=True)
 class LogUniform:
     """Prior with density proportional to 1/theta on ``[low, high]``, ``0 < low < high``
-    (uniform in log theta; SCIMET's seeding size is uniform on log10, science.md §11.1.2).
+    (uniform in log theta; SCIMET's seeding size is uniform on log10, Hu et al. 2019, SCIMET).
     The kernel works on log theta."""
 
     name: str
@@ -246,7 +246,7 @@ class ScipyPrior:
 
 @dataclass(frozen=True)
 class DiscreteGrid:
-    """A prior on a finite grid of values (e.g. SCIMET's 7 seeding sizes, science.md §11.1.2),
+    """A prior on a finite grid of values (e.g. SCIMET's 7 seeding sizes, Hu et al. 2019, SCIMET),
     uniform unless ``probabilities`` are given. The kernel is a random walk on the grid index."""
 
     name: str

@@ -80,9 +80,79 @@ def fit(
     ``result.posterior``); ``interval`` and ``n_bootstrap`` do not apply, ``population`` is not
     available.
 
-    >>> res = fit("examples/neuroblastoma/observations.csv", "neuroblastoma",
-    ...           ["dissemination.mu", "detection.visible_diameter_mm"])   # doctest: +SKIP
-    >>> res.estimates().head()                                               # doctest: +SKIP
+    Parameters
+    ----------
+    data : ObservationData, pandas.DataFrame, str or Path
+        Long-format observations (:func:`load_observations`): ``id``, ``time`` (days or
+        ``diagnosis``), ``observable``, ``value`` (in the observable's unit), covariates.
+    scenario : str, Path or Scenario
+        The model every id starts from (a built-in name, a TOML file or a scenario).
+    keys : sequence of str, or str
+        Dotted scenario keys to fit (or ``marker.phi``); each estimate is in its key's unit
+        (``dissemination.mu`` per cell per day, ``detection.visible_diameter_mm`` mm).
+    overrides : sequence of str
+        ``dotted.key=value`` changes to ``scenario`` before fitting.
+    error : dict of str to str or ErrorModel, optional
+        Observable -> residual error model (``"proportional:0.1"``, ``"additive:2"`` in the
+        observable's unit, ``"combined:2,0.1"``).
+    default_error : str or ErrorModel
+        The error model of the other observables (default a proportional sd of 0.1,
+        dimensionless).
+    bounds : dict of str to (float, float), optional
+        Key -> (lower, upper) search box, in the key's unit (e.g. per cell per day for
+        ``dissemination.mu``; default: the scenario's range).
+    phi : float, optional
+        ``marker.phi``: marker units per cell of ``burden_marker`` (e.g. UI/L per cell;
+        default 1e-9, Benzekry 2021 LDH).
+    interval : str
+        ``"profile"`` (profile likelihood), ``"bootstrap"`` (parametric) or ``"none"``.
+    level : float
+        Confidence (or credible) level of the intervals, a probability in (0, 1).
+    n_bootstrap : int
+        The number of bootstrap replicates (``interval="bootstrap"``).
+    population : bool
+        Also fit a population model (SAEM, log-normal random effects) and report EBEs.
+    ids : sequence of str, optional
+        Fit only these ids (default: every id of the data).
+    seed : int
+        Seed of the random number generator (multi-start points, bootstrap, ABC).
+    workers : int
+        Number of worker processes for the per-id fits (1: in this process).
+    engine : str
+        The engine that simulates each id (``"auto"``: :func:`simulate`'s choice).
+    n_starts : int
+        Number of multi-start points of the global search per id.
+    executor : Executor, optional
+        An executor of :mod:`metacascade.parallel` to run the per-id fits on instead.
+    method : str
+        ``"ml"`` (maximum likelihood) or ``"abc"`` (ABC-SMC posterior).
+    abc : ABCFitSettings, optional
+        ABC-SMC settings (population size, tolerances in noise sd units; ``method="abc"``).
+
+    Returns
+    -------
+    FitResult
+        The per-id fits (and population fit), with settings, data and provenance.
+
+    Raises
+    ------
+    ScenarioError
+        An unknown key or method, a value out of range, or options that do not go together.
+    DataError
+        The data cannot be read or an id is unknown.
+
+    Warns
+    -----
+    IdentifiabilityWarning
+        An estimate sits on a bound or its interval is open.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> res = mc.fit("examples/neuroblastoma/observations.csv", "neuroblastoma",
+    ...              ["dissemination.mu", "detection.visible_diameter_mm"],
+    ...              ids=["1", "2"], interval="none")                 # doctest: +SKIP
+    >>> res.estimates()[["id", "dissemination.mu"]]                  # doctest: +SKIP
     """
     if method not in ("ml", "abc"):
         raise ScenarioError(f"--method {shown(method)}: allowed ml, abc")

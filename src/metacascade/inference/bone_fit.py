@@ -1,6 +1,6 @@
 """Fit the vicious-cycle bone model to mouse tumour-induced bone disease data (Johnson 2011).
 
-The data are the group means and standard errors of Johnson et al. 2011 as listed in science.md §8
+The data are the group means and standard errors of Johnson et al. 2011 (as listed in its figures)
 (and curated in ``SysBioCollab-UArk/TIBD_microenvironment``, ``DATA/TIBD_Johnson2011.csv``); the
 raw per-mouse values are not available offline, so the fit uses these means. Three parameters are
 fitted by weighted least squares (``scipy.optimize.least_squares``, residuals divided by the

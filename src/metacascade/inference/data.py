@@ -99,7 +99,29 @@ class SubjectData:
 
 @dataclass
 class ObservationData:
-    """A validated data set: one :class:`SubjectData` per id (in file order)."""
+    """A validated data set: one :class:`SubjectData` per id (in file order).
+
+    Parameters
+    ----------
+    subjects : dict of str to SubjectData
+        Id -> its observations (times in days, values in the unit of each observable).
+    covariates : pandas.DataFrame
+        One row per id (index ``id``): the columns that are not observations (e.g. survival
+        in months).
+    source : str
+        Where the data came from (a file path).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> data = mc.load_observations("examples/neuroblastoma/observations.csv")
+    >>> len(data.ids), data.ids[0]
+    (45, '1')
+    >>> data["1"].observable          # the primary volume became the size at diagnosis
+    ['n_visible', 'burden_marker']
+    >>> round(data["1"].diagnosis_primary_cells / 1e12, 3)       # cells (1 cm^3 = 1e9 cells)
+    1.143
+    """
 
     subjects: dict[str, SubjectData]
     covariates: pd.DataFrame  # one row per id, index = id
@@ -107,6 +129,7 @@ class ObservationData:
 
     @property
     def ids(self) -> list[str]:
+        """The ids, in file order."""
         return list(self.subjects)
 
     def __getitem__(self, key: str) -> SubjectData:
@@ -340,7 +363,31 @@ def from_frame(df: pd.DataFrame, source: str = "data") -> ObservationData:
 
 
 def load_observations(path: str | Path) -> ObservationData:
-    """Read and validate a long-format CSV file (see the module docstring)."""
+    """Read and validate a long-format CSV file (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file with the columns ``id``, ``time`` (days, or ``diagnosis``), ``observable``,
+        ``value`` (in the unit of the observable: cells, cm^3, count) and optional covariates.
+
+    Returns
+    -------
+    ObservationData
+        The validated data set.
+
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable, or a row is invalid (its line, column and value).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> data = mc.load_observations("examples/neuroblastoma/observations.csv")
+    >>> data.covariates.columns.tolist()
+    ['os_months', 'death', 'pfs_months', 'progression']
+    """
     p = Path(path)
     if not p.is_file():
         raise DataError(f"data file {shown(str(p))} not found")

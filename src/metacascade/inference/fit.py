@@ -7,7 +7,7 @@ For each id, the parameters theta (dotted scenario keys, or ``marker.phi``) maxi
 with f the model predictions (``model``: the organism engine, or its exact closed form for
 exponential growth). The search runs on phi = log(theta) inside bounds: a scrambled Sobol design
 (scipy.stats.qmc; Sobol 1967) over the log box is evaluated in one vectorised call, the best
-points start L-BFGS-B (scipy.optimize.minimize), and the best optimum is kept (ecosystem.md §3b).
+points start L-BFGS-B (scipy.optimize.minimize), and the best optimum is kept (Raue et al. 2009).
 
 Intervals (level 1 - alpha):
 

@@ -7,7 +7,7 @@ observables of one subject (shape (S, n), in the observed units of :data:`data.O
   organism engine (``engines.organism.solve``, Iwata 2000; Benzekry 2016).
 * :class:`ExponentialPredictor` is exact and vectorised for exponential growth of primary and
   metastases without secondary dissemination, latency or dissemination thresholds, using the
-  closed forms of science.md §1.2 (Benzekry et al.; derived for the exponential case):
+  closed forms of Hartung et al. 2014 (Benzekry et al.; derived for the exponential case):
 
       Vp(t) = Vp0 e^(a t),  X(s) = v0 e^(b s),  d(V) = mu V^gamma,  emission on [0, T_R]
       N(t)     = mu Vp0^g  t_e exprel(g a t_e)                   t_e = min(t, T_R)
@@ -288,7 +288,7 @@ class ExponentialPredictor:
 @dataclass
 class EnginePredictor:
     """General predictions through the organism engine (any growth law, secondary dissemination,
-    latency, thresholds): one batched engine run per call (science.md §1)."""
+    latency, thresholds): one batched engine run per call (Iwata et al. 2000; Benzekry et al. 2016)."""
 
     scenario: Scenario
     subject: SubjectData

@@ -88,6 +88,50 @@ def predict(
     burden (primary + metastases) has reached ``death.lethal_burden_cells``, i.e. the patient
     would be dead and the numbers there are the model's continuation, not a physical state (the
     attrs say so and give the first such day).
+
+    Parameters
+    ----------
+    fitted : FitResult, str or Path
+        A fit, or the folder of one (:func:`load_fit`).
+    id : str
+        The id to predict, as in the data.
+    times : sequence of float, optional
+        Days at which to predict (>= 0; default from the last observation, 365 days every 5
+        days).
+    observables : sequence of str
+        What to predict: ``metastatic_burden_cells`` (cells), ``n_visible`` (count of visible
+        metastases), ``primary_cells`` (cells) and the other observables of the data format.
+    overrides : sequence of str
+        ``dotted.key=value`` changes to the id's fitted scenario, e.g. a resection day
+        (``treatment.resection_day=30``, days).
+    n_samples : int
+        The number of draws from the estimates' uncertainty (0: the point estimate only).
+    level : float
+        Level of the uncertainty band, a probability in (0, 1).
+    seed : int
+        Seed of the random number generator of the draws.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``estimate``, ``median``, ``lower``, ``upper`` over (observable, time_days) in each
+        observable's unit, and ``past_lethal_burden`` over time_days.
+
+    Raises
+    ------
+    DataError
+        An unknown id or observable.
+    ScenarioError
+        Invalid times or overrides.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> fit = mc.fit("examples/neuroblastoma/observations.csv", ids=["1"],
+    ...              interval="none")                                # doctest: +SKIP
+    >>> ds = mc.predict(fit, "1", times=[0, 30, 60], n_samples=50,
+    ...                 overrides=["treatment.resection_day=0"])      # doctest: +SKIP
+    >>> ds["median"].sel(observable="metastatic_burden_cells")      # doctest: +SKIP
     """
     level = check_level(level)
     n_samples = check_int("--n-samples", n_samples, 0, MAX_SAMPLES)

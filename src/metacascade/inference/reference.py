@@ -1,5 +1,5 @@
 """The published discretisation of the neuroblastoma likelihood (Benzekry et al. 2021, code
-``model.py`` of benzekry/mechanistic_predict_neuroblastoma, science.md §1.4), re-implemented
+``model.py`` of benzekry/mechanistic_predict_neuroblastoma, Benzekry et al. 2021, public code), re-implemented
 from its description for regression tests and benchmarks; not used for fitting.
 
 It computes N_vis(T) = int_0^(T - tau) mu Vp(s) ds by ``scipy.integrate.quad`` and the burden

@@ -47,7 +47,42 @@ POSTERIOR_CSV = "posterior.csv"
 @register
 @dataclass
 class FitResult(SavedResult):
-    """Individual fits (and, optionally, a population fit with EBEs) with provenance."""
+    """Individual fits (and, optionally, a population fit with EBEs) with provenance.
+
+    Parameters
+    ----------
+    fits : list of SubjectFit
+        One maximum-likelihood (or ABC) fit per id.
+    settings : FitSettings
+        The fitted keys, bounds, error models, interval method and seed.
+    scenario : Scenario
+        The scenario the fit started from.
+    data : ObservationData or None
+        The data that were fitted (None for folders of older versions).
+    population : PopulationFit or None
+        The population fit (SAEM, log-normal random effects) with its EBEs.
+    version : str
+        The metacascade version that made the result.
+    created : str
+        UTC time the result was made (ISO 8601).
+    overrides : dict
+        Id -> the scenario values of that id (from its covariates and data).
+    method : str
+        ``"ml"`` (maximum likelihood) or ``"abc"`` (ABC-SMC).
+    posterior : pandas.DataFrame or None
+        The weighted ABC particles ``id, weight, <keys>`` (ABC fits).
+    command : tuple of str
+        The command line that made the result.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> res = mc.fit("examples/neuroblastoma/observations.csv", ids=["1", "2"],
+    ...              interval="none")                                  # doctest: +SKIP
+    >>> res.keys                                                       # doctest: +SKIP
+    ('dissemination.mu',)
+    >>> res.estimates()[["id", "dissemination.mu"]]                   # doctest: +SKIP
+    """
 
     kind = "fit"
     regenerate = "metacascade fit DATA --fit KEYS --out DIR"
@@ -76,6 +111,7 @@ class FitResult(SavedResult):
 
     @property
     def keys(self) -> tuple[str, ...]:
+        """The fitted dotted keys of the scenario, in order."""
         return self.settings.keys
 
     @property
@@ -85,7 +121,19 @@ class FitResult(SavedResult):
 
     def estimates(self, individual: bool = False) -> pd.DataFrame:
         """One row per id: id, <key>, <key>_lower, <key>_upper for each key, loglik, converged,
-        then n_obs and warnings."""
+        then n_obs and warnings.
+
+        Parameters
+        ----------
+        individual : bool
+            The individual maximum-likelihood fits even when there is a population fit (whose
+            EBEs are the default rows).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ``estimates.csv`` table; each estimate in the unit its key names.
+        """
         rows = []
         for f in (self.fits if individual else self.reported):
             r = f.as_row()
@@ -95,10 +143,33 @@ class FitResult(SavedResult):
         return pd.DataFrame(rows)
 
     def to_dataframe(self) -> pd.DataFrame:
-        """The ``estimates.csv`` table (see :meth:`estimates`)."""
+        """The ``estimates.csv`` table (see :meth:`estimates`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per id.
+        """
         return self.estimates()
 
     def subject_fit(self, sid: str) -> SubjectFit:
+        """The reported fit of one id (its EBE for a population fit).
+
+        Parameters
+        ----------
+        sid : str
+            The id as in the data file.
+
+        Returns
+        -------
+        SubjectFit
+            Estimates, intervals, log-likelihood and fitted values of that id.
+
+        Raises
+        ------
+        DataError
+            The id is not in this fit.
+        """
         for f in self.reported:
             if f.id == str(sid):
                 return f
@@ -106,6 +177,14 @@ class FitResult(SavedResult):
                         f"{', '.join(f.id for f in self.reported[:10])})")
 
     def goodness_of_fit(self) -> dict[str, Any]:
+        """Total log-likelihood, AIC and BIC of the individual fits.
+
+        Returns
+        -------
+        dict
+            ``total_loglik``, ``n_observations``, ``n_parameters``, ``aic``, ``bic``,
+            ``n_converged`` and ``n_ids`` (counts).
+        """
         ll = [f.loglik for f in self.fits]
         n = sum(f.n_obs for f in self.fits)
         k = len(self.keys) * len(self.fits)
@@ -117,13 +196,21 @@ class FitResult(SavedResult):
 
     @property
     def provenance(self) -> Provenance:
+        """The provenance record written as ``provenance.json``."""
         return Provenance("fit", version=self.version, created=self.created,
                           command=self.command, seed=self.settings.seed, scenario=self.scenario,
                           extra={"data": self.data.source if self.data is not None else None})
 
     # ---- the estimates.json document ---------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The ``estimates.json`` document (plain JSON data; undefined numbers are None)."""
+        """The ``estimates.json`` document (plain JSON data; undefined numbers are None).
+
+        Returns
+        -------
+        dict
+            Estimates, settings, method, goodness of fit, provenance, the population fit and
+            the observations: everything :meth:`read_from` needs.
+        """
         out: dict[str, Any] = {
             "estimates": [self._fit_dict(f) for f in self.reported],
             "settings": {**self.settings.to_dict(),
@@ -162,7 +249,13 @@ class FitResult(SavedResult):
         """Write estimates.csv, estimates.json and scenario.toml (and posterior.csv for an ABC
         fit) into ``folder`` (the figures: :func:`metacascade.plotting.fit.save_fit_figures`).
         Posterior samples are CSV (shortest round-trip floats, read back exactly): pyarrow
-        (parquet) is not a dependency of metacascade."""
+        (parquet) is not a dependency of metacascade.
+
+        Parameters
+        ----------
+        folder : Path
+            An existing folder; :meth:`save` calls this on a temporary folder.
+        """
         self.estimates().to_csv(folder / "estimates.csv", index=False)
         if self.posterior is not None:
             self.posterior.to_csv(folder / POSTERIOR_CSV, index=False)
@@ -176,7 +269,25 @@ class FitResult(SavedResult):
     def read_from(cls, folder: Path, provenance: Provenance | None) -> FitResult:
         """The fit in ``folder``. A missing, unreadable or corrupt ``estimates.json`` is a
         DataError, never a traceback. Folders of older versions load without the data and the
-        population fit (enough for :func:`metacascade.predict`)."""
+        population fit (enough for :func:`metacascade.predict`).
+
+        Parameters
+        ----------
+        folder : Path
+            A folder written by :meth:`write_into`.
+        provenance : Provenance or None
+            Its provenance record (None for folders older than ``provenance.json``).
+
+        Returns
+        -------
+        FitResult
+            The saved fit.
+
+        Raises
+        ------
+        DataError
+            ``estimates.json`` or ``posterior.csv`` is missing or damaged.
+        """
         p = folder / ESTIMATES_JSON
         if not p.is_file():
             raise DataError(f"{shown(str(p))} not found: give a folder written by "
@@ -334,7 +445,29 @@ def _from_dict(d: Mapping[str, Any]) -> FitResult:
 
 def load_fit(folder: str | Path) -> FitResult:
     """Read a fit folder written by :meth:`FitResult.save` or ``metacascade fit`` (see
-    :meth:`FitResult.read_from`); the same as ``FitResult.load``."""
+    :meth:`FitResult.read_from`); the same as ``FitResult.load``.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A fit folder.
+
+    Returns
+    -------
+    FitResult
+        The saved fit.
+
+    Raises
+    ------
+    DataError
+        The folder or its ``estimates.json`` is missing or damaged.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> res = mc.load_fit("runs/neuroblastoma-fit/fit")               # doctest: +SKIP
+    >>> res.estimates().head()                                       # doctest: +SKIP
+    """
     p = Path(folder)
     if not p.is_dir():
         raise DataError(f"{shown(str(p / ESTIMATES_JSON))} not found: give a folder written by "

@@ -1,5 +1,5 @@
 """When was a metastasis seeded? Timing from the seeding size, and the seams for ABC over the
-cell-scale simulator (science.md §11).
+cell-scale simulator (Hu et al. 2019, 2020).
 
 Three pieces, each usable alone:
 
@@ -12,7 +12,7 @@ Three pieces, each usable alone:
    (plateau 1e11 cells, 1e8 cells/cm^3, diagnosis diameters 2.0 / 4.5 / 3.2 cm, patient-weighted
    median volume doubling times; ``src/primaryTumorExpansionAge.R``) or any scenario's primary
    growth law (:class:`TimingLaw`).
-3. **The analytic estimator** of science.md §11.4 item 6 (``N_s = n* exp((Lm - floor) beta/(2 mu))``
+3. **The analytic estimator** of docs/seeding.md (``N_s = n* exp((Lm - floor) beta/(2 mu))``
    with a Poisson standard deviation): a fast first guess and a cross-check of the ABC posterior.
 
 The ABC part (:func:`infer_seeding`) runs :func:`metacascade.inference.abc.abc_smc` over any
@@ -78,11 +78,11 @@ HU2020_DOUBLING_TIME_DAYS = {
                      "lung": 158.90268456375838},
 }
 #: "Clinically detectable": 1 cm^3 = 1e8 cells at Hu's density (Hu 2019 call seeding below
-#: 0.01 cm^3 "clinically undetectable"; science.md §11.5 G10 classifies early by Q3 < 1e8 cells).
+#: 0.01 cm^3 "clinically undetectable"; Hu et al. 2019 classifies early by Q3 < 1e8 cells).
 HU2019_DETECTION_CELLS = 1e8
 
 SCIMET_MODELS = ("NN", "NS", "SN", "SS")
-#: SCIMET ``ABC_simulation/abc_parameters.txt`` (science.md §11.1.2, G6).
+#: SCIMET ``ABC_simulation/abc_parameters.txt`` (Hu et al. 2019, SCIMET).
 SCIMET_MUTATION_RATES = (0.003, 0.006, 0.015, 0.03, 0.06, 0.15, 0.3, 0.6, 1.5, 3.0)
 SCIMET_SEEDING_CELLS = (1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9)
 SUMMARY_STATISTICS = tuple(f"S{i}" for i in range(1, 10))
@@ -133,7 +133,7 @@ def hu2020_met_timing(paired: pd.DataFrame) -> pd.DataFrame:
     metastases whose seeding would fall after their own diagnosis (``12 t_s <= -months to
     relapse``) dropped; synchronous = diagnosed within 3 months of the primary.
     Columns and row order as the published ``met_timing_3cancers_final.txt`` (renamed in
-    shared/data): by cancer type, synchronous before metachronous, else in input order."""
+    metacascade/datasets): by cancer type, synchronous before metachronous, else in input order."""
     need = ("cancer_type", "subtype", "met_name", "met_site", "clonality",
             "time_to_relapse_mons", "p_private_clonal_Lp", "m_private_clonal_Lm")
     missing = [c for c in need if c not in paired.columns]
@@ -254,7 +254,7 @@ def hu2020_timing_law(cancer_type: str, doubling_time_days: float | None = None,
     """Hu 2020's Gompertz primary: plateau 1e11 cells, diagnosis at the type's diameter (1e8
     cells/cm^3), rate from the weighted median doubling time (default: the interpolated median
     of Hu's script, which gives T = 5.24 / 4.61 / 4.26 y; ``method="step"`` gives 5.46 / 4.87 /
-    4.32 y, science.md §11.1.3), 365 days a year as in Hu's script."""
+    4.32 y), 365 days a year as in Hu's script."""
     ct = canonical_cancer_type(cancer_type)
     if method not in HU2020_DOUBLING_TIME_DAYS:
         raise InferenceError(f"method = {method!r}: choose 'step' or 'interpolated'")
@@ -292,7 +292,7 @@ def timing_law(cancer_type_or_scenario: str | Scenario | Path) -> TimingLaw:
 # -------------------------------------------------------------- 3. the analytic estimator
 def detectability_size(beta: float, ccf_detection: float = 0.1) -> float:
     """n* = 2 / (beta x_det): lineage mutations born before the primary had n* cells are seen in
-    it (size-biased CCF 2/(beta n); science.md §11.4 item 4). beta = (b - d)/b."""
+    it (size-biased CCF 2/(beta n); docs/seeding.md). beta = (b - d)/b."""
     _check_beta(beta)
     if not 0 < ccf_detection < 1:
         raise InferenceError(f"ccf_detection = {ccf_detection!r}: must be in (0, 1)")
@@ -301,7 +301,7 @@ def detectability_size(beta: float, ccf_detection: float = 0.1) -> float:
 
 def founder_floor(mutation_rate: float, beta_met: float, clonal_ccf: float = 0.6) -> float:
     """Expected clonal mutations from the metastasis' own first divisions,
-    (2 mu / beta_m)(1/theta - 1) (science.md §11.4 item 5); mu per daughter cell per division."""
+    (2 mu / beta_m)(1/theta - 1) (docs/seeding.md); mu per daughter cell per division."""
     _check_beta(beta_met)
     if not 0 < clonal_ccf < 1:
         raise InferenceError(f"clonal_ccf = {clonal_ccf!r}: must be in (0, 1)")
@@ -311,7 +311,7 @@ def founder_floor(mutation_rate: float, beta_met: float, clonal_ccf: float = 0.6
 def expected_lm(seeding_cells: npt.ArrayLike, mutation_rate: float, beta: float,
                 ccf_detection: float = 0.1, floor: float = 0.0) -> Array:
     """E[Lm] = (2 mu / beta) ln(N_s / n*) for N_s > n* (else 0), plus ``floor``
-    (science.md §11.4 item 5): the forward model the estimator inverts."""
+    (docs/seeding.md): the forward model the estimator inverts."""
     n = np.asarray(seeding_cells, dtype=float)
     nstar = detectability_size(beta, ccf_detection)
     return np.asarray(2 * mutation_rate / beta * np.log(np.maximum(n / nstar, 1.0)) + floor,
@@ -335,7 +335,7 @@ class AnalyticEstimate:
 
 def analytic_seeding_estimate(lm: npt.ArrayLike, tail_slope: npt.ArrayLike, beta: float,
                               ccf_detection: float = 0.1, floor: float = 0.0) -> AnalyticEstimate:
-    """science.md §11.4 item 6: ``ln N_s = ln n* + (Lm - floor) / K`` with K = 2 mu / beta the
+    """docs/seeding.md: ``ln N_s = ln n* + (Lm - floor) / K`` with K = 2 mu / beta the
     subclonal-tail slope in CCF units (:func:`subclonal_tail_slope`), and
     ``sd(ln N_s) = sqrt(Lm) / K`` (Lm Poisson; at least one count). Vectorised over metastases."""
     lm_a, k = np.broadcast_arrays(np.asarray(lm, dtype=float), np.asarray(tail_slope, dtype=float))
@@ -357,7 +357,7 @@ def subclonal_tail_slope(ccf: npt.ArrayLike, ccf_min: float = 0.1, ccf_max: floa
     """Slope K and R^2 of the cumulative count M(x) = #(CCF >= x) against 1/x on
     ``[ccf_min, ccf_max]`` (least squares with an intercept, which absorbs the clonal
     mutations). Neutral growth gives K = 2 mu / beta (Williams et al. 2016, Nat Genet 48:238,
-    in CCF units; science.md §11.4 item 2)."""
+    in CCF units; docs/seeding.md)."""
     x = np.asarray(ccf, dtype=float)
     if x.ndim != 1 or not np.all(np.isfinite(x)) or np.any(x < 0):
         raise InferenceError("ccf: need a 1-D array of finite cancer-cell fractions >= 0")
@@ -402,7 +402,7 @@ def p_early(seeding_cells: npt.ArrayLike, detection_cells: float,
 
 def is_early(seeding_cells: npt.ArrayLike, detection_cells: float = HU2019_DETECTION_CELLS,
              weights: npt.ArrayLike | None = None) -> bool:
-    """Early seeding by the rule of science.md §11.5 G10: the posterior third quartile of the
+    """Early seeding by the rule of Hu et al. 2019: the posterior third quartile of the
     seeding size is below the detection size (default 1e8 cells = 1 cm^3 at Hu's density)."""
     x = np.asarray(seeding_cells, dtype=float).ravel()
     if x.size == 0:
@@ -421,7 +421,7 @@ class SeedingSimulator(Protocol):
 
 
 def scimet_priors(continuous: bool = False) -> tuple[Prior, Prior]:
-    """SCIMET's priors (science.md §11.1.2, G6): grids of 7 seeding sizes 1e3..1e9 cells and 10
+    """SCIMET's priors (Hu et al. 2019, SCIMET): grids of 7 seeding sizes 1e3..1e9 cells and 10
     mutation rates 0.003..3; ``continuous=True``: log-uniform 1e2..1e9 cells (its LpLm
     simulation) and log-uniform 0.003..3."""
     if continuous:

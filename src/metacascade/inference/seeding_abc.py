@@ -5,7 +5,7 @@ with model choice over SCIMET's four growth/selection models (Hu et al. 2019, Na
 51:1113: NN, NS, SN, SS = neutral or selection in the primary / the metastasis), each a
 :class:`metacascade.analysis.sequencing.PairSimulator` (a primary grown from one cell to
 ``final_cells``, one cell seeding a metastasis when the primary holds ``seeding_cells``, both
-sequenced as SCIMET's pooled bulks), on SCIMET's nine statistics S1..S9 (science.md §11.1.2), the
+sequenced as SCIMET's pooled bulks), on SCIMET's nine statistics S1..S9 (Hu et al. 2019, SCIMET), the
 same function computing them for simulated pairs and for read-count tables
 (:mod:`metacascade.analysis.sequencing`). Parameters and priors:
 
@@ -17,7 +17,7 @@ same function computing them for simulated pairs and for read-count tables
   it; see :func:`first_guess`), or fixed when it is known;
 - the model: uniform over the four.
 
-**The analytic first guess** (science.md §11.4 items 2, 5, 6): the subclonal counts between the
+**The analytic first guess** (docs/seeding.md): the subclonal counts between the
 VAF cut-offs 0.05 and 0.3 (CCF 0.1 and 0.6 for a pure diploid sample) in both tumours,
 S1 - S4 and S5 - S8, estimate the tail slope K = 2 mu / beta
 (M(x) = K (1/x - 1), so each holds K (1/0.1 - 1/0.6)); S8, the metastasis-private mutations at
@@ -193,7 +193,7 @@ class FirstGuess:
 
 
 def first_guess(statistics: npt.ArrayLike, beta: float = 0.3, purity: float = 1.0) -> FirstGuess:
-    """The analytic first guess from S1..S9 (module docstring; science.md §11.4)."""
+    """The analytic first guess from S1..S9 (module docstring; docs/seeding.md)."""
     s = _statistics_vector(statistics)
     x_lo = min(2 * CUTOFFS[0] / purity, 1.0)
     x_hi = min(2 * CUTOFFS[3] / purity, 1.0)
@@ -417,7 +417,7 @@ class SeedingRun:
     def early_patients(self, patient_of: Callable[[str], str] | None = None) -> pd.DataFrame:
         """Per patient (default: the metastasis name up to its last ``_``, e.g. V930_LU and
         V930_BM are V930): its metastases and ``early`` = at least one seeded early by the Q3
-        rule of science.md §11.5 G10 (posterior Q3 of the seeding size below the detection
+        rule of Hu et al. 2019 (posterior Q3 of the seeding size below the detection
         size)."""
         key = patient_of if patient_of is not None else _patient
         df = pd.DataFrame({"met": [m.met for m in self.metastases],

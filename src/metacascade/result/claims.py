@@ -32,7 +32,25 @@ COLUMNS = ["id", "status", "summary", "experiment", "seconds"]
 @dataclass
 class ClaimsResult(SavedResult):
     """The ``claims.json`` document (plain JSON data), the statement ids that were run and
-    provenance."""
+    provenance.
+
+    Parameters
+    ----------
+    document : dict
+        The ``claims.json`` document: version, seed, quick, and one entry per statement (id,
+        status, summary, experiment, seconds).
+    ids : list of str
+        The statement ids that were run (default: those of the document).
+    command : tuple of str
+        The command line that made the result.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> verdicts = mc.run_claims("S13", quick=True, parallel=1)    # doctest: +SKIP
+    >>> res = mc.load_result("runs/claims")                         # doctest: +SKIP
+    >>> res.to_dataframe()[["id", "status"]]                        # doctest: +SKIP
+    """
 
     kind = "claims"
     regenerate = "metacascade claims --out DIR"
@@ -49,36 +67,71 @@ class ClaimsResult(SavedResult):
 
     @property
     def claims(self) -> list[dict[str, Any]]:
+        """The statements of the document (one dict per statement, in statement order)."""
         claims = self.document.get("claims") or []
         return [c for c in claims if isinstance(c, dict)]
 
     @property
     def seed(self) -> int | None:
+        """The seed every experiment was given (None when the document has none)."""
         seed = self.document.get("seed")
         return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
 
     @property
     def quick(self) -> bool:
+        """Whether the experiments ran with their smaller (quick) samples."""
         return bool(self.document.get("quick"))
 
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per statement: id, status, summary, experiment, seconds."""
+        """One row per statement: id, status, summary, experiment, seconds.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns :data:`COLUMNS` (``seconds`` is the run time in seconds).
+        """
         return pd.DataFrame([{k: c.get(k) for k in COLUMNS} for c in self.claims],
                             columns=COLUMNS)
 
     @property
     def provenance(self) -> Provenance:
+        """The provenance record written as ``provenance.json``."""
         d = self.document
         return Provenance("claims", version=str(d.get("version", "")),
                           created=str(d.get("created", "")), command=self.command,
                           seed=self.seed, extra={"quick": self.quick, "ids": self.ids})
 
     def write_into(self, folder: Path) -> None:
-        """Write ``claims.json`` (the runner adds the figures and ``claims.html``)."""
+        """Write ``claims.json`` (the runner adds the figures and ``claims.html``).
+
+        Parameters
+        ----------
+        folder : Path
+            An existing folder; :meth:`save` calls this on a temporary folder.
+        """
         jsonio.write_json(folder / CLAIMS_JSON, self.document)
 
     @classmethod
     def read_from(cls, folder: Path, provenance: Provenance | None) -> ClaimsResult:
+        """The claims output stored in ``folder`` (its ``claims.json``).
+
+        Parameters
+        ----------
+        folder : Path
+            A folder written by :meth:`write_into`.
+        provenance : Provenance or None
+            Its provenance record (None for folders older than ``provenance.json``).
+
+        Returns
+        -------
+        ClaimsResult
+            The saved result, equal to the one that was written.
+
+        Raises
+        ------
+        DataError
+            A file is missing or damaged.
+        """
         if not (folder / CLAIMS_JSON).is_file():
             raise missing(folder, CLAIMS_JSON, cls.regenerate)
         doc = jsonio.read_json(folder / CLAIMS_JSON, hint="written by 'metacascade claims'")

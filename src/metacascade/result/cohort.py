@@ -34,7 +34,36 @@ SUMMARY_EXTRAS = ("version", "seed", "created", "variability", "scenario")
 @dataclass
 class CohortResult(SavedResult):
     """Per-patient table, summary numbers and provenance of a cohort. ``summary`` is plain JSON
-    data (an undefined number, e.g. a median survival never reached, is ``None``)."""
+    data (an undefined number, e.g. a median survival never reached, is ``None``).
+
+    Parameters
+    ----------
+    patients : pandas.DataFrame
+        One row per patient (``patients.csv``): days of diagnosis, relapse and death, cells at
+        diagnosis, counts of metastases, and each varied parameter.
+    summary : dict
+        Cohort numbers: fractions (relapse, metastatic death), medians in days, survival at 5
+        and 10 years (probability).
+    scenario : Scenario
+        The scenario of the typical patient.
+    seed : int
+        The random seed of the cohort (a non-negative integer).
+    variability : dict of str to float
+        Dotted key -> log-normal standard deviation (dimensionless) of that parameter.
+    version : str
+        The metacascade version that made the result.
+    created : str
+        UTC time the result was made (ISO 8601).
+    command : tuple of str
+        The command line that made the result.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> c = mc.simulate_cohort(mc.load_scenario("breast"), 20, seed=1)
+    >>> len(c.to_dataframe()), c.summary["n_patients"]
+    (20, 20)
+    """
 
     kind = "cohort"
     regenerate = "metacascade cohort SCENARIO --out DIR"
@@ -54,11 +83,18 @@ class CohortResult(SavedResult):
         self.command = tuple(self.command)
 
     def to_dataframe(self) -> pd.DataFrame:
-        """The per-patient table (``patients.csv``)."""
+        """The per-patient table (``patients.csv``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per patient (days, cells, counts; see the class docstring).
+        """
         return self.patients
 
     @property
     def provenance(self) -> Provenance:
+        """The provenance record written as ``provenance.json``."""
         return Provenance("cohort", version=self.version, created=self.created,
                           command=self.command, seed=self.seed, scenario=self.scenario,
                           extra={"n_patients": len(self.patients),
@@ -67,7 +103,13 @@ class CohortResult(SavedResult):
 
     def write_into(self, folder: Path) -> None:
         """Write patients.csv, summary.json and scenario.toml into ``folder`` (the figures:
-        :func:`metacascade.plotting.cohort.save_cohort_figures`)."""
+        :func:`metacascade.plotting.cohort.save_cohort_figures`).
+
+        Parameters
+        ----------
+        folder : Path
+            An existing folder; :meth:`save` calls this on a temporary folder.
+        """
         folder.mkdir(parents=True, exist_ok=True)
         write_csv(self.patients, folder / PATIENTS)
         meta = dict(self.summary)
@@ -78,6 +120,25 @@ class CohortResult(SavedResult):
 
     @classmethod
     def read_from(cls, folder: Path, provenance: Provenance | None) -> CohortResult:
+        """The cohort stored in ``folder`` (patients.csv, summary.json, provenance).
+
+        Parameters
+        ----------
+        folder : Path
+            A folder written by :meth:`write_into`.
+        provenance : Provenance or None
+            Its provenance record (None for folders older than ``provenance.json``).
+
+        Returns
+        -------
+        CohortResult
+            The saved result, equal to the one that was written.
+
+        Raises
+        ------
+        DataError
+            A file is missing or damaged.
+        """
         if not (folder / PATIENTS).is_file():
             raise missing(folder, PATIENTS, cls.regenerate)
         doc = jsonio.read_json(folder / "summary.json", hint="written by 'metacascade cohort'")

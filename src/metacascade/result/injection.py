@@ -36,7 +36,35 @@ SUMMARY_EXTRAS = ("version", "created", "scenario_name", "scenario")
 class InjectionResult(SavedResult):
     """Fractions of the injected cells in each state (``fates``), per organ (``by_organ``), a
     summary (plain JSON data) and provenance. ``scenario`` is the scenario the cascade
-    parameters were taken from (None when they were given directly)."""
+    parameters were taken from (None when they were given directly).
+
+    Parameters
+    ----------
+    fates : pandas.DataFrame
+        ``time_days`` (days) and the fraction (0 to 1) of injected cells in each state.
+    by_organ : pandas.DataFrame
+        ``time_days``, ``organ`` and the fraction of injected cells alive in each stage there.
+    summary : dict
+        Route, number of cells, days, seed, ``overall_efficiency`` (macroscopic tumours per
+        injected cell) and the exact expected values.
+    scenario : Scenario or None
+        The scenario the cascade parameters came from.
+    version : str
+        The metacascade version that made the result.
+    created : str
+        UTC time the result was made (ISO 8601).
+    command : tuple of str
+        The command line that made the result.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> r = mc.inject(1000, "tail-vein", 30.0, seed=1)
+    >>> r.summary["cells"], r.seed
+    (1000, 1)
+    >>> bool((r.to_dataframe().drop(columns="time_days").sum(axis=1).round(12) <= 1).all())
+    True
+    """
 
     kind = "injection"
     regenerate = "metacascade cascade inject --out DIR"
@@ -55,14 +83,28 @@ class InjectionResult(SavedResult):
 
     @property
     def seed(self) -> int | None:
+        """The random seed of the injection (None when the summary has none)."""
         seed = self.summary.get("seed")
         return int(seed) if isinstance(seed, int) else None
 
     def to_dataframe(self) -> pd.DataFrame:
-        """The fates over time (``fates.csv``)."""
+        """The fates over time (``fates.csv``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``time_days`` (days) and the fraction (0 to 1) of injected cells in each state.
+        """
         return self.fates
 
     def summary_json(self) -> dict[str, Any]:
+        """``summary.json`` content: the summary plus version, created time and scenario.
+
+        Returns
+        -------
+        dict
+            Plain JSON data.
+        """
         out = dict(self.summary)
         out.update(version=self.version, created=self.created,
                    scenario_name=self.scenario.name if self.scenario is not None else None,
@@ -72,6 +114,7 @@ class InjectionResult(SavedResult):
 
     @property
     def provenance(self) -> Provenance:
+        """The provenance record written as ``provenance.json``."""
         s = self.summary
         return Provenance("injection", version=self.version, created=self.created,
                           command=self.command, seed=self.seed, scenario=self.scenario,
@@ -83,13 +126,38 @@ class InjectionResult(SavedResult):
     def write_into(self, folder: Path) -> None:
         """Write fates.csv, fates_by_organ.csv and summary.json (the figure:
         :func:`metacascade.plotting.injection.save_injection_figures`). Fractions are written in
-        their shortest exact form."""
+        their shortest exact form.
+
+        Parameters
+        ----------
+        folder : Path
+            An existing folder; :meth:`save` calls this on a temporary folder.
+        """
         write_csv(self.fates, folder / FATES)
         write_csv(self.by_organ, folder / BY_ORGAN)
         jsonio.write_json(folder / "summary.json", self.summary_json())
 
     @classmethod
     def read_from(cls, folder: Path, provenance: Provenance | None) -> InjectionResult:
+        """The injection stored in ``folder`` (fates, fates by organ, summary).
+
+        Parameters
+        ----------
+        folder : Path
+            A folder written by :meth:`write_into`.
+        provenance : Provenance or None
+            Its provenance record (None for folders older than ``provenance.json``).
+
+        Returns
+        -------
+        InjectionResult
+            The saved result, equal to the one that was written.
+
+        Raises
+        ------
+        DataError
+            A file is missing or damaged.
+        """
         for name in (FATES, BY_ORGAN):
             if not (folder / name).is_file():
                 raise missing(folder, name, cls.regenerate)

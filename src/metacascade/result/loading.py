@@ -63,7 +63,33 @@ def load(directory: str | Path) -> SavedResult:
     """Read an output folder of any kind; returns a :class:`~metacascade.result.Result`,
     :class:`~metacascade.result.CohortResult`, :class:`~metacascade.result.InjectionResult`,
     :class:`~metacascade.FitResult`, :class:`~metacascade.result.PredictionResult` or
-    :class:`~metacascade.result.ClaimsResult`. Nothing in the folder is unpickled or evaluated."""
+    :class:`~metacascade.result.ClaimsResult`. Nothing in the folder is unpickled or evaluated.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A folder written by a result's ``save`` or by a metacascade command.
+
+    Returns
+    -------
+    Result, CohortResult, InjectionResult, FitResult, PredictionResult or ClaimsResult
+        The class named by the folder's ``provenance.json`` (``kind``), equal to what was saved.
+
+    Raises
+    ------
+    DataError
+        The folder is missing, not a metacascade output, or damaged.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import metacascade as mc
+    >>> r = mc.simulate("breast")
+    >>> folder = r.save(pathlib.Path(tempfile.mkdtemp()) / "breast")
+    >>> same = mc.load_result(folder)
+    >>> type(same).__name__, same.summary == r.summary
+    ('Result', True)
+    """
     return result_class(folder_kind(directory)).load(directory)
 
 

@@ -38,7 +38,36 @@ _ATTRS = "prediction_attrs"
 @dataclass
 class PredictionResult(SavedResult):
     """A prediction (:func:`metacascade.predict`'s Dataset), the scenario it was simulated with
-    (the fit's, with the prediction's changes), the fit folder it came from and provenance."""
+    (the fit's, with the prediction's changes), the fit folder it came from and provenance.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        ``estimate``, ``median``, ``lower`` and ``upper`` over (observable, time_days in days),
+        each observable in its own unit (cells, counts).
+    scenario : Scenario
+        The scenario the prediction was simulated with.
+    fit : str
+        The fit folder it came from ("" when the fit was given as an object).
+    seed : int or None
+        The random seed of the uncertainty draws (a non-negative integer).
+    version : str
+        The metacascade version that made the result.
+    created : str
+        UTC time the result was made (ISO 8601).
+    command : tuple of str
+        The command line that made the result.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> fit = mc.fit("examples/neuroblastoma/observations.csv",
+    ...              ids=["1"])                                     # doctest: +SKIP
+    >>> ds = mc.predict(fit, "1", times=[0, 100, 200])             # doctest: +SKIP
+    >>> p = mc.PredictionResult(ds, fit.scenario)                  # doctest: +SKIP
+    >>> p.to_dataframe().columns[:2].tolist()                      # doctest: +SKIP
+    ['observable', 'time_days']
+    """
 
     kind = "prediction"
     regenerate = "metacascade predict FIT_DIR --id ID --out DIR"
@@ -60,21 +89,36 @@ class PredictionResult(SavedResult):
 
     @property
     def id(self) -> str:
+        """The id of the subject the prediction is for."""
         return str(self.dataset.attrs.get("id", ""))
 
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per (observable, day): the ``prediction.csv`` table."""
+        """One row per (observable, day): the ``prediction.csv`` table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``observable``, ``time_days`` (days), ``estimate``, ``median``, ``lower``, ``upper``
+            (in the observable's unit) and ``past_lethal_burden``.
+        """
         return self.dataset.to_dataframe().reset_index()
 
     @property
     def provenance(self) -> Provenance:
+        """The provenance record written as ``provenance.json``."""
         return Provenance("prediction", version=self.version, created=self.created,
                           command=self.command, seed=self.seed, scenario=self.scenario,
                           extra={"fit": self.fit, "id": self.id})
 
     def write_into(self, folder: Path) -> None:
         """Write prediction.csv, prediction.json and prediction.zarr (the figure:
-        :func:`metacascade.plotting.fit.save_prediction_figures`)."""
+        :func:`metacascade.plotting.fit.save_prediction_figures`).
+
+        Parameters
+        ----------
+        folder : Path
+            An existing folder; :meth:`save` calls this on a temporary folder.
+        """
         df = self.to_dataframe()
         write_csv(df, folder / CSV)
         doc = {"version": self.version, "created": self.created,
@@ -89,6 +133,25 @@ class PredictionResult(SavedResult):
 
     @classmethod
     def read_from(cls, folder: Path, provenance: Provenance | None) -> PredictionResult:
+        """The prediction stored in ``folder`` (prediction.zarr, or the CSV of older folders).
+
+        Parameters
+        ----------
+        folder : Path
+            A folder written by :meth:`write_into`.
+        provenance : Provenance or None
+            Its provenance record (None for folders older than ``provenance.json``).
+
+        Returns
+        -------
+        PredictionResult
+            The saved result, equal to the one that was written.
+
+        Raises
+        ------
+        DataError
+            A file is missing or damaged.
+        """
         doc = jsonio.read_json(folder / JSON, hint="written by 'metacascade predict'")
         where = shown(str(folder / JSON))
         scenario = provenance.scenario if provenance is not None else None

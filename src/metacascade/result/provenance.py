@@ -60,7 +60,44 @@ def command_line() -> tuple[str, ...]:
 
 @dataclass
 class Provenance:
-    """Who made an output, when, how and from what (see the module docstring for the file)."""
+    """Who made an output, when, how and from what (see the module docstring for the file).
+
+    Parameters
+    ----------
+    kind : str
+        The output kind, one of :data:`KINDS` (``run``, ``cohort``, ``fit`` ...).
+    version : str
+        The metacascade version that wrote it.
+    created : str
+        UTC time the result was made (ISO 8601, seconds).
+    command : tuple of str
+        The command line (argv; ``metacascade`` for the CLI).
+    seed : int or None
+        The random seed (a non-negative integer; None when the result has none).
+    scenario : Scenario or None
+        The resolved scenario.
+    scenario_name : str or None
+        The scenario's name (default: that of ``scenario``).
+    extra : dict
+        Command-specific fields (e.g. ``n_patients``, ``route``); never a core key.
+    columns : dict
+        CSV file name -> column name -> type, so that tables load back exactly.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``kind`` or an extra named like a core key.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> p = mc.Provenance("run", seed=3, command=("metacascade", "run", "breast"))
+    >>> doc = p.to_json()
+    >>> doc["kind"], doc["seed"], doc["command"]
+    ('run', 3, ['metacascade', 'run', 'breast'])
+    >>> mc.Provenance.from_json(doc) == p
+    True
+    """
 
     kind: str
     version: str = __version__
@@ -84,7 +121,13 @@ class Provenance:
         self.extra = jsonio.plain(self.extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``provenance.json`` document."""
+        """The ``provenance.json`` document.
+
+        Returns
+        -------
+        dict
+            Plain JSON data with the keys in the order of the module docstring.
+        """
         doc: dict[str, Any] = {"kind": self.kind, "version": self.version,
                                "created": self.created, "command": list(self.command)}
         if self.seed is not None:
@@ -99,7 +142,25 @@ class Provenance:
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any], where: str = PROVENANCE) -> Provenance:
-        """Read a ``provenance.json`` document; a wrong-shaped one is a one-line DataError."""
+        """Read a ``provenance.json`` document; a wrong-shaped one is a one-line DataError.
+
+        Parameters
+        ----------
+        doc : mapping
+            The parsed JSON document.
+        where : str
+            Where it came from, for error messages.
+
+        Returns
+        -------
+        Provenance
+            The record.
+
+        Raises
+        ------
+        DataError
+            A missing or wrongly typed key, or an unknown kind.
+        """
         f = jsonio.field
         kind = f(doc, "kind", str, where)
         if kind not in KINDS:
@@ -126,14 +187,36 @@ class Provenance:
 
     @classmethod
     def read(cls, folder: str | Path) -> Provenance:
-        """The provenance of an output folder; a missing or damaged file is a DataError."""
+        """The provenance of an output folder; a missing or damaged file is a DataError.
+
+        Parameters
+        ----------
+        folder : str or Path
+            An output folder of metacascade.
+
+        Returns
+        -------
+        Provenance
+            The record of its ``provenance.json``.
+
+        Raises
+        ------
+        DataError
+            ``provenance.json`` is missing, too large or damaged.
+        """
         p = Path(folder) / PROVENANCE
         where = shown(os.fspath(p))
         doc = jsonio.read_json(p, max_bytes=MAX_BYTES)
         return cls.from_json(doc, where)
 
     def write(self, folder: str | Path) -> None:
-        """Write ``provenance.json`` into ``folder``."""
+        """Write ``provenance.json`` into ``folder``.
+
+        Parameters
+        ----------
+        folder : str or Path
+            An existing folder.
+        """
         jsonio.write_json(Path(folder) / PROVENANCE, self.to_json())
 
 

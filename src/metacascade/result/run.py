@@ -53,6 +53,37 @@ class Result(SavedResult):
     ``timeseries`` has the dimension ``time_days`` (and ``organ`` for per-organ variables);
     ``sizes`` (optional) holds size distributions at selected times. ``summary`` is plain JSON
     data: an event that never happens, or an undefined number, is ``None``.
+
+    Parameters
+    ----------
+    timeseries : xarray.Dataset
+        Series over ``time_days`` (days): cells, counts of metastases, probabilities.
+    summary : dict
+        Key events (``<event>_day`` in days) and numbers at them (cells, counts).
+    scenario : Scenario
+        The resolved scenario that was simulated.
+    version : str
+        The metacascade version that made the result.
+    seed : int
+        The random seed of the run (a non-negative integer).
+    created : str
+        UTC time the result was made (ISO 8601).
+    sizes : xarray.Dataset or None
+        Size distributions of metastases (counts per size bin in cells) at selected days.
+    extra : dict
+        Engine-specific plain JSON data.
+    command : tuple of str
+        The command line that made the result.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> r = mc.simulate("breast")
+    >>> df = r.to_dataframe()
+    >>> list(df.columns[:3])
+    ['time_days', 'primary_cells', 'n_metastases']
+    >>> r.summary["detection_day"] > 0
+    True
     """
 
     kind = "run"
@@ -78,7 +109,14 @@ class Result(SavedResult):
 
     # ---- views ----------------------------------------------------------------------------
     def to_dataframe(self) -> pd.DataFrame:
-        """The contract columns of ``timeseries.csv`` followed by any other 1-D series."""
+        """The contract columns of ``timeseries.csv`` followed by any other 1-D series.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per output day: ``time_days`` (days), then :data:`TIMESERIES_COLUMNS` and
+            the other series over time.
+        """
         ds = self.timeseries
         one_d = [str(v) for v in ds.data_vars if ds[v].dims == ("time_days",)]
         cols = [c for c in TIMESERIES_COLUMNS[1:] if c in one_d]
@@ -89,7 +127,14 @@ class Result(SavedResult):
         """One row per key event of the summary (every ``<event>_day`` key, in summary order):
         ``event``, ``day`` (empty when it never happens), then the values the engine computed at
         that event (the summary's ``<quantity>_at_<event>[_unit]`` keys, named
-        ``<quantity>[_unit]``), empty where an event has none."""
+        ``<quantity>[_unit]``), empty where an event has none.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ``events.csv`` table: ``event``, ``day`` (days, NaN when it never happens) and
+            the values at each event.
+        """
         names = [k[: -len("_day")] for k, v in self.summary.items()
                  if k.endswith("_day") and (v is None or isinstance(v, int | float))
                  and not isinstance(v, bool)]
@@ -109,7 +154,13 @@ class Result(SavedResult):
         return df.astype({c: "float64" for c in df.columns if c != "event"})
 
     def summary_json(self) -> dict[str, Any]:
-        """``summary.json`` content: key events plus scenario, version and seed."""
+        """``summary.json`` content: key events plus scenario, version and seed.
+
+        Returns
+        -------
+        dict
+            Plain JSON data (undefined numbers are None).
+        """
         out = dict(self.summary)
         out["scenario"] = self.scenario.model_dump(mode="json", exclude_none=True)
         out["scenario_name"] = self.scenario.name
@@ -120,12 +171,19 @@ class Result(SavedResult):
 
     @property
     def provenance(self) -> Provenance:
+        """The provenance record written as ``provenance.json``."""
         return Provenance("run", version=self.version, created=self.created,
                           command=self.command, seed=self.seed, scenario=self.scenario)
 
     # ---- persistence ----------------------------------------------------------------------
     def write_into(self, folder: Path) -> None:
-        """Write the result files into an existing folder (no atomicity, no provenance)."""
+        """Write the result files into an existing folder (no atomicity, no provenance).
+
+        Parameters
+        ----------
+        folder : Path
+            An existing folder; :meth:`save` calls this on a temporary folder.
+        """
         attrs = {
             "summary": jsonio.dumps(self.summary, indent=None),
             "scenario_toml": dump_toml(self.scenario),
@@ -148,7 +206,25 @@ class Result(SavedResult):
     @classmethod
     def read_from(cls, folder: Path, provenance: Provenance | None) -> Result:
         """The result in ``folder``: arrays, summary and engine fields from ``result.zarr``, the
-        command from ``provenance.json`` (empty for folders older than it)."""
+        command from ``provenance.json`` (empty for folders older than it).
+
+        Parameters
+        ----------
+        folder : Path
+            A folder written by :meth:`write_into`.
+        provenance : Provenance or None
+            Its provenance record (None for folders older than ``provenance.json``).
+
+        Returns
+        -------
+        Result
+            The saved result, equal to the one that was written.
+
+        Raises
+        ------
+        DataError
+            A file is missing or damaged.
+        """
         store = folder / RESULT_STORE
         if not store.is_dir():
             raise missing(folder, RESULT_STORE, cls.regenerate)

@@ -2,7 +2,7 @@
 
 Every field carries a description, a unit (``json_schema_extra["unit"]``), bounds and the source of
 its default (``json_schema_extra["source"]``). Models are strict (``extra="forbid"``): a misspelt key
-is an error, never silently ignored. Time is in days and sizes in cells (science.md conventions).
+is an error, never silently ignored. Time is in days and sizes in cells (docs/scenarios.md).
 
 Types are strict too (pydantic strict mode), for TOML files, ``--set`` overrides and mappings
 alike: a number field takes a number (an integer is an exact number and is accepted, ``2`` for

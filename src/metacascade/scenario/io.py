@@ -160,7 +160,19 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str] | Mapping[str
 
 
 def builtin_names() -> list[str]:
-    """Names of the scenarios shipped with the package."""
+    """Names of the scenarios shipped with the package (the files of ``metacascade/scenarios``).
+
+    Returns
+    -------
+    list of str
+        The built-in names in alphabetical order; each is accepted by :func:`load_scenario`.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> "breast" in mc.builtin_names()
+    True
+    """
     files = resources.files("metacascade") / "scenarios"
     return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".toml"))
 
@@ -248,10 +260,33 @@ def load_scenario(
     overrides: Iterable[str] | Mapping[str, Any] = (),
 ) -> Scenario:
     """Load a built-in scenario by name, a TOML file, a Scenario or a mapping of sections, then
-    apply overrides (``dotted.key=value`` strings read as TOML values, or a mapping of dotted keys
-    to Python values). Types are strict (see :mod:`metacascade.scenario`).
+    apply overrides. Types are strict (see :mod:`metacascade.scenario`).
 
-    >>> s = load_scenario("iwata-hcc", ["dissemination.secondary=true"])
+    Parameters
+    ----------
+    source : str, Path, Scenario or mapping
+        A built-in name (:func:`builtin_names`), the path of a TOML file, a
+        :class:`Scenario` (copied) or a mapping of sections. Units are those of each key's
+        name (days, cells, mm, per day; see :doc:`scenarios`).
+    overrides : iterable of str, or mapping
+        ``dotted.key=value`` strings whose values are read as TOML, or a mapping of dotted keys
+        to Python values, applied in order (each in the unit its key names).
+
+    Returns
+    -------
+    Scenario
+        The validated scenario.
+
+    Raises
+    ------
+    ScenarioError
+        An unknown name, an unreadable file, an unknown key or a value outside its range (one
+        line naming the field, the value and the allowed range).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> s = mc.load_scenario("iwata-hcc", ["dissemination.secondary=true"])
     >>> s.dissemination.secondary
     True
     """
@@ -271,9 +306,41 @@ def load_scenario(
 
 
 def dump_toml(scenario: Scenario) -> str:
-    """The fully resolved scenario as TOML (unset optional values are omitted)."""
+    """The fully resolved scenario as TOML (unset optional values are omitted).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to write.
+
+    Returns
+    -------
+    str
+        TOML text that :func:`load_scenario` reads back into an equal scenario.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> text = mc.dump_toml(mc.load_scenario("breast"))
+    >>> 'name = "breast"' in text and "[primary]" in text
+    True
+    """
     return tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
 
 
 def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario (for editors and validators of scenario files).
+
+    Returns
+    -------
+    dict
+        The JSON Schema document of :class:`Scenario` (each field with its description and
+        unit).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> "primary" in mc.scenario_json_schema()["properties"]
+    True
+    """
     return Scenario.model_json_schema()

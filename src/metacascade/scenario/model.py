@@ -121,7 +121,7 @@ class Metastasis(GrowthParameters):
 
 
 class Dissemination(Strict):
-    """Seeding of new metastases at rate d(V) = mu V^gamma (science.md §1)."""
+    """Seeding of new metastases at rate d(V) = mu V^gamma (Iwata et al. 2000; Benzekry et al. 2016)."""
 
     mu: float = param(
         1e-11,
@@ -129,7 +129,7 @@ class Dissemination(Strict):
         ge=0,
         le=1e3,
         description="Dissemination coefficient mu of d(V) = mu V^gamma.",
-        source="~1e-11 for gamma = 1 (Benzekry breast/neuroblastoma fits; science.md V30).",
+        source="~1e-11 for gamma = 1 (Benzekry breast/neuroblastoma fits; Benzekry et al. 2016, 2021).",
     )
     gamma: float = param(
         1.0,
@@ -150,7 +150,7 @@ class Dissemination(Strict):
         ge=0,
         le=1e14,
         description="The primary seeds only once it holds at least this many cells (V_d0).",
-        source="Benzekry model_met_discrete.m (science.md §1.4); 0 = no threshold.",
+        source="Benzekry model_met_discrete.m; 0 = no threshold.",
     )
     start_day: float = param(
         0.0,
@@ -177,14 +177,13 @@ class Dissemination(Strict):
             "fraction, from the cascade, niche, lymphatics and stem_cells sections (gamma is kept "
             "as the shedding exponent; mu is not used)."
         ),
-        source="power: Iwata 2000, Benzekry 2016; cascade: science.md §4, §6.",
+        source="power: Iwata 2000, Benzekry 2016; cascade: Luzzi et al. 1998; Chambers et al. 2002; Kaplan et al. 2005; Müller et al. 2001.",
     )
     cluster_size: Integer = param(
         1, unit="cells", ge=1, le=1000,
         description="Cells founding one metastasis, drawn together from the primary (cell-scale "
                     "engine).",
-        source="One cell, as SCIMET (cluster_size = 1; Hu et al., Nat Genet 2019; science.md "
-               "§11.1.2).")
+        source="One cell, as SCIMET (cluster_size = 1; Hu et al., Nat Genet 2019).")
 
 
 _CP = _cascade.CascadeParameters
@@ -363,7 +362,7 @@ class Detection(Strict):
         gt=1,
         le=1e14,
         description="Size at which the primary tumour is detected (diagnosis).",
-        source="About 1 cm^3 = 1e9 cells (Friberg & Mattson 1997; science.md conventions).",
+        source="About 1 cm^3 = 1e9 cells (Friberg & Mattson 1997; docs/scenarios.md).",
     )
     visible_diameter_mm: float = param(
         5.0,
@@ -597,7 +596,7 @@ class BoneViciousCycle(Strict):
 
 
 class Bone(Strict):
-    """A representative bone lesion: bone remodelling coupled to the tumour (science.md §5).
+    """A representative bone lesion: bone remodelling coupled to the tumour (Komarova et al. 2003; Ayati et al. 2010).
 
     Drug schedules are ``treatment.events`` with drug denosumab, opg_fc, zoledronic_acid or
     bisphosphonate (dimensionless effect level per dose; see metacascade.engines.bone).
@@ -627,7 +626,7 @@ class Death(Strict):
 
 
 class Systemic(Strict):
-    """Primary-derived systemic signals acting on the growth of distant lesions (science.md §2).
+    """Primary-derived systemic signals acting on the growth of distant lesions (Hahnfeldt et al. 1999; Benzekry et al. 2017).
 
     ``model = "proliferation"``: an inhibitor I (units: cells of primary at steady state when
     production = clearance) produced by the primary, dI/dt = V_p(t) c - c I, divides the specific
@@ -653,7 +652,7 @@ class Systemic(Strict):
     initial_vascular_ratio: float = param(
         3.47, unit="1", gt=0, le=1e6,
         description="K/V of a new metastasis (vascular capacity at birth relative to its size).",
-        source="625/180 mm^3, the initial condition of the Hahnfeldt 1999 example (science.md §2.2).")
+        source="625/180 mm^3, the initial condition of the Hahnfeldt 1999 example.")
     inhibition_per_cell: float = cited(
         SystemicSignals, "inhibition_per_cell", unit="cell^-1", ge=0, le=1.0,
         description="theta: relative slowing of metastatic growth per steady-state primary cell.")
@@ -681,7 +680,7 @@ class Systemic(Strict):
 
 
 class Dormancy(Strict):
-    """Dormancy of disseminated cells (science.md §3; Demicheli/Retsky model).
+    """Dormancy of disseminated cells (Demicheli/Retsky model).
 
     Each new metastasis is, with ``single_cell_fraction``, a dormant single cell that waits a random
     latency before it grows; with ``avascular_fraction`` it grows to an avascular micrometastasis of
@@ -740,26 +739,26 @@ class Dormancy(Strict):
 
 # ---- cell scale (issue 15): mutations, clones and their traits --------------------------------
 class Mutation(Strict):
-    """Mutations and heritable traits of clones (cell-scale engine; science.md §11.4)."""
+    """Mutations and heritable traits of clones (cell-scale engine; docs/cellscale.md)."""
 
     rate_per_division: float = param(
         0.3, unit="mutations per daughter cell", ge=0, le=1e3,
         description="Mean of the Poisson number of new neutral mutations of each daughter cell "
                     "(infinite sites; the sequenced territory).",
-        source="1e-8 per bp per division x 30 Mb exome (science.md §11.4; SCIMET mut_rate).")
+        source="1e-8 per bp per division x 30 Mb exome (docs/cellscale.md; SCIMET mut_rate).")
     net_growth_fraction: float = param(
         0.3, unit="1", gt=0, le=1,
         description="beta = (b - d)/b at the start of growth: b = r(V0)/beta, d(t) = b - r(V(t)); "
                     "mutation counts scale with 1/beta.",
-        source="b = 1, d = 0.7 per day of the worked example of science.md §11.4 [assumption].")
+        source="b = 1, d = 0.7 per day of the worked example of docs/cellscale.md [assumption].")
     driver_rate_per_division: float = param(
         0.0, unit="per daughter cell", ge=0, le=1,
         description="Probability that a daughter cell gains a driver (a new clone).",
-        source="SCIMET selection models: 1e-5 (science.md §11.1.2); 0 = neutral.")
+        source="SCIMET selection models: 1e-5 (Hu et al. 2019, SCIMET); 0 = neutral.")
     driver_fitness: float = param(
         1.1, unit="1", ge=1, le=10,
         description="Multiplier of the birth rate per driver.",
-        source="Selection coefficient s = 0.1 of SCIMET (science.md §11.1.2).")
+        source="Selection coefficient s = 0.1 of SCIMET (Hu et al. 2019, SCIMET).")
     metastatic_trait: Literal["none", "early", "late"] = param(
         "none", unit="-",
         description="S17: 'early' = the founding clone carries the metastatic trait; 'late' = "
@@ -781,7 +780,62 @@ def _default_organs() -> dict[str, Organ]:
 
 
 class Scenario(Strict):
-    """A whole simulation input: one patient (or the typical patient of a cohort)."""
+    """A whole simulation input: one patient (or the typical patient of a cohort).
+
+    Every section is a strict model whose keys name their units (``_days``, ``_cells``,
+    ``_per_day``, ``_mm``); :doc:`scenarios` lists each key with its unit, default and range.
+
+    Parameters
+    ----------
+    name : str
+        Short identifier (1 to 100 characters).
+    description : str
+        What the scenario represents.
+    references : list of str
+        Sources of the parameter values (author, year; see :doc:`bibliography`).
+    primary : Primary
+        The primary tumour: growth law, rate (per day) and carrying capacity (cells).
+    metastasis : Metastasis
+        Growth of metastases (``same_as_primary`` or a law of their own).
+    dissemination : Dissemination
+        Seeding of new metastases: model, ``mu`` (per cell per day) and ``gamma``
+        (dimensionless fractal exponent).
+    cascade : Cascade
+        Steps of the metastatic cascade (probabilities, rates per day).
+    niche : Niche
+        The pre-metastatic niche.
+    lymphatics : Lymphatics
+        Lymphatic vessels and the regional node.
+    stem_cells : StemCells
+        Stem-like reservoir of the primary.
+    organs : dict of str to Organ
+        Sites of metastasis by name; ``seeding_fraction`` values sum to 1.
+    detection : Detection
+        Detection thresholds of primary and metastases (cells or mm).
+    treatment : Treatment
+        Treatment events: resection, drugs (days).
+    bone : Bone or None
+        A representative bone lesion (unset: no bone model).
+    simulation : Simulation
+        Numerical settings (duration and output step in days) and seed.
+    death : Death
+        Lethal burden (cells).
+    systemic : Systemic
+        Primary-derived systemic inhibition or stimulation.
+    dormancy : Dormancy
+        Dormancy of metastases (latency in days).
+    mutation : Mutation
+        Mutations and clone traits (cell-scale engine).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> s = mc.load_scenario("breast", ["dissemination.mu=2e-11"])
+    >>> s.dissemination.mu
+    2e-11
+    >>> s.metastasis_growth_law()
+    'gompertz'
+    """
 
     name: ShortName = param(
         "custom", unit="-",
@@ -870,20 +924,51 @@ class Scenario(Strict):
         return self
 
     def cascade_parameters(self, all_organs: bool = False) -> _cascade.CascadeParameters:
-        """The biology-level cascade parameters (:func:`metacascade.scenario.resolve.cascade`)."""
+        """The biology-level cascade parameters (:func:`metacascade.scenario.resolve.cascade`).
+
+        Parameters
+        ----------
+        all_organs : bool
+            Include every organ the cascade model knows, not only those of ``organs``.
+
+        Returns
+        -------
+        CascadeParameters
+            Probabilities (dimensionless) and rates (per day) of each cascade step, per organ.
+        """
         return resolve.cascade(self, all_organs)
 
     def metastasis_growth(self) -> GrowthParameters:
-        """The effective metastatic growth parameters (resolving ``same_as_primary``)."""
+        """The effective metastatic growth parameters (resolving ``same_as_primary``).
+
+        Returns
+        -------
+        GrowthParameters
+            The law, rates (per day), capacity and initial size (cells) metastases grow with.
+        """
         if self.metastasis.growth == "same_as_primary":
             return self.primary.model_copy(update={"initial_cells": self.metastasis.initial_cells})
         return self.metastasis
 
     def metastasis_growth_law(self) -> str:
+        """The name of the growth law of metastases (``same_as_primary`` resolved).
+
+        Returns
+        -------
+        str
+            A growth law name, e.g. ``"gompertz"``.
+        """
         g = self.metastasis.growth
         return self.primary.growth if g == "same_as_primary" else g
 
     def to_toml(self) -> str:
+        """The scenario as TOML text (:func:`metacascade.dump_toml`).
+
+        Returns
+        -------
+        str
+            TOML that :func:`metacascade.load_scenario` reads back into an equal scenario.
+        """
         from metacascade.scenario.io import dump_toml  # io reads and writes Scenarios
 
         return dump_toml(self)
