@@ -17,7 +17,7 @@ reported with it: it holds with the chosen parameters, which were chosen so that
 S11 are ``illustrated``: the knock-out ratio blocked/primed ~ 1/(1 + gain n) follows from the
 chosen gain 9; the verdict is rerun at gains 1 to 20 (no sourced range) and holds only where the
 gain is large enough. Kaplan's day 12-14 vs 16-18 ordering in a mouse-scale run needs secretion
-parameters fixed from independent data, which are not sourced (science.md §6.1): not modelled.
+parameters fixed from independent data, which are not sourced (Kaplan 2005 gives no secretion rates): not modelled.
 """
 
 from __future__ import annotations
