@@ -100,6 +100,8 @@ class CellScaleParameters:
     ``metastasis_track_mutations_below_cells`` (1e3: a metastasis' own later mutations have
     expected CCF below 2/(beta 1e3) ~ 7e-3 in it, under the 0.01 kept by virtual sequencing),
     ``clone_exact_below_cells``, ``stop_primary_at_cells`` (stop growing the primary there),
+    ``stop_metastases_at_cells`` (each metastasis stops growing there: SCIMET's design of
+    tumours grown to a final size; its grid of cells ends there),
     ``condition_on_survival``, ``max_attempts``, ``max_metastases``. History (the Muller plot):
     the primary's clones are recorded at ``history_records`` evenly spaced grid times (0 = none),
     and the clones whose subtree reaches ``history_min_share`` of the primary at one of them are
@@ -141,6 +143,7 @@ class CellScaleParameters:
     metastasis_track_mutations_below_cells: float = 1e3
     clone_exact_below_cells: float = 100.0
     stop_primary_at_cells: float = math.inf
+    stop_metastases_at_cells: float = math.inf
     condition_on_survival: bool = True
     max_attempts: int = 1000
     max_metastases: int = 10_000
@@ -488,7 +491,8 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
                         np.ascontiguousarray(fit_f), np.ascontiguousarray(trait[founders]),
                         p.mutation_rate, p.driver_rate, p.driver_fitness, p_trait, w_off,
                         min(p.metastasis_track_mutations_below_cells, p.exact_below_cells),
-                        p.exact_below_cells, p.clone_exact_below_cells, math.inf)
+                        p.exact_below_cells, p.clone_exact_below_cells,
+                        p.stop_metastases_at_cells)
     m_status, offsets, m_parent, m_tb, m_nmut, m_fit, m_trait, m_count, m_totals = mets
     # assemble the global clone tree: primary clones, then each metastasis' clones
     n_p = parent.size
@@ -512,6 +516,9 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
         "cells": np.concatenate([count, m_count]),
     })
     final = m_totals[:, -1] if n_seed else np.zeros(0)
+    if n_seed:  # a metastasis stopped at its size keeps its cells (its grid ends there)
+        final = np.where(np.isnan(final) & (m_status == br.STOPPED_AT_SIZE),
+                         np.bincount(met_of, weights=m_count, minlength=n_seed), final)
     metastases = pd.DataFrame({
         "met_id": names,
         "organ": np.asarray(p.organs, dtype=object)[organ_idx] if n_seed else [],

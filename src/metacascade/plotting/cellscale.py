@@ -178,5 +178,19 @@ def save_sequencing_figures(result: Any, folder: str | Path, run: Any = None) ->
     return names
 
 
-__all__ = ["ccf_pairs", "plot_ccf_scatter", "plot_genealogy", "plot_muller",
+__all__ = ["ccf_pairs", "plot_ccf_scatter", "plot_genealogy", "plot_muller", "plot_risk_by_size",
            "save_cellscale_figures", "save_sequencing_figures"]
+
+
+def plot_risk_by_size(diameters_cm: np.ndarray, risk: np.ndarray, median_cm: float | None = None,
+                      ax: Axes | None = None) -> Axes:
+    """Share of simulated patients with a surviving distant metastasis against the primary's
+    diameter at treatment (S9), with an observed median threshold size dotted."""
+    ax = axes(ax)
+    ax.plot(diameters_cm, risk, marker="o", ms=3, color="C0", label="stochastic patients")
+    if median_cm is not None:
+        ax.axvline(median_cm, color="0.4", ls=":", label=f"observed median ({median_cm:g} cm)")
+    ax.axhline(0.5, color="0.7", lw=0.8)
+    ax.set_ylim(0, 1)
+    return decorate(ax, xlabel="primary diameter at treatment (cm)",
+                    ylabel="risk of distant metastasis", legend=True)
