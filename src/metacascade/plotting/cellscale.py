@@ -178,7 +178,7 @@ def save_sequencing_figures(result: Any, folder: str | Path, run: Any = None) ->
     return names
 
 
-__all__ = ["ccf_pairs", "plot_ccf_scatter", "plot_genealogy", "plot_muller", "plot_risk_by_size",
+__all__ = ["ccf_pairs", "plot_ccf_scatter", "plot_genealogy", "plot_lm_lp", "plot_muller", "plot_risk_by_size", "plot_shared_share",
            "save_cellscale_figures", "save_sequencing_figures"]
 
 
@@ -194,3 +194,31 @@ def plot_risk_by_size(diameters_cm: np.ndarray, risk: np.ndarray, median_cm: flo
     ax.set_ylim(0, 1)
     return decorate(ax, xlabel="primary diameter at treatment (cm)",
                     ylabel="risk of distant metastasis", legend=True)
+
+
+def plot_lm_lp(simulated: dict[str, np.ndarray], observed: np.ndarray,
+               ax: Axes | None = None) -> Axes:
+    """Distributions (empirical CDFs) of log10((Lm + 1)/(Lp + 1)) of simulated metastases (one
+    curve per hypothesis) and of observed ones (S17)."""
+    ax = axes(ax)
+    for i, (name, v) in enumerate([*simulated.items(), ("observed", observed)]):
+        x = np.sort(np.asarray(v, dtype=float))
+        if x.size:
+            ax.step(x, np.arange(1, x.size + 1) / x.size, where="post",
+                    color="k" if name == "observed" else f"C{i}",
+                    label=f"{name} ({x.size} metastases)")
+    return decorate(ax, xlabel="log10((Lm + 1) / (Lp + 1))", ylabel="cumulative share",
+                    legend=True)
+
+
+def plot_shared_share(types: list[str], observed: list[float], model: list[float],
+                      ax: Axes | None = None) -> Axes:
+    """Share of a metastasis' clonal mutations present in the primary, observed and simulated,
+    by cancer type (S18)."""
+    ax = axes(ax)
+    x = np.arange(len(types))
+    ax.bar(x - 0.2, observed, 0.4, color="0.5", label="observed (median)")
+    ax.bar(x + 0.2, model, 0.4, color="C0", label="model (median)")
+    ax.set_xticks(x, types)
+    ax.set_ylim(0, 1)
+    return decorate(ax, ylabel="metastasis clonal mutations in the primary", legend=True)
