@@ -121,7 +121,6 @@ def early_trait(ctx: Context) -> list[Verdict]:
         sources=[SCIMET, "Reiter JG et al. Science 2018;361:1033 (68 of 82 driver-gene "
                          "mutations shared)"],
         figures=[ctx.save_figure(fig, "s17_early_trait")],
-        quick_undecided="a few patients per hypothesis" if ctx.quick else "",
         summary=f"Drivers common to all metastases: early {fmt['early']}, late {fmt['late']} "
                 f"(Reiter: 44/44 functional, 68/82 all). Median log10 Lm/Lp: early "
                 f"{fr['early']}, late {fr['late']} (Hu 2020: {observed:.2f}). The data favour "

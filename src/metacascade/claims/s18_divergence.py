@@ -82,7 +82,6 @@ def divergence(ctx: Context) -> list[Verdict]:
     return [Verdict.assess(
         "S18", validation=validation, calibration=cal, measured=m,
         figures=[ctx.save_figure(fig, "s18_divergence")],
-        quick_undecided="a few patients" if ctx.quick else "",
         summary="Share of a metastasis' clonal mutations present in the primary (model vs Hu "
                 "2020 medians): " + ", ".join(
                     f"{t} {mo:.2f} vs {ob:.2f}" for t, mo, ob in zip(TYPES, mod_med, obs_med,
