@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 import metacascade as mc
 from metacascade import plotting
 from metacascade.analysis.cohort import overall, relapse_free
+from metacascade.plotting import cellscale as pcellscale
 from metacascade.plotting import claims as pclaims
 from metacascade.plotting import cohort as pcohort
 from metacascade.plotting import fit as pfit
@@ -37,9 +38,9 @@ from metacascade.plotting.style import detached, detached_axes, root
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "metacascade"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "neuroblastoma" / "observations.csv"
-MODULES = (prun, pcohort, pinjection, pfit, psurvival, pseeding, pclaims)
+MODULES = (prun, pcohort, pinjection, pfit, psurvival, pseeding, pclaims, pcellscale)
 #: Public functions of the plotting modules that neither draw nor write (helpers, tables).
-HELPERS = {"has_metastases", "is_bone_only", "survival_table", "at_risk_axes"}
+HELPERS = {"has_metastases", "is_bone_only", "survival_table", "at_risk_axes", "ccf_pairs"}
 NB_IDS = ["1", "2", "3", "4", "6", "8", "9", "10", "11", "12", "13", "14"]  # 12 ids: 2 pages
 
 
@@ -99,7 +100,14 @@ def _seeding_cohort(name: str, seed: int) -> SimpleNamespace:
 
 
 @pytest.fixture(scope="module")
-def calls(run_result, bone_result, cohort, injection, fit_result, prediction):  # type: ignore[no-untyped-def]
+def cell_result():  # type: ignore[no-untyped-def]
+    sc = mc.load_scenario("breast", ["dissemination.mu=1e-9", "simulation.seed=3"])
+    return mc.simulate(sc, engine="stochastic")
+
+
+@pytest.fixture(scope="module")
+def calls(run_result, bone_result, cohort, injection, fit_result, prediction,  # type: ignore[no-untyped-def]
+          cell_result):
     """name -> (positional arguments) of every drawing function of the package."""
     from metacascade.analysis.cohort import relapse_hazard
 
@@ -164,6 +172,11 @@ def calls(run_result, bone_result, cohort, injection, fit_result, prediction):  
         "predictive_figure": (predictive,),
         "dormancy_hazard_figure": ({"breast-dormancy": {"dormancy": h},
                                     "prostate-dormancy": {"dormancy": h}},),
+        "plot_muller": (cell_result,), "plot_genealogy": (cell_result,),
+        "plot_ccf_scatter": (cell_result,),
+        "plot_risk_by_size": (np.array([1.0, 2, 3]), np.array([0.1, 0.4, 0.8]), 2.5),
+        "plot_lm_lp": ({"early": np.array([0.5, 1.0, 1.5])}, np.array([0.2, 0.4, 0.6])),
+        "plot_shared_share": (["Breast", "Lung"], [0.6, 0.9], [0.5, 0.8]),
     }
 
 

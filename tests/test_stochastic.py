@@ -189,10 +189,17 @@ def test_metastases_inherit_the_founders_mutations():
 
 
 def test_no_stem_cells_no_metastasis_and_resection_stops_seeding():
-    sc = load_scenario("breast", ["stem_cells.fraction=0", "mutation.rate_per_division=0",
-                                  "dissemination.mu=1e-8", "simulation.duration_days=2500"])
-    pt = simulate_scenario(sc, np.random.default_rng(1), exact_below_cells=1e4,
-                           track_mutations_below_cells=1e4)
+    # stem-like cells are a cascade-model parameter (the power model's mu counts founders)
+    cascade = ["niche.gain=0", "lymphatics.reseeding_rate_per_cell_day=0",
+               "mutation.rate_per_division=0", "treatment.resection_at_detection=false",
+               "simulation.duration_days=5000"]
+    with_stem = simulate_scenario(load_scenario("breast-cascade", cascade),
+                                  np.random.default_rng(1), exact_below_cells=1e3,
+                                  track_mutations_below_cells=1e3)
+    assert len(with_stem.metastases) > 0
+    sc = load_scenario("breast-cascade", [*cascade, "stem_cells.fraction=0"])
+    pt = simulate_scenario(sc, np.random.default_rng(1), exact_below_cells=1e3,
+                           track_mutations_below_cells=1e3)
     assert len(pt.metastases) == 0
     sc2 = load_scenario("breast", ["mutation.rate_per_division=0", "dissemination.mu=1e-8",
                                    "simulation.duration_days=2500",

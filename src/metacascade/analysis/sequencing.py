@@ -82,6 +82,15 @@ def _check_design(regions: Mapping[str, int], sites: Sequence[str], depth: float
     return pur
 
 
+def check_design(regions: Mapping[str, int], sites: Sequence[str], *, depth: float = DEPTH_MEAN,
+                 depth_size: float = DEPTH_SIZE, purity: float | Mapping[str, float] = 1.0,
+                 cells_per_region: float = 1e4) -> dict[str, float]:
+    """Refuse a sequencing design that cannot be honoured (a site that does not exist, fewer than
+    one region, depth <= 0, purity outside (0, 1], ...) with a one-line
+    :class:`~metacascade.errors.DataError`; returns the purity of every sequenced site."""
+    return _check_design(regions, sites, depth, depth_size, purity, cells_per_region)
+
+
 def vaf_from_ccf(ccf: npt.ArrayLike, purity: npt.ArrayLike, major_cn: npt.ArrayLike = 1,
                  minor_cn: npt.ArrayLike = 1, normal_cn: npt.ArrayLike = 2) -> Array:
     """Expected VAF of a multiplicity-1 mutation (see the module docstring)."""
@@ -370,3 +379,61 @@ class PairSimulator:
             raise DataError(f"unknown statistic(s) {', '.join(missing)}; available: "
                             f"{', '.join(stats.columns)}")
         return np.asarray(stats[list(self.statistics)].to_numpy(np.float64))
+
+
+def parse_regions(text: str) -> dict[str, int]:
+    """``"primary:4,met1:4"`` -> ``{"primary": 4, "met1": 4}`` (``--regions``)."""
+    out: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",")):
+        site, sep, n = part.partition(":")
+        if not part or not sep or not site.strip():
+            raise DataError(f"--regions {text!r}: give SITE:N pairs separated by commas, e.g. "
+                            "primary:4,met1:4")
+        try:
+            k = int(n)
+        except ValueError:
+            raise DataError(f"--regions {part!r}: the number of regions must be an integer "
+                            ">= 1") from None
+        if site.strip() in out:
+            raise DataError(f"--regions: site {site.strip()!r} is given twice")
+        out[site.strip()] = k
+    return out
+
+
+def sequence_run(result: Any, regions: Mapping[str, int], rng: np.random.Generator, *,
+                 depth: float = DEPTH_MEAN, depth_size: float = DEPTH_SIZE,
+                 purity: float = 1.0, cells_per_region: float = 1e4,
+                 min_true_ccf: float = 0.01, source: str = "", seed: int = 0) -> Any:
+    """Sequence a stochastic patient (:class:`~metacascade.result.cellscale.CellScaleResult`):
+    true CCFs from its clone table, :func:`virtual_sequencing` of ``regions``, the summary
+    statistics of every sequenced metastasis against the primary (when both are sequenced) and
+    the neutral tail of every site. Returns a
+    :class:`~metacascade.result.sequencing.SequencingResult`. The design is checked before
+    anything is drawn (a :class:`~metacascade.errors.DataError` naming the value)."""
+    from metacascade.engines.stochastic import PRIMARY, mutation_ccfs
+    from metacascade.result.sequencing import SequencingResult
+
+    sites = list(result.sites)
+    _check_design(regions, sites, depth, depth_size, purity, cells_per_region)
+    mutations = mutation_ccfs(result.clones, list(regions))  # only the sequenced sites
+    reads = virtual_sequencing(mutations, regions, rng, depth=depth, depth_size=depth_size,
+                               purity=purity, cells_per_region=cells_per_region,
+                               min_true_ccf=min_true_ccf)
+    mets = [s for s in regions if s != PRIMARY]
+    rows = []
+    if PRIMARY in regions and len(reads):
+        for m in mets:
+            st = summary_statistics(reads, PRIMARY, m)
+            rows.append({"primary": PRIMARY, "metastasis": m, **st.to_dict()})
+    stats = pd.DataFrame(rows) if rows else pd.DataFrame(
+        {"primary": pd.Series([], dtype=object), "metastasis": pd.Series([], dtype=object)})
+    tails: dict[str, Any] = {}
+    for s in regions:
+        if len(reads):
+            t = neutral_tail(reads, s)
+            tails[s] = {"slope": t["slope"], "intercept": t["intercept"], "r2": t["r2"]}
+    design = {"regions": dict(regions), "depth": depth, "depth_size": depth_size,
+              "purity": purity, "cells_per_region": cells_per_region,
+              "min_true_ccf": min_true_ccf, "source": source}
+    return SequencingResult(reads=reads, statistics=stats, design=design, tails=tails,
+                            scenario=result.scenario, seed=seed)

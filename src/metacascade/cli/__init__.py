@@ -25,6 +25,7 @@ from metacascade.cli import report as _report
 from metacascade.cli import run as _run
 from metacascade.cli import scenarios as _scenarios
 from metacascade.cli import seeding as _seeding
+from metacascade.cli import sequence as _sequence
 from metacascade.cli._common import (
     DEFAULT_GC_THRESHOLDS,
     console,
@@ -68,6 +69,7 @@ app.add_typer(_scenarios.app, name="scenarios")
 app.add_typer(_cascade.app, name="cascade")
 app.command("cohort")(_cohort.cohort)
 app.command("infer-seeding")(_seeding.infer_seeding)
+app.command("sequence")(_sequence.sequence)
 
 
 def use_agg() -> None:

@@ -9,7 +9,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from metacascade.cli._common import choice, console, force_option, loaded, out_folder, out_option
+from metacascade.cli._common import (
+    choice,
+    console,
+    force_option,
+    loaded,
+    out_folder,
+    out_option,
+    seed_option,
+)
 from metacascade.engines.base import AUTO, engine_names
 
 SUMMARY_ROWS = [
@@ -67,23 +75,35 @@ def run(
     engine: str = typer.Option(AUTO, "--engine", callback=choice(AUTO, *engine_names()),
                                help="auto | " + " | ".join(engine_names()) + " (auto: spread for "
                                "dissemination.model = cascade, else organism)."),
+    seed: int | None = seed_option(None, "Random seed [simulation.seed] (recorded in "
+                                   "provenance.json; the stochastic engine draws with it)."),
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries (zarr + CSV), events.csv and PNG
-    figures."""
+    figures. With --engine stochastic also clones.csv, metastases.csv, clone_history.csv and
+    genealogy.trees (one stochastic patient, drawn by --seed)."""
     from metacascade.api import simulate  # imported when the command runs
     from metacascade.plotting.run import save_run_figures
     from metacascade.result.jsonio import write_json
     from metacascade.scenario import load_scenario
 
     loaded()
-    sc = load_scenario(scenario, set_)
-    target = out_folder(out, "run", force, root="runs", name=sc.name)
+    sets = [*set_, f"simulation.seed={seed}"] if seed is not None else list(set_)
+    sc = load_scenario(scenario, sets)
+    stochastic = engine == "stochastic"
+    target = out_folder(out, "stochastic" if stochastic else "run", force, root="runs",
+                        name=sc.name)
     with console.status(Text(f"simulating {sc.name} ...")):
         result = simulate(sc, engine)
     with result.saving(target) as tmp:
         figures = save_run_figures(result, tmp)
+        if stochastic:
+            from metacascade.plotting.cellscale import save_cellscale_figures
+
+            figures += save_cellscale_figures(result, tmp)
         write_json(tmp / "figures.json", figures, indent=None)
     if not quiet:
         console.print(summary_table(result.summary, f"metacascade run: {sc.name}"))
+    cells = ("clones.csv, metastases.csv, clone_history.csv, genealogy.trees, "
+             if stochastic else "")
     console.print(f"results written to {target.given} (summary.json, timeseries.csv, events.csv, "
-                  f"result.zarr, scenario.toml, provenance.json, {', '.join(figures)})")
+                  f"result.zarr, scenario.toml, provenance.json, {cells}{', '.join(figures)})")

@@ -446,9 +446,16 @@ def _frozen_phase(rng, st, times, birth, death, parent, t_birth, n_mut, fit, tra
 def grow(rng, times, birth, death, k_start, t_start, init_count, init_fit, init_trait,
          mu, p_driver, fit_driver, p_trait, w_off, track_below, exact_below,
          clone_exact_below, stop_cells, kappa, gamma, seed_from_cells, seed_from_day,
-         seed_cluster, detect_cells, resect_delay, resect_day, max_seeds):  # pragma: no cover
+         seed_cluster, detect_cells, resect_delay, resect_day, max_seeds,
+         record_k):  # pragma: no cover
     """Grow one tumour from its initial clones from day ``max(times[k_start], t_start)``
     (``t_start`` inside step ``k_start``).
+
+    ``record_k`` (sorted grid indices, may be empty): the cells of every clone are recorded when
+    the tumour reaches each of these grid times (the phases run up to it and resume: the same
+    process, step boundaries are renewal points of the per-step rates). The history is returned
+    after the usual tuple as ``hist_k`` (the indices reached), ``hist_offsets`` and
+    ``hist_cells`` (the clones existing then, in clone order, flattened).
 
     Returns ``(status, parent, t_birth, n_mut, fitness, trait, count, total, t_cut, t_detect,
     t_end, seed_t, seed_clone, seed_n)``: clone arrays (initial clones first, ``parent = -1 - i``
@@ -491,6 +498,15 @@ def grow(rng, times, birth, death, k_start, t_start, init_count, init_fit, init_
     st[TEND] = times[times.size - 1]
     st[NPREV] = n_tot
     st[EXACT] = 1.0 if n_tot < exact_below else 0.0
+    n_steps = birth.size
+    h_cap = 16
+    hist_k = np.zeros(record_k.size, np.int64)
+    hist_off = np.zeros(record_k.size + 1, np.int64)
+    hist_cells = np.zeros(h_cap, np.float64)
+    n_rec = 0
+    r_i = 0
+    while r_i < record_k.size and record_k[r_i] <= k_start:
+        r_i += 1
     if st[EXACT] == 1.0:
         labels = np.zeros(int(min(exact_below, stop_cells, 4e8)) + 4, np.int32)
         m = 0
@@ -499,11 +515,23 @@ def grow(rng, times, birth, death, k_start, t_start, init_count, init_fit, init_
                 labels[m] = i
                 m += 1
         while True:
-            code = _exact_phase(rng, st, times, birth, death, labels, parent, t_birth, n_mut,
-                                fit, trait, count, seed_t, seed_clone, seed_n, mu, p_driver,
-                                fit_driver, p_trait, w_off, track_below, exact_below, stop_cells,
-                                kappa, gamma, seed_from_cells, seed_from_day, seed_cluster,
-                                detect_cells, resect_delay, max_seeds, total)
+            kk = record_k[r_i] if r_i < record_k.size else n_steps
+            code = _exact_phase(rng, st, times, birth[:kk], death[:kk], labels, parent, t_birth,
+                                n_mut, fit, trait, count, seed_t, seed_clone, seed_n, mu,
+                                p_driver, fit_driver, p_trait, w_off, track_below, exact_below,
+                                stop_cells, kappa[:kk], gamma, seed_from_cells, seed_from_day,
+                                seed_cluster, detect_cells, resect_delay, max_seeds, total)
+            if code == DONE and int(st[STATUS]) == GROWING and st[EXACT] == 1.0 \
+                    and int(st[K]) == kk and kk < n_steps:
+                n_cl_now = int(st[NCL])
+                if hist_off[n_rec] + n_cl_now > hist_cells.size:
+                    hist_cells = _grown(hist_cells, hist_off[n_rec] + n_cl_now)
+                hist_cells[hist_off[n_rec]:hist_off[n_rec] + n_cl_now] = count[:n_cl_now]
+                hist_k[n_rec] = kk
+                hist_off[n_rec + 1] = hist_off[n_rec] + n_cl_now
+                n_rec += 1
+                r_i += 1
+                continue
             if code == FULL:
                 if int(st[NCL]) + 2 > parent.size:
                     parent = _grown(parent, 0)
@@ -561,13 +589,32 @@ def grow(rng, times, birth, death, k_start, t_start, init_count, init_fit, init_
         st[NPREV] = st[N]
         n_cls_arr = np.array([n_cls])
         n_act_arr = np.array([n_act])
+        while r_i < record_k.size and record_k[r_i] <= int(st[K]):
+            r_i += 1
         while True:
-            code = _frozen_phase(rng, st, times, birth, death, parent, t_birth, n_mut, fit, trait,
-                                 count, log_a, cls_of, cls_fit, cls_trait, cls_logs, n_cls_arr,
-                                 act, n_act_arr, seed_t, seed_clone, seed_n, p_driver,
+            kk = record_k[r_i] if r_i < record_k.size else n_steps
+            code = _frozen_phase(rng, st, times, birth[:kk], death[:kk], parent, t_birth, n_mut,
+                                 fit, trait, count, log_a, cls_of, cls_fit, cls_trait, cls_logs,
+                                 n_cls_arr, act, n_act_arr, seed_t, seed_clone, seed_n, p_driver,
                                  fit_driver, p_trait, w_off, track_below, clone_exact_below,
-                                 stop_cells, kappa, gamma, seed_from_cells, seed_from_day,
+                                 stop_cells, kappa[:kk], gamma, seed_from_cells, seed_from_day,
                                  seed_cluster, detect_cells, resect_delay, max_seeds, total)
+            if code == DONE and int(st[STATUS]) == GROWING and int(st[K]) == kk \
+                    and kk < n_steps:
+                n_cl_now = int(st[NCL])
+                if hist_off[n_rec] + n_cl_now > hist_cells.size:
+                    hist_cells = _grown(hist_cells, hist_off[n_rec] + n_cl_now)
+                lo = hist_off[n_rec]
+                for c in range(n_cl_now):  # frozen clones from their class clock
+                    if log_a[c] != -np.inf:
+                        hist_cells[lo + c] = np.exp(log_a[c] + fit[c] * st[BIGB] - st[BIGD])
+                    else:
+                        hist_cells[lo + c] = count[c]
+                hist_k[n_rec] = kk
+                hist_off[n_rec + 1] = lo + n_cl_now
+                n_rec += 1
+                r_i += 1
+                continue
             if code == FULL:
                 need = int(st[NCL]) + 1024 + 8 * int(n_act_arr[0]) + 1
                 if need > parent.size:
@@ -604,7 +651,8 @@ def grow(rng, times, birth, death, k_start, t_start, init_count, init_fit, init_
     n_seed = int(st[NSEED])
     return (int(st[STATUS]), parent[:n_cl], t_birth[:n_cl], n_mut[:n_cl], fit[:n_cl],
             trait[:n_cl], count[:n_cl], total, st[TCUT], st[TDET], st[TEND], seed_t[:n_seed],
-            seed_clone[:n_seed * seed_cluster], seed_n[:n_seed])
+            seed_clone[:n_seed * seed_cluster], seed_n[:n_seed], hist_k[:n_rec],
+            hist_off[:n_rec + 1], hist_cells[:hist_off[n_rec]])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -637,13 +685,14 @@ def grow_many(rng, times, birth, death, k_start, t_start, init_fit, init_trait, 
     trait = np.zeros(64, np.bool_)
     count = np.zeros(64, np.float64)
     no_kappa = np.zeros(birth.shape[1])
+    no_record = np.zeros(0, np.int64)
     ones = np.ones(n_c)
     for m in range(n_met):
         out = grow(rng, times, birth[m], death[m], k_start[m], t_start[m], ones, init_fit[m],
                    init_trait[m],
                    mu, p_driver, fit_driver, p_trait, w_off, track_below, exact_below,
                    clone_exact_below, stop_cells, no_kappa, 1.0, np.inf, np.inf, 1, np.inf,
-                   np.inf, np.inf, 0)
+                   np.inf, np.inf, 0, no_record)
         status[m] = out[0]
         n = out[1].size
         lo = offsets[m]

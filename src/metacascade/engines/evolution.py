@@ -281,8 +281,7 @@ def genealogy(patient: CellScalePatient, samples: dict[str, int],
     n_samp = sample_cells(patient, samples, rng)
     parent = cl["parent"].to_numpy(np.int64)
     site_idx = cl["site"].map({s: i for i, s in enumerate(patient.sites)}).to_numpy(np.int64)
-    ccf = patient.ccf().to_numpy()
-    frac = ccf[np.arange(len(cl)), site_idx]
+    frac = patient.own_site_ccf()
     sample_time = np.array([patient.sample_day[s] for s in patient.sites])[site_idx]
     t_ref = float(max(patient.sample_day.values()))
     log_n, birth = _site_arrays(patient)
@@ -466,7 +465,8 @@ def _grow_const(rng: np.random.Generator, times: Array, beta: float, init_count:
     n = times.size - 1
     return br.grow(rng, times, np.ones(n), np.full(n, 1.0 - beta), 0, 0.0, init_count, init_fit,
                    init_trait, mu, p_driver, fit_driver, 0.0, 1.0, track, exact, 100.0, stop,
-                   np.zeros(n), 1.0, math.inf, math.inf, 1, math.inf, math.inf, math.inf, 0)
+                   np.zeros(n), 1.0, math.inf, math.inf, 1, math.inf, math.inf, math.inf, 0,
+                   np.zeros(0, np.int64))[:14]
 
 
 def exact_leap(n: npt.ArrayLike, b: float, d: float, dt: float,

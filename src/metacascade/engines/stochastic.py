@@ -71,7 +71,7 @@ from metacascade.errors import ScenarioError
 from metacascade.scenario import Scenario
 
 if TYPE_CHECKING:
-    from metacascade.result import Result
+    from metacascade.result.cellscale import CellScaleResult
 
 Array = npt.NDArray[np.float64]
 
@@ -100,7 +100,12 @@ class CellScaleParameters:
     ``metastasis_track_mutations_below_cells`` (1e3: a metastasis' own later mutations have
     expected CCF below 2/(beta 1e3) ~ 7e-3 in it, under the 0.01 kept by virtual sequencing),
     ``clone_exact_below_cells``, ``stop_primary_at_cells`` (stop growing the primary there),
-    ``condition_on_survival``, ``max_attempts``, ``max_metastases``.
+    ``stop_metastases_at_cells`` (each metastasis stops growing there: SCIMET's design of
+    tumours grown to a final size; its grid of cells ends there),
+    ``condition_on_survival``, ``max_attempts``, ``max_metastases``. History (the Muller plot):
+    the primary's clones are recorded at ``history_records`` evenly spaced grid times (0 = none),
+    and the clones whose subtree reaches ``history_min_share`` of the primary at one of them are
+    kept (:attr:`CellScalePatient.clone_history`).
     """
 
     primary_law: GrowthLaw
@@ -138,9 +143,12 @@ class CellScaleParameters:
     metastasis_track_mutations_below_cells: float = 1e3
     clone_exact_below_cells: float = 100.0
     stop_primary_at_cells: float = math.inf
+    stop_metastases_at_cells: float = math.inf
     condition_on_survival: bool = True
     max_attempts: int = 1000
     max_metastases: int = 10_000
+    history_records: int = 100
+    history_min_share: float = 0.01
 
     def __post_init__(self) -> None:
         nonneg = {"mutation_rate": self.mutation_rate, "driver_rate": self.driver_rate,
@@ -190,6 +198,9 @@ class CellScaleParameters:
                                 "stop_primary_at_cells")
         if self.clone_exact_below_cells < 1:
             raise ScenarioError("cell scale: clone_exact_below_cells must be >= 1")
+        if self.history_records < 0 or not (0 < self.history_min_share <= 1):
+            raise ScenarioError("cell scale: history_records must be >= 0 and history_min_share "
+                                "in (0, 1]")
 
     def expected_metastases(self) -> float:
         """Expected number of metastases founded, int kappa X^gamma dt over the primary's life
@@ -263,34 +274,121 @@ class CellScalePatient:
     sites: list[str]
     birth_rate: dict[str, Array]  # per-cell birth rate (fitness 1) on each grid step, day^-1
     sample_day: dict[str, float]  # when each site's final cells are counted
+    #: The primary's large clones over time: ``day, clone_id, parent, cells`` (the clone's own
+    #: cells) and ``subtree_cells`` (it and its descendants), one row per record and kept clone.
+    clone_history: pd.DataFrame | None = None
 
     def site_cells(self) -> dict[str, float]:
         """Final cells per site."""
-        return {s: float(self.clones.loc[self.clones["site"] == s, "cells"].sum())
-                for s in self.sites}
+        by = self.clones.groupby("site", sort=False)["cells"].sum()
+        return {s: float(by.get(s, 0.0)) for s in self.sites}
 
-    def ccf(self) -> pd.DataFrame:
-        """Cancer-cell fraction of every clone (its subtree) in every site: (clones x sites)."""
-        parent = self.clones["parent"].to_numpy(np.int64)
-        cells = self.clones["cells"].to_numpy(np.float64)
-        site = self.clones["site"].to_numpy()
-        out = {}
-        for s in self.sites:
-            here = np.where(site == s, cells, 0.0)
-            sub = br.subtree_counts(parent, here)
-            tot = here.sum()
-            out[s] = sub / tot if tot > 0 else np.zeros_like(sub)
-        return pd.DataFrame(out, index=self.clones.index)
+    def ccf(self, sites: list[str] | None = None) -> pd.DataFrame:
+        """Cancer-cell fraction of every clone (its subtree) in every site (or in ``sites``):
+        (clones x sites)."""
+        return clone_ccf(self.clones, self.sites if sites is None else sites)
+
+    def own_site_ccf(self) -> Array:
+        """The CCF of every clone in its own site (one pass: edges between sites cut)."""
+        return own_site_ccf(self.clones)
 
     def mutations(self) -> pd.DataFrame:
         """One row per mutation: ``mutation_id``, ``clone_id`` and its true CCF in every site."""
-        nm = self.clones["n_mutations"].to_numpy(np.int64)
-        clone = np.repeat(np.arange(nm.size), nm)
-        ccf = self.ccf().to_numpy()[clone]
-        df = pd.DataFrame(ccf, columns=self.sites)
-        df.insert(0, "clone_id", clone)
-        df.insert(0, "mutation_id", [f"m{i}" for i in range(clone.size)])
-        return df
+        return mutation_ccfs(self.clones, self.sites)
+
+
+def clone_ccf(clones: pd.DataFrame, sites: list[str]) -> pd.DataFrame:
+    """Cancer-cell fraction of every clone (the share of a site's cells in its subtree) in every
+    site, from a clone table (``parent``, ``site``, ``cells``; ``clones.csv``): (clones x sites)."""
+    parent = clones["parent"].to_numpy(np.int64)
+    cells = clones["cells"].to_numpy(np.float64)
+    site = clones["site"].to_numpy()
+    out = {}
+    for s in sites:  # one vectorised pass per site
+        here = np.where(site == s, cells, 0.0)
+        sub = br.subtree_counts(parent, here)
+        tot = here.sum()
+        out[s] = sub / tot if tot > 0 else np.zeros_like(sub)
+    return pd.DataFrame(out, index=clones.index)
+
+
+def own_site_ccf(clones: pd.DataFrame) -> Array:
+    """The CCF of every clone in its own site: the subtree counted without the edges that lead
+    into another site (a metastasis' founder below its primary clone), over the site's cells."""
+    parent = clones["parent"].to_numpy(np.int64)
+    site = pd.factorize(clones["site"])[0]
+    cells = clones["cells"].to_numpy(np.float64)
+    cross = (parent >= 0) & (site[np.maximum(parent, 0)] != site)
+    sub = br.subtree_counts(np.where(cross, -1, parent), cells)
+    tot = np.bincount(site, weights=cells)[site]
+    return np.asarray(np.divide(sub, tot, out=np.zeros_like(sub), where=tot > 0),
+                      dtype=np.float64)
+
+
+def mutation_ccfs(clones: pd.DataFrame, sites: list[str]) -> pd.DataFrame:
+    """One row per mutation of a clone table: ``mutation_id``, ``clone_id`` and its true CCF in
+    every site (the input of :func:`metacascade.analysis.sequencing.virtual_sequencing`)."""
+    nm = clones["n_mutations"].to_numpy(np.int64)
+    clone = np.repeat(np.arange(nm.size), nm)
+    ccf = clone_ccf(clones, sites).to_numpy()[clone]
+    df = pd.DataFrame(ccf, columns=sites)
+    df.insert(0, "clone_id", clone)
+    df.insert(0, "mutation_id", [f"m{i}" for i in range(clone.size)])
+    return df
+
+
+def clone_history(days: Array, offsets: npt.NDArray[np.int64], flat: Array,
+                  parent: npt.NDArray[np.int64], final: Array, end_day: float,
+                  min_share: float) -> pd.DataFrame:
+    """The recorded clone sizes (``flat``: the clones existing at ``days[i]`` in
+    ``flat[offsets[i]:offsets[i+1]]``) and the final ones at ``end_day`` as a long table of the
+    clones whose subtree reaches ``min_share`` of the tumour at one of these times (the Muller
+    plot's clones; the others are counted in their nearest kept ancestor's own cells). Shares
+    count at the times the tumour holds at least ``100 / min_share`` cells, and at the end."""
+    n_cl = parent.size
+    n_rec = days.size
+    dense = np.zeros((n_rec + 1, n_cl))
+    rows = np.repeat(np.arange(n_rec), np.diff(offsets))
+    cols = np.arange(flat.size) - np.repeat(offsets[:-1], np.diff(offsets))
+    dense[rows, cols] = flat
+    dense[n_rec] = final
+    par = np.where(parent < 0, -1, parent)
+    sub = np.stack([br.subtree_counts(par, row) for row in dense])  # one call per record
+    tot = dense.sum(axis=1, keepdims=True)
+    share = np.divide(sub, tot, out=np.zeros_like(sub), where=tot > 0)
+    # a share counts once the tumour is large enough for it to be 100 cells (no single-cell
+    # clones of a 10-cell tumour)
+    big = (tot[:, 0] >= 100.0 / min_share)
+    big[-1] = True
+    keep = np.flatnonzero((share[big] >= min_share).any(axis=0))
+    # own cells of a kept clone: its subtree minus its kept descendants' subtrees
+    kept_parent = np.full(n_cl, -1, np.int64)
+    is_kept = np.zeros(n_cl, bool)
+    is_kept[keep] = True
+    anc = par.copy()
+    nearest = np.where(is_kept[np.maximum(anc, 0)] & (anc >= 0), anc, -1)
+    todo = (anc >= 0) & (nearest < 0)
+    while todo.any():  # climbs the clone tree (depth: tens), all clones at once
+        anc = np.where(todo, par[np.maximum(anc, 0)], anc)
+        hit = todo & (anc >= 0) & is_kept[np.maximum(anc, 0)]
+        nearest = np.where(hit, anc, nearest)
+        todo = todo & ~hit & (anc >= 0)
+    kept_parent[:] = nearest
+    k = keep.size
+    own = sub[:, keep].copy()
+    kp = kept_parent[keep]
+    idx = {int(c): i for i, c in enumerate(keep)}
+    parent_cols = np.array([idx[int(c)] for c in kp if c >= 0], dtype=np.int64)
+    kids = np.flatnonzero(kp >= 0)
+    own -= sub[:, keep[kids]] @ (parent_cols[:, None] == np.arange(k)[None, :])
+    all_days = np.concatenate([days, [end_day]])
+    return pd.DataFrame({
+        "day": np.repeat(all_days, k),
+        "clone_id": np.tile(keep, n_rec + 1),
+        "parent": np.tile(kp, n_rec + 1),
+        "cells": np.maximum(own, 0.0).reshape(-1),
+        "subtree_cells": sub[:, keep].reshape(-1),
+    })
 
 
 _STATUS = {br.GROWING: "end", br.EXTINCT: "extinct", br.STOPPED_AT_SIZE: "stopped_at_size",
@@ -315,6 +413,9 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
     root_trait = p.trait == "early"
     p_trait = p.trait_rate if p.trait == "late" else 0.0
     init = np.array([float(p.primary_cells)])
+    n_rec = min(p.history_records, n_steps)
+    record_k = (np.unique(np.linspace(0, n_steps, n_rec + 1).round().astype(np.int64))[1:-1]
+                if n_rec else np.zeros(0, np.int64))
     attempts = 0
     while True:
         attempts += 1
@@ -323,11 +424,11 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
                       p.track_mutations_below_cells, p.exact_below_cells,
                       p.clone_exact_below_cells, p.stop_primary_at_cells, kappa, p.seeding_gamma,
                       p.seeding_from_cells, p.seeding_from_day, p.cluster_size, p.detection_cells,
-                      p.resection_delay_days, p.resection_day, p.max_metastases)
+                      p.resection_delay_days, p.resection_day, p.max_metastases, record_k)
         if out[0] != br.EXTINCT or not p.condition_on_survival or attempts >= p.max_attempts:
             break
     (status, parent, t_birth, n_mut, fit, trait, count, total, t_cut, t_detect, t_end,
-     seed_t, seed_clone, seed_n) = out
+     seed_t, seed_clone, seed_n, hist_k, hist_off, hist_cells) = out
     n_seed = seed_t.size
     if n_seed >= p.max_metastases:
         raise ScenarioError(
@@ -390,7 +491,8 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
                         np.ascontiguousarray(fit_f), np.ascontiguousarray(trait[founders]),
                         p.mutation_rate, p.driver_rate, p.driver_fitness, p_trait, w_off,
                         min(p.metastasis_track_mutations_below_cells, p.exact_below_cells),
-                        p.exact_below_cells, p.clone_exact_below_cells, math.inf)
+                        p.exact_below_cells, p.clone_exact_below_cells,
+                        p.stop_metastases_at_cells)
     m_status, offsets, m_parent, m_tb, m_nmut, m_fit, m_trait, m_count, m_totals = mets
     # assemble the global clone tree: primary clones, then each metastasis' clones
     n_p = parent.size
@@ -414,6 +516,9 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
         "cells": np.concatenate([count, m_count]),
     })
     final = m_totals[:, -1] if n_seed else np.zeros(0)
+    if n_seed:  # a metastasis stopped at its size keeps its cells (its grid ends there)
+        final = np.where(np.isnan(final) & (m_status == br.STOPPED_AT_SIZE),
+                         np.bincount(met_of, weights=m_count, minlength=n_seed), final)
     metastases = pd.DataFrame({
         "met_id": names,
         "organ": np.asarray(p.organs, dtype=object)[organ_idx] if n_seed else [],
@@ -431,8 +536,10 @@ def simulate_patient(params: CellScaleParameters, rng: np.random.Generator) -> C
     rates.update({n: b_m[i] for i, n in enumerate(names)})
     sample_day = {PRIMARY: float(t_end)}
     sample_day.update({n: float(times[-1]) for n in names})
+    history = (clone_history(times[hist_k], hist_off, hist_cells, parent, count, float(t_end),
+                             p.history_min_share) if p.history_records else None)
     return CellScalePatient(
-        clones=clones, metastases=metastases, times=times, cells=cells,
+        clones=clones, metastases=metastases, times=times, cells=cells, clone_history=history,
         detection_day=float(t_detect), primary_end_day=float(t_end),
         primary_status=_STATUS[int(status)], attempts=attempts, track_cut_day=float(t_cut),
         sites=[PRIMARY, *names], birth_rate=rates, sample_day=sample_day)
@@ -519,17 +626,35 @@ SUPPORTS: tuple[Support, ...] = (
 )
 
 
-def patient_result(patient: CellScalePatient, scenario: Scenario) -> Result:
-    """A :class:`~metacascade.result.Result` of one simulated patient: cells of the primary and of
-    every metastasis over time, founded and visible metastases, burden by organ, and key events.
-    (Clones, metastases and genealogies are written by later issues.)"""
+#: Cells sampled per site for the genealogy of a run (``genealogy.trees``): the primary and the
+#: :data:`GENEALOGY_SITES` - 1 largest metastases.
+GENEALOGY_CELLS_PER_SITE = 10
+GENEALOGY_SITES = 10
+
+
+def genealogy_samples(patient: CellScalePatient, per_site: int = GENEALOGY_CELLS_PER_SITE,
+                      n_sites: int = GENEALOGY_SITES) -> dict[str, int]:
+    """The cells sampled for a run's genealogy: ``per_site`` from the primary (if it has cells)
+    and from each of the ``n_sites - 1`` largest metastases that have cells."""
+    final = patient.site_cells()
+    mets = sorted((s for s in patient.sites[1:] if final[s] >= 1), key=lambda s: -final[s])
+    chosen = ([PRIMARY] if final[PRIMARY] >= 1 else []) + mets[: max(n_sites - 1, 0)]
+    return {s: per_site for s in chosen}
+
+
+def patient_result(patient: CellScalePatient, scenario: Scenario,
+                   rng: np.random.Generator | None = None) -> CellScaleResult:
+    """The :class:`~metacascade.result.cellscale.CellScaleResult` of one simulated patient: cells
+    of the primary and of every metastasis over time, founded and visible metastases, burden by
+    organ, key events, the clone and metastasis tables, the primary's clone history and (with
+    ``rng``) the genealogy of the cells of :func:`genealogy_samples`."""
     import xarray as xr
 
     from metacascade._version import __version__
     from metacascade.biology.growth import cells_from_diameter_mm
     from metacascade.engines.checks import check_physical
     from metacascade.engines.organism import lethal_burden
-    from metacascade.result import Result
+    from metacascade.result.cellscale import METASTASIS_COLUMNS, CellScaleResult
 
     times = patient.times
     names = patient.sites[1:]
@@ -587,9 +712,19 @@ def patient_result(patient: CellScalePatient, scenario: Scenario) -> Result:
     summary.update(lethal_burden(times, primary, {o: by_organ[i] for i, o in enumerate(organs)},
                                  scenario))
     check_physical(ts, "stochastic engine", "the scenario's growth and seeding values")
-    return Result(timeseries=ts, summary=summary, scenario=scenario, version=__version__,
-                  seed=scenario.simulation.seed,
-                  created=datetime.now(UTC).isoformat(timespec="seconds"))
+    tree = None
+    samples = genealogy_samples(patient)
+    if rng is not None and samples:
+        from metacascade.engines.evolution import genealogy
+
+        tree = genealogy(patient, samples, rng)
+    summary["n_clones"] = float(len(patient.clones))
+    return CellScaleResult(timeseries=ts, summary=summary, scenario=scenario, version=__version__,
+                           seed=scenario.simulation.seed,
+                           created=datetime.now(UTC).isoformat(timespec="seconds"),
+                           clones=patient.clones,
+                           metastases=patient.metastases[METASTASIS_COLUMNS],
+                           clone_history=patient.clone_history, genealogy=tree)
 
 
 class StochasticEngine:
@@ -601,8 +736,9 @@ class StochasticEngine:
     def check(self, scenario: Scenario) -> list[Problem]:
         return check_scenario(scenario, self.name)
 
-    def run(self, scenario: Scenario, rng: np.random.Generator) -> Result:
-        return patient_result(simulate_patient(cell_scale_parameters(scenario), rng), scenario)
+    def run(self, scenario: Scenario, rng: np.random.Generator) -> CellScaleResult:
+        patient = simulate_patient(cell_scale_parameters(scenario), rng)
+        return patient_result(patient, scenario, rng)
 
 
 ENGINE = StochasticEngine()

@@ -12,6 +12,8 @@ files; the command line calls them.
 * :mod:`~metacascade.plotting.fit`: fits and predictions (``metacascade fit``, ``predict``)
 * :mod:`~metacascade.plotting.survival`: Kaplan-Meier curves with numbers at risk, fitted
   parameters as survival covariates
+* :mod:`~metacascade.plotting.cellscale`: a stochastic patient's clones, genealogy and CCFs
+  (``metacascade run --engine stochastic``, ``metacascade sequence``)
 * :mod:`~metacascade.plotting.seeding`: seeding inference (``metacascade infer-seeding``)
 * :mod:`~metacascade.plotting.claims`: the figures of the claims experiments
 * :mod:`~metacascade.plotting.style`: the one axes and figure set-up
@@ -26,6 +28,12 @@ from typing import Any
 #: the command line does) does not import the others.
 _HOME = {
     "bone_figure": "run",
+    "ccf_pairs": "cellscale",
+    "plot_ccf_scatter": "cellscale",
+    "plot_genealogy": "cellscale",
+    "plot_muller": "cellscale",
+    "save_cellscale_figures": "cellscale",
+    "save_sequencing_figures": "cellscale",
     "fit_curves_figure": "fit",
     "injection_figure": "injection",
     "metastases_figure": "run",

@@ -37,6 +37,8 @@ from metacascade.result import (
     SavedResult,
     load,
 )
+from metacascade.result.cellscale import CellScaleResult
+from metacascade.result.sequencing import SequencingResult
 from metacascade.result.writer import write_output_file
 from metacascade.scenario import Scenario, dump_toml
 
@@ -152,6 +154,42 @@ def _run_page(r: Result) -> Page:
                 lambda d: _save("run", r, d))
 
 
+def _cellscale_page(r: CellScaleResult) -> Page:
+    page = _run_page(r)
+    assert r.metastases is not None and r.clones is not None
+    page.what = "One stochastic cell-scale patient (metacascade run --engine stochastic)"
+    page.tables.append(_frame_table(r.metastases, "metastases", "Metastases",
+                                    "One row per metastasis (metastases.csv)."))
+    n_mut = int(r.clones["n_mutations"].sum())
+    page.tables.append(_summary_table([["clones", fmt_number(len(r.clones)), "clones"],
+                                       ["mutations recorded", fmt_number(n_mut), "mutations"],
+                                       ["cells in the genealogy",
+                                        fmt_number(r.genealogy.num_samples
+                                                   if r.genealogy is not None else 0), "cells"]],
+                                      "Clones and genealogy"))
+    page.tables[-1].id = "clones"
+    page.draw = lambda d: _save("run", r, d) + _save("stochastic", r, d)
+    return page
+
+
+def _sequencing_page(q: SequencingResult) -> Page:
+    design = q.design
+    rows = [["regions", ", ".join(f"{k}:{v}" for k, v in design["regions"].items()), ""],
+            ["mean depth", fmt_number(design["depth"], missing="infinite"), "reads"],
+            ["purity", fmt_number(design["purity"]), ""],
+            ["mutations sequenced", fmt_number(q.reads["mutation_id"].nunique()), "mutations"],
+            ["sequenced run", str(design.get("source", "")), ""]]
+    for site, t in q.tails.items():
+        rows.append([f"neutral tail slope, {site} (R^2 {fmt_number(t.get('r2'))})",
+                     fmt_number(t.get("slope")), "mutations"])
+    return Page("Virtual multi-region sequencing (metacascade sequence)",
+                [_summary_table(rows, "Design"),
+                 _frame_table(q.statistics, "statistics", "Summary statistics",
+                              "One row per sequenced metastasis against the primary "
+                              "(summary_statistics.tsv).")],
+                lambda d: _save("sequencing", q, d))
+
+
 def _cohort_page(c: CohortResult) -> Page:
     rows = _rows(c.summary, COHORT_ROWS, missing="not reached")
     for organ, n in (c.summary.get("metastatic_deaths_by_organ") or {}).items():
@@ -236,6 +274,14 @@ def _save(kind: str, result: Any, folder: Path) -> list[str]:
         from metacascade.plotting.run import save_run_figures
 
         return save_run_figures(result, folder)
+    if kind == "stochastic":
+        from metacascade.plotting.cellscale import save_cellscale_figures
+
+        return save_cellscale_figures(result, folder)
+    if kind == "sequencing":
+        from metacascade.plotting.cellscale import save_sequencing_figures
+
+        return save_sequencing_figures(result, folder)
     if kind == "cohort":
         from metacascade.plotting.cohort import save_cohort_figures
 
@@ -256,6 +302,7 @@ def _save(kind: str, result: Any, folder: Path) -> list[str]:
 PAGES: dict[type[Any], Callable[[Any], Page]] = {
     Result: _run_page, CohortResult: _cohort_page, InjectionResult: _injection_page,
     FitResult: _fit_page, PredictionResult: _prediction_page,
+    CellScaleResult: _cellscale_page, SequencingResult: _sequencing_page,
 }
 
 

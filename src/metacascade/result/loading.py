@@ -20,19 +20,26 @@ from metacascade.result.provenance import PROVENANCE, Provenance
 
 #: Kinds whose class lives in a higher layer: kind -> module that registers it when imported.
 DEFINED_ABOVE = {"fit": "metacascade.inference.result"}
+#: Kinds whose module is imported only when such a folder is loaded (tskit is not light).
+LAZY = {"stochastic": "metacascade.result.cellscale",
+        "sequencing": "metacascade.result.sequencing"}
 #: Folders older than ``provenance.json``: the file that tells each kind (checked in this order).
 SIGNATURES = (("result.zarr", "run"), ("patients.csv", "cohort"), ("fates.csv", "injection"),
               ("estimates.json", "fit"), ("prediction.json", "prediction"),
               ("claims.json", "claims"))
+# (the stochastic and sequencing kinds always have provenance.json)
 #: The commands that write each kind (for messages).
 COMMANDS = {"run": "run", "cohort": "cohort", "injection": "cascade inject", "fit": "fit",
-            "prediction": "predict", "claims": "claims"}
+            "prediction": "predict", "claims": "claims",
+            "stochastic": "run --engine stochastic", "sequencing": "sequence"}
 
 
 def result_class(kind: str) -> type[SavedResult]:
     """The class that reads output folders of ``kind``."""
     if kind not in REGISTRY and kind in DEFINED_ABOVE:
         importlib.import_module(DEFINED_ABOVE[kind])
+    if kind not in REGISTRY and kind in LAZY:
+        importlib.import_module(LAZY[kind])
     if kind not in REGISTRY:
         raise DataError(f"output kind {kind!r} cannot be loaded; loadable: "
                         f"{', '.join(sorted(COMMANDS))}")
@@ -93,4 +100,4 @@ def load(directory: str | Path) -> SavedResult:
     return result_class(folder_kind(directory)).load(directory)
 
 
-__all__ = ["COMMANDS", "DEFINED_ABOVE", "folder_kind", "load", "result_class"]
+__all__ = ["COMMANDS", "DEFINED_ABOVE", "LAZY", "folder_kind", "load", "result_class"]

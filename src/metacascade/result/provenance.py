@@ -37,7 +37,8 @@ from metacascade.scenario import Scenario, scenario_from_dict
 PROVENANCE = "provenance.json"
 #: Output kinds (``provenance.json`` ``kind``); a folder is only replaced by an output of its kind.
 #: ``report`` names the single HTML file of ``metacascade report`` (it has no folder).
-KINDS = ("run", "cohort", "injection", "fit", "prediction", "claims", "report", "seeding")
+KINDS = ("run", "cohort", "injection", "fit", "prediction", "claims", "report", "seeding",
+         "stochastic", "sequencing")
 #: The keys :class:`Provenance` owns; any other key of ``provenance.json`` is an extra.
 CORE_KEYS = ("kind", "version", "created", "command", "seed", "scenario_name", "columns",
              "scenario")
