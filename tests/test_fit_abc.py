@@ -28,11 +28,11 @@ from scipy import stats
 
 from metacascade.errors import MetacascadeError
 from metacascade.inference.api import fit
-from metacascade.inference.result import load_fit
 from metacascade.inference.data import load_observations
 from metacascade.inference.fit import FitSettings, Objective
 from metacascade.inference.fit_abc import ABCFitSettings, abc_fit_subject
 from metacascade.inference.likelihood import ErrorModel
+from metacascade.inference.result import load_fit
 from metacascade.scenario import load_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "neuroblastoma" / "observations.csv"

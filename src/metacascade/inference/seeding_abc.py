@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,7 @@ from metacascade.inference.seeding import (
     summarise_seeding,
     timing_law,
 )
+from metacascade.result.seeding import SeedingResult, early_patients
 from metacascade.scenario import Scenario
 
 Array = npt.NDArray[np.float64]
@@ -418,17 +419,22 @@ class SeedingRun:
         """Per patient (default: the metastasis name up to its last ``_``, e.g. V930_LU and
         V930_BM are V930): its metastases and ``early`` = at least one seeded early by the Q3
         rule of science.md §11.5 G10 (posterior Q3 of the seeding size below the detection
-        size)."""
-        key = patient_of if patient_of is not None else _patient
-        df = pd.DataFrame({"met": [m.met for m in self.metastases],
-                           "early": [m.early for m in self.metastases]})
-        df["patient"] = [key(m) for m in df["met"]]
-        return df.groupby("patient", sort=False).agg(
-            metastases=("met", lambda x: ",".join(x)), early=("early", "any")).reset_index()
+        size); :func:`metacascade.result.seeding.early_patients`."""
+        return early_patients([m.met for m in self.metastases],
+                              [m.early for m in self.metastases], patient_of)
 
-
-def _patient(met: str) -> str:
-    return met.rsplit("_", 1)[0] if "_" in met else met
+    def to_result(self, *, data: str = "", cancer_type: str = "",
+                  scenario: Scenario | None = None) -> SeedingResult:
+        """The saveable :class:`~metacascade.result.SeedingResult` of this run (its tables,
+        timing law and settings); ``data`` and ``cancer_type`` are recorded as given, and the
+        scenario of a scenario timing law (or ``scenario``) goes into the provenance."""
+        return SeedingResult(
+            seeding=self.seeding, posterior=self.posterior(), diagnostics=self.diagnostics(),
+            predictive=self.predictive(), observed=self.observed.reset_index(drop=True),
+            timing=self.timing.label, detection_cells=self.timing.detection_cells,
+            diagnosis_cells=self.timing.diagnosis_cells, settings=asdict(self.settings),
+            seed=self.seed, data=str(data), cancer_type=str(cancer_type),
+            scenario=scenario if scenario is not None else self.timing.scenario)
 
 
 def infer_seeding_table(data: SeedingData | pd.DataFrame | str | Path,

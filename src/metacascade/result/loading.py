@@ -26,7 +26,7 @@ SIGNATURES = (("result.zarr", "run"), ("patients.csv", "cohort"), ("fates.csv", 
               ("claims.json", "claims"))
 #: The commands that write each kind (for messages).
 COMMANDS = {"run": "run", "cohort": "cohort", "injection": "cascade inject", "fit": "fit",
-            "prediction": "predict", "claims": "claims"}
+            "prediction": "predict", "claims": "claims", "seeding": "infer-seeding"}
 
 
 def result_class(kind: str) -> type[SavedResult]:
@@ -62,8 +62,9 @@ def folder_kind(directory: str | Path) -> str:
 def load(directory: str | Path) -> SavedResult:
     """Read an output folder of any kind; returns a :class:`~metacascade.result.Result`,
     :class:`~metacascade.result.CohortResult`, :class:`~metacascade.result.InjectionResult`,
-    :class:`~metacascade.FitResult`, :class:`~metacascade.result.PredictionResult` or
-    :class:`~metacascade.result.ClaimsResult`. Nothing in the folder is unpickled or evaluated."""
+    :class:`~metacascade.FitResult`, :class:`~metacascade.result.PredictionResult`,
+    :class:`~metacascade.result.ClaimsResult` or :class:`~metacascade.result.SeedingResult`.
+    Nothing in the folder is unpickled or evaluated."""
     return result_class(folder_kind(directory)).load(directory)
 
 
