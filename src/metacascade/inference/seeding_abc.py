@@ -208,6 +208,35 @@ def first_guess(statistics: npt.ArrayLike, beta: float = 0.3, purity: float = 1.
                       float(est.sd_log / math.log(10)), bool(seen and est.identifiable))
 
 
+def analytic_posterior(statistics: npt.ArrayLike, timing: TimingLaw, *, beta: float = 0.3,
+                       purity: float = 1.0,
+                       seeding_cells_range: tuple[float, float] = SCIMET_SEEDING_RANGE
+                       ) -> dict[str, Any]:
+    """The ``seeding.csv`` row of one metastasis from the analytic estimator alone (no
+    simulation): log10 N_s ~ Normal(first guess, its Poisson sd) (science.md §11.4 item 6) times
+    the log-uniform prior on ``seeding_cells_range`` (SCIMET's 1e3..1e9), i.e. a normal truncated
+    to the prior's range; quantiles with scipy's ``truncnorm``. Adds ``early`` (the Q3 rule of
+    G10: Q3 below ``timing.detection_cells``). The fast stand-in of the ABC posterior (quick
+    claims; the analytic cross-check of ``diagnostics.csv``); ``model`` is ``"analytic"``."""
+    from scipy.stats import truncnorm
+
+    g = first_guess(statistics, beta, purity)
+    lo, hi = (math.log10(x) for x in seeding_cells_range)
+    sd = max(g.sd_log10, 1e-3)
+    a, b = (lo - g.log10_seeding_cells) / sd, (hi - g.log10_seeding_cells) / sd
+    if not a < b or a > 38 or b < -38:  # the estimate is far outside the prior: the nearer end
+        a, b = (-38.0, 1e-9) if g.log10_seeding_cells > hi else (-1e-9, 38.0)
+    dist = truncnorm(a, b, loc=g.log10_seeding_cells, scale=sd)
+    q1, med, q3, q975, q025 = dist.ppf([0.25, 0.5, 0.75, 0.975, 0.025])
+    years = timing.years_before_diagnosis(10.0 ** np.array([med, q975, q025]))
+    early_p = float(dist.cdf(math.log10(timing.detection_cells)))
+    return {"log10_seeding_cells_median": float(med), "log10_seeding_cells_q1": float(q1),
+            "log10_seeding_cells_q3": float(q3), "years_before_diagnosis_median": float(years[0]),
+            "years_before_diagnosis_lower": float(years[1]),
+            "years_before_diagnosis_upper": float(years[2]), "p_early": early_p,
+            "model": "analytic", "early": bool(10.0 ** q3 < timing.detection_cells)}
+
+
 def seeding_priors(settings: SeedingSettings, guess: FirstGuess | None = None) -> tuple[Prior, ...]:
     """The priors of one metastasis: seeding cells, then (unless the rate is known) the mutation
     rate, narrowed to ``guess.mutation_rate`` x/÷ ``settings.mutation_rate_window``."""
