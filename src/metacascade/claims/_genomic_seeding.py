@@ -108,7 +108,21 @@ def genomic_measures(per_met: pd.DataFrame) -> dict[str, float]:
         "genomic_colorectal_early_patients": float(pts["early"].sum()),
         "genomic_colorectal_patients": float(len(pts)),
         "genomic_colorectal_fraction_patients_early": float(pts["early"].mean()),
+        "genomic_colorectal_mean_iqr_log10_cells": float(np.mean(
+            per_met["log10_seeding_cells_q3"] - per_met["log10_seeding_cells_q1"])),
     }
+
+
+def prior_measures(law: TimingLaw | None = None) -> dict[str, float]:
+    """What the prior alone says (log-uniform on SCIMET's 1e3..1e9 cells): its interquartile
+    range (3 decades) and the years before diagnosis at its median (1e6 cells), to read the
+    posteriors against."""
+    lw = law if law is not None else colorectal_law()
+    lo, hi = (math.log10(x) for x in FULL_SETTINGS.seeding_cells_range)
+    mid = 0.5 * (lo + hi)
+    return {"prior_iqr_log10_cells": 0.5 * (hi - lo),
+            "prior_median_years_before_diagnosis":
+                float(lw.years_before_diagnosis(10.0 ** mid)[()])}
 
 
 def hu2020_formula() -> dict[str, float]:
@@ -159,4 +173,4 @@ def implied_gamma(target_years: float, law: TimingLaw | None = None,
 
 
 __all__ = ["FULL_SETTINGS", "colorectal_law", "genomic_measures", "hu2020_formula",
-           "implied_gamma", "infer_published", "organism_median_lead_years"]
+           "implied_gamma", "infer_published", "organism_median_lead_years", "prior_measures"]
