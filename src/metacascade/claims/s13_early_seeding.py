@@ -366,7 +366,8 @@ def early_seeding(ctx: Context) -> list[Verdict]:
             g_years, hu_crc, absolute(1.0, "half the width of Hu 2020's 2-4 year range"),
             HU2020_FORMULA, model="genomic",
             note="the same median against Hu 2020's formula on their own 42 colorectal "
-                 "metastases (science.md G8)"),
+                 "metastases (science.md G8); both rest on Hu 2020's colorectal expansion age "
+                 "(5.2 y), so this compares the seeding sizes, not the growth law"),
     }
     genomic_ok = all(t.passed for t in genomic_targets.values())
     keys13 = [k for k in measured if "lead" in k or "p_metastatic" in k or "N1" in k
