@@ -131,6 +131,8 @@ def test_report_of_a_folder_that_is_not_an_output(tmp_path: Path,
 # ---- the report of every output kind ----------------------------------------------------------
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "neuroblastoma" / "observations.csv"
+SEEDING_DATA = (Path(__file__).resolve().parents[1] / "src" / "metacascade" / "datasets"
+                / "crc_metastases_summary_statistics_hu2019.tsv")
 #: The command of each kind, its output folder, the id of its main table and the figures.
 COMMANDS = {
     "run": (["run", "prostate-bone", "--quiet", "--set", "simulation.duration_days=400"],
@@ -145,6 +147,10 @@ COMMANDS = {
     "prediction": (["predict", "{fit}", "--id", "2", "--times", "0:60:10", "--n-samples", "5"],
                    "summary", ["prediction.png"]),
     "claims": (["claims", "--only", "S3", "--quick", "--jobs", "1"], "verdicts", ["s3"]),
+    "seeding": (["infer-seeding", str(SEEDING_DATA), "--summary-statistics", "--cancer-type",
+                 "colorectal", "--metastases", "V402_BM", "--population-size", "20",
+                 "--max-simulations", "1000", "--models", "NN", "--executor", "serial"],
+                "seeding", ["seeding_posterior.png", "predictive.png"]),
 }
 
 

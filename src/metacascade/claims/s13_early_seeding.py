@@ -1,6 +1,16 @@
 """S13, S15 and S16: is metastatic seeding an early event, years before the primary is detected?
 
-Virtual patients (organism engine, Iwata 2000 / Benzekry 2016 size-structured model)
+Two models answer, and each verdict lists both (``Target.model`` = ``organism`` or ``genomic``):
+
+* **genomic** (:mod:`metacascade.claims._genomic_seeding`): the seeding size of the 23 published
+  colorectal metastases of Hu et al. 2019 (21 patients) inferred from their sequencing
+  statistics (ABC-SMC over the cell-scale pair simulator; the analytic posterior of docs/seeding.md
+  in quick mode), turned into years before diagnosis through Hu 2020's colorectal Gompertz
+  law; Hu 2020's own formula per cancer type (G8) for comparison; and what the genomic timing
+  implies for the organism model's gamma;
+* **organism** (below).
+
+Organism model. Virtual patients (organism engine, Iwata 2000 / Benzekry 2016 size-structured model)
 with the ``breast`` and ``colorectal`` scenarios, their parameters drawn across the plausible ranges
 of the literature (log-uniform unless stated):
 
@@ -24,7 +34,11 @@ primary size V_p(T1) are sampled from that distribution and pooled over patients
 The issue's deterministic markers are reported too: the time at which N = 1 (first metastasis
 expected) and N = ln 2 (P(at least one) = 0.5), for the patients in whom they occur before diagnosis.
 
-Targets (literature, never from the run):
+Targets (literature, never from the run); genomic targets: the median years before diagnosis
+within Hu 2020's 2-4 years and within 1 year of Hu 2020's formula median for colorectal cancer
+(4.13 y on their own 42 metastases, a different cohort and estimator), the median seeding size at
+most 1e6 cells (0.01 cm^3 at Hu's 1e8 cells/cm^3) and the share of early patients within the
+exact 95 % interval of 17/21. Organism targets:
 
 * Hu et al., Nat Genet 2020;52:701-708: seeding "2-4 years before diagnosis" (breast, colorectal,
   lung; Hu et al. 2020). Checked: median lead time of first seeding in metastatic virtual
@@ -52,17 +66,30 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from metacascade.claims._genomic_seeding import (
+    FULL_SETTINGS,
+    colorectal_law,
+    genomic_measures,
+    hu2020_formula,
+    implied_gamma,
+    infer_published,
+    organism_median_lead_years,
+    prior_measures,
+)
 from metacascade.claims.base import (
     CHOSEN,
     Calibration,
     Context,
     Target,
     Verdict,
+    absolute,
     at_most,
     experiment,
     interval,
 )
+from metacascade.inference.seeding import HU2020_DOUBLING_TIME_DAYS
 from metacascade.plotting.claims import lead_time_figure, plot_seeding_size
+from metacascade.plotting.seeding import plot_seeding_years
 
 Array = npt.NDArray[np.float64]
 YEAR = 365.25
@@ -77,6 +104,9 @@ LEAD_TARGET_YEARS = (2.0, 4.0)  # Hu et al. 2020
 SIZE_TARGET_CELLS = 1e7  # Hu et al. 2019: < 0.01 cm^3 (1e6 cells at 1e8/cm^3; 1e7 at 1e9/cm^3)
 EARLY_PATIENTS = (17, 21)  # Hu et al. 2019: early dissemination in 17 of 21 evaluable patients
 HU2020 = "Hu Z et al. Nat Genet 2020;52:701-708 (seeding '2-4 years before diagnosis')"
+HU2020_FORMULA = ("Hu Z et al. Nat Genet 2020;52:701-708, cancersysbio/pan-metastasis "
+                  "met_timing_3cancers_final.txt (t_s = T (1 - 0.13 Lm/Lp) per metastasis)")
+GENOMIC_SIZE_TARGET_CELLS = 1e6  # Hu et al. 2019: < 0.01 cm^3 at Hu's 1e8 cells/cm^3
 HU2019 = ("Hu Z et al. Nat Genet 2019;51:1113-1122 (17 of 21 colorectal patients seeded early, "
           "typically < 0.01 cm^3)")
 
@@ -258,10 +288,55 @@ def _calibration(n: int) -> dict[str, Calibration]:
     return out
 
 
+def genomic_side(ctx: Context) -> dict[str, Any]:
+    """The genomic reading (:mod:`metacascade.claims._genomic_seeding`): per-metastasis seeding
+    of the 23 published colorectal metastases, Hu 2020's formula per cancer type, and the organism
+    model's low-rate median lead over the published gamma range with the gamma the genomic
+    timing implies."""
+    per_met = infer_published(ctx.quick, ctx.seed)
+    m = genomic_measures(per_met)
+    hu = hu2020_formula()
+    law = colorectal_law()
+    organism = {f"organism_low_rate_median_lead_years_gamma_{g:g}": organism_median_lead_years(g, law)
+                for g in GAMMA_RANGE}
+    gamma_star = implied_gamma(m["genomic_colorectal_median_years_before_diagnosis"], law)
+    fig = ctx.save_figure(plot_seeding_years(
+        per_met, LEAD_TARGET_YEARS,
+        organism[f"organism_low_rate_median_lead_years_gamma_{GAMMA_RANGE[0]:g}"]
+    ).get_figure(root=True), "s13_genomic_timing")
+    method = ("the analytic posterior of docs/seeding.md (quick mode; the full run uses the "
+              "ABC-SMC)" if ctx.quick else
+              f"ABC-SMC over the cell-scale pair simulator (SCIMET's four models, "
+              f"{FULL_SETTINGS.population_size} particles, at most "
+              f"{FULL_SETTINGS.max_simulations:,} simulations per metastasis)")
+    return {"per_met": per_met, "measured": {**m, **hu, **organism, **prior_measures(law),
+                                             "implied_gamma": gamma_star},
+            "figure": fig, "method": method, "law": law}
+
+
+def _genomic_calibration(law: Any) -> dict[str, Calibration]:
+    """What the genomic timing is given (scope "genomic"): Hu 2020's colorectal Gompertz law and
+    SCIMET's prior range; nothing is fitted to a target of S13-S16."""
+    how = "inference/seeding.py hu2020_timing_law (Gompertz rate from the doubling time)"
+    return {
+        "genomic_colorectal_doubling_time_days": Calibration(
+            HU2020_DOUBLING_TIME_DAYS["interpolated"]["colorectal"], HU2020, how,
+            sets="growth rate of the genomic timing law", scope="genomic"),
+        "genomic_colorectal_diagnosis_cells": Calibration(
+            law.diagnosis_cells, HU2020, "4.5 cm sphere at 1e8 cells/cm^3 (Hu's script)",
+            sets="size at diagnosis of the genomic timing law", scope="genomic"),
+        "genomic_seeding_prior_low_cells": Calibration(
+            1e3, "Hu Z et al. Nat Genet 2019;51:1113 (SCIMET abc_parameters.txt)", CHOSEN,
+            sets="log-uniform prior of the seeding size, 1e3-1e9 cells", scope="genomic"),
+    }
+
+
 @experiment("S13", "S15", "S16",
-            title="Metastatic seeding years before diagnosis (organism engine)")
+            title="Metastatic seeding years before diagnosis (organism engine and genomic "
+                  "inference)")
 def early_seeding(ctx: Context) -> list[Verdict]:
-    """Lead time of the first metastasis before detection, over plausible parameter ranges."""
+    """Lead time of the first metastasis before detection in the organism model, over plausible
+    parameter ranges, and the seeding times inferred from published sequencing data."""
     n, step, draws = (40, 5.0, 32) if ctx.quick else (300, 2.0, 64)
     rng = np.random.default_rng([ctx.seed, 13])
     cohorts = [simulate_cohort(name, n, rng, step, draws) for name in ("breast", "colorectal")]
@@ -269,22 +344,45 @@ def early_seeding(ctx: Context) -> list[Verdict]:
     for c in cohorts:
         measured.update(measure(c))
     lead, size = _figures(ctx, cohorts)
+    gen = genomic_side(ctx)
+    gm: dict[str, float] = gen["measured"]
+    gfig = gen["figure"]
     lo, hi = LEAD_TARGET_YEARS
     lead_tol = interval(lo, hi, "Hu et al. 2020: seeding 2-4 years before diagnosis")
     lead_targets = {f"{c.name}_median_lead_years": Target(
         measured[f"{c.name}_median_lead_years"], 3.0, lead_tol, HU2020,
-        note="median lead of the first seeding in metastatic virtual patients")
+        note="median lead of the first seeding in metastatic virtual patients (organism model)",
+        model="organism")
         for c in cohorts}
     lead_ok = {c.name: lead_targets[f"{c.name}_median_lead_years"].passed for c in cohorts}
+    g_years = gm["genomic_colorectal_median_years_before_diagnosis"]
+    hu_crc = gm["hu2020_formula_colorectal_median_years"]
+    genomic_targets = {
+        "genomic_colorectal_median_years_before_diagnosis": Target(
+            g_years, 3.0, lead_tol, HU2020, model="genomic",
+            note="median over the 23 published colorectal metastases (Hu 2019 statistics) of "
+                 "the posterior median years from seeding to diagnosis"),
+        "genomic_colorectal_years_against_hu2020_formula": Target(
+            g_years, hu_crc, absolute(1.0, "half the width of Hu 2020's 2-4 year range"),
+            HU2020_FORMULA, model="genomic",
+            note="the same median against Hu 2020's formula on their own 42 colorectal "
+                 "metastases (Hu 2020 formula); both rest on Hu 2020's colorectal expansion age "
+                 "(5.2 y), so this compares the seeding sizes, not the growth law"),
+    }
+    genomic_ok = all(t.passed for t in genomic_targets.values())
     keys13 = [k for k in measured if "lead" in k or "p_metastatic" in k or "N1" in k
               or "patients" in k or "detection_age" in k]
     m13 = {k: measured[k] for k in keys13 if k not in lead_targets}
-    desc = (f"{n} virtual patients per cancer type (breast, colorectal; Gompertz, doubling time at "
-            f"diagnosis {DT_FACTOR:g}-fold around the Hu 2020 medians, mu_1 log-uniform on "
-            f"[{MU1_RANGE[0]:g}, {MU1_RANGE[1]:g}] /cell/day, gamma on [{GAMMA_RANGE[0]}, "
-            f"{GAMMA_RANGE[1]:g}]). The statements are about patients with metastases: each virtual "
-            "patient counts with its probability of at least one metastasis seeded before "
-            "detection, and the first seeding time is drawn from its conditional distribution.")
+    m13.update({k: v for k, v in gm.items() if k != "genomic_colorectal_median_years_before_"
+                "diagnosis"})
+    desc = (f"Organism model: {n} virtual patients per cancer type (breast, colorectal; Gompertz, "
+            f"doubling time at diagnosis {DT_FACTOR:g}-fold around the Hu 2020 medians, mu_1 "
+            f"log-uniform on [{MU1_RANGE[0]:g}, {MU1_RANGE[1]:g}] /cell/day, gamma on "
+            f"[{GAMMA_RANGE[0]}, {GAMMA_RANGE[1]:g}]); each virtual patient counts with its "
+            "probability of at least one metastasis seeded before detection, and the first "
+            "seeding time is drawn from its conditional distribution. Genomic inference: the "
+            "23 published colorectal metastases of Hu et al. 2019 (21 patients), seeding size "
+            f"by {gen['method']}, years through Hu 2020's colorectal Gompertz law.")
     fmt = {c.name: (measured[f"{c.name}_median_lead_years"], measured[f"{c.name}_lead_q25_years"],
                     measured[f"{c.name}_lead_q75_years"]) for c in cohorts}
     found = "; ".join(f"{k}: median {v[0]:.2f} y (IQR {v[1]:.2f}-{v[2]:.2f}; "
@@ -298,61 +396,122 @@ def early_seeding(ctx: Context) -> list[Verdict]:
                             for c in cohorts)
                 + " vs clinical 0.30 / 0.50), which makes seeding earlier, so this verdict is "
                   "conservative.")
-    calibration = _calibration(n)
+    g_lo = gm[f"organism_low_rate_median_lead_years_gamma_{GAMMA_RANGE[0]:g}"]
+    g_hi = gm[f"organism_low_rate_median_lead_years_gamma_{GAMMA_RANGE[1]:g}"]
+    gamma_star = gm["implied_gamma"]
+    readings = (
+        f"Genomic inference: median {g_years:.2f} y before diagnosis (IQR "
+        f"{gm['genomic_colorectal_years_q25']:.2f}-{gm['genomic_colorectal_years_q75']:.2f}; "
+        f"Hu 2020's formula on their colorectal cohort {hu_crc:.2f} y, breast "
+        f"{gm['hu2020_formula_breast_median_years']:.2f} y, lung "
+        f"{gm['hu2020_formula_lung_median_years']:.2f} y): it supports the 'seeded years before "
+        "diagnosis' reading" + ("" if genomic_ok else " only in part (a genomic target missed)")
+        + f". How much the data say: the posterior interquartile range of log10 N_s averages "
+        f"{gm['genomic_colorectal_mean_iqr_log10_cells']:.2f} decades against the prior's "
+        f"{gm['prior_iqr_log10_cells']:.1f} (whose median, 1e6 cells, is "
+        f"{gm['prior_median_years_before_diagnosis']:.2f} y before diagnosis)"
+        + (", so the years are largely the prior's" if gm["genomic_colorectal_mean_iqr_log10_cells"]
+           > 0.67 * gm["prior_iqr_log10_cells"] else "")
+        + ". Organism model: first seeding "
+        + ("within" if all(lead_ok.values()) else "short of") + " 2-4 years, and in the "
+        f"low-rate limit through the same Gompertz law a seeding precedes diagnosis by a median "
+        f"{g_hi:.2f}-{g_lo:.2f} y for gamma {GAMMA_RANGE[1]:g}-{GAMMA_RANGE[0]}: it supports "
+        "the 'later event' reading. The genomic timing implies gamma = "
+        f"{gamma_star:.2f}: seeding at a rate that does not grow with the primary's size, "
+        f"outside the published range {GAMMA_RANGE[0]}-{GAMMA_RANGE[1]:g}.")
+    calibration = {**_calibration(n), **_genomic_calibration(gen["law"])}
     s13 = Verdict.assess(
-        "S13", validation=lead_targets, calibration=calibration, measured=m13, sources=SOURCES,
-        figures=[lead],
-        summary=f"{desc} First seeding precedes detection by {found}. "
-                + ("Both medians are within Hu et al. 2020's 2-4 years." if all(lead_ok.values())
-                   else "Target: 2-4 years (Hu et al. 2020); the model's seeding is later for "
-                        + ", ".join(k for k, ok in lead_ok.items() if not ok) + ": "
-                        + why_late),
+        "S13", validation={**lead_targets, **genomic_targets}, calibration=calibration,
+        measured=m13, sources=[*SOURCES, HU2020_FORMULA], figures=[lead, gfig],
+        summary=f"{desc} First seeding precedes detection by {found}. {readings} "
+                + ("Reproduced by both models." if all(lead_ok.values()) and genomic_ok
+                   else "Not reproduced: "
+                   + ("the organism model's seeding is later for "
+                      + ", ".join(k for k, ok in lead_ok.items() if not ok) + " (" + why_late
+                      + ")" if not all(lead_ok.values()) else "")
+                   + (" the genomic inference misses a target." if not genomic_ok else "")),
     )
     cells = measured["colorectal_median_cells_at_first_seeding"]
     size_target = Target(
         cells, SIZE_TARGET_CELLS, at_most(
             "Hu et al. 2019: < 0.01 cm^3; 1e6 cells at 1e8 cells/cm^3, 1e7 at 1e9 cells/cm^3, "
             "the lenient reading"), HU2019,
-        note="median primary size at first seeding in metastatic colorectal patients")
+        note="median primary size at first seeding in metastatic colorectal patients",
+        model="organism")
+    g_cells = gm["genomic_colorectal_median_seeding_cells"]
+    g_size = Target(g_cells, GENOMIC_SIZE_TARGET_CELLS, at_most(
+        "Hu et al. 2019: < 0.01 cm^3 = 1e6 cells at the 1e8 cells/cm^3 of the genomic timing "
+        "law"), HU2019, model="genomic",
+        note="median over the published metastases of the posterior median seeding size")
     m15 = dict(m13)
     m15.update({k: v for k, v in measured.items()
                 if "first_seeding" in k and k != "colorectal_median_cells_at_first_seeding"})
+    m15.pop("genomic_colorectal_median_seeding_cells", None)
+    s15_val = {**lead_targets, **genomic_targets,
+               "colorectal_median_cells_at_first_seeding": size_target,
+               "genomic_colorectal_median_seeding_cells": g_size}
+    s15_ok = all(t.passed for t in s15_val.values())
     s15 = Verdict.assess(
-        "S15", validation={**lead_targets, "colorectal_median_cells_at_first_seeding": size_target},
-        calibration=calibration, measured=m15, sources=SOURCES, figures=[lead, size],
-        summary=f"{desc} 'A very early event, years before detection': lead {found}; median "
-                f"primary size at first seeding in metastatic colorectal patients {cells:.3g} cells "
-                f"(target <= 1e7, Hu et al. 2019). "
-                + ("Reproduced." if all(lead_ok.values()) and size_target.passed else
-                   "Not reproduced: "
-                   + ("the lead time is outside 2-4 years; " if not all(lead_ok.values()) else "")
-                   + ("the first metastasis is seeded at a much larger primary than Hu et al. "
-                      "2019 infer from genomes." if not size_target.passed else "")),
+        "S15", validation=s15_val, calibration=calibration, measured=m15,
+        sources=[*SOURCES, HU2020_FORMULA], figures=[lead, size, gfig],
+        summary=f"{desc} 'A very early event, years before detection': organism lead {found}; "
+                f"median primary size at first seeding in metastatic colorectal virtual "
+                f"patients {cells:.3g} cells (target <= 1e7, Hu et al. 2019). Genomic: median "
+                f"seeding size {g_cells:.3g} cells (target <= 1e6). {readings} "
+                + ("Reproduced." if s15_ok else "Not reproduced: " + "; ".join(
+                    why for why, ok in (
+                        ("the organism model's lead time is outside 2-4 years",
+                         all(lead_ok.values())),
+                        ("the organism model seeds the first metastasis at a much larger "
+                         "primary than Hu et al. 2019 infer from genomes", size_target.passed),
+                        ("the genomic inference misses a target", genomic_ok and g_size.passed))
+                    if not ok) + "."),
     )
     k, n_pat = EARLY_PATIENTS
     ci_lo, ci_hi = early_interval(k, n_pat)
     frac = measured["colorectal_fraction_first_seeding_at_most_1e7_cells"]
-    early = Target(frac, k / n_pat, interval(
-        ci_lo, ci_hi, f"exact binomial 95 % interval of {k}/{n_pat} patients"), HU2019,
-        note="P(first seeding at a primary of at most 1e7 cells | metastatic colorectal)")
+    cp = interval(ci_lo, ci_hi, f"exact binomial 95 % interval of {k}/{n_pat} patients")
+    early = Target(frac, k / n_pat, cp, HU2019, model="organism",
+                   note="P(first seeding at a primary of at most 1e7 cells | metastatic "
+                        "colorectal)")
+    g_frac = gm["genomic_colorectal_fraction_patients_early"]
+    g_early = Target(g_frac, k / n_pat, cp, HU2019, model="genomic",
+                     note="share of the 21 published patients with a metastasis whose posterior "
+                          "Q3 of the seeding size is below 1e8 cells (1 cm^3, Hu et al. 2019)")
     m16 = {key: measured[key] for key in measured if key.startswith("colorectal_")
            and key != "colorectal_fraction_first_seeding_at_most_1e7_cells"}
+    m16.update({key: v for key, v in gm.items() if key.startswith("genomic_")
+                and key != "genomic_colorectal_fraction_patients_early"})
+    g_pat = (int(gm["genomic_colorectal_early_patients"]),
+             int(gm["genomic_colorectal_patients"]))
     s16 = Verdict.assess(
-        "S16", validation={"colorectal_fraction_first_seeding_at_most_1e7_cells": early},
-        calibration=calibration, measured=m16, sources=SOURCES, figures=[size],
-        summary=(f"The {n} colorectal virtual patients of the S13 cohort (same parameter "
-                 "ranges; each weighted by its probability of being metastatic at detection). In "
-                 f"{frac:.1%} of the metastatic ones the first metastasis was seeded while the "
-                 f"primary had at most 1e7 cells (0.01 cm^3), against {k} of {n_pat} = "
-                 f"{k / n_pat:.0%} in Hu et al. 2019 (exact 95 % interval {ci_lo:.2f}-"
-                 f"{ci_hi:.2f}). "
-                 + ("Reproduced." if early.passed else
-                    "Not reproduced: the median first seeding is at "
+        "S16", validation={"colorectal_fraction_first_seeding_at_most_1e7_cells": early,
+                           "genomic_colorectal_fraction_patients_early": g_early},
+        calibration=calibration, measured=m16, sources=SOURCES, figures=[size, gfig],
+        summary=(f"Genomic inference on the 23 published colorectal metastases ({gen['method']}"
+                 f"): {g_pat[0]} of {g_pat[1]} patients seeded early ({g_frac:.0%}), against "
+                 f"{k} of {n_pat} = {k / n_pat:.0%} in Hu et al. 2019 (exact 95 % interval "
+                 f"{ci_lo:.2f}-{ci_hi:.2f}): "
+                 + ("within it" if g_early.passed else "outside it") + "; the prior alone "
+                 "would call every metastasis early (its Q3, 10^7.5 cells, is below 1e8), so "
+                 "only posteriors the data push up are called late (mean posterior IQR "
+                 f"{gm['genomic_colorectal_mean_iqr_log10_cells']:.2f} decades, prior "
+                 f"{gm['prior_iqr_log10_cells']:.1f}). Organism model (the "
+                 f"{n} colorectal virtual patients of the S13 cohort): in {frac:.1%} of the "
+                 "metastatic ones the first metastasis was seeded while the primary had at most "
+                 "1e7 cells (0.01 cm^3): "
+                 + ("within it." if early.passed else
+                    "outside it; the median first seeding is at "
                     f"{cells:.2g} cells, {np.log2(1e9 / cells):.1f} volume doublings before "
                     "detection, because the dissemination rate mu V^gamma grows with the "
                     "primary: a primary of 1e7 cells seeds 100^gamma times more slowly than one "
                     "of 1e9 cells. The genomic inference needs seeding that does not scale with "
-                    "the primary's size.")),
+                    f"the primary's size (implied gamma {gamma_star:.2f}).")
+                 + (" Reproduced." if early.passed and g_early.passed else
+                    " Not reproduced: " + ", ".join(
+                        name for name, t in (("organism model", early), ("genomic inference",
+                                                                          g_early))
+                        if not t.passed) + " outside the interval.")),
     )
     return [s13, s15, s16]
 

@@ -3,11 +3,12 @@
 A thin shell over :func:`metacascade.inference.seeding_abc.infer_seeding_table`. Everything the
 command needs is checked before any simulation (the data, the cancer type or scenario, the
 output folder), so bad input exits with code 2 and leaves no output. The folder holds
-``seeding.csv`` (one row per metastasis; the contract columns), ``posterior.csv`` (weighted
-particles), ``diagnostics.csv`` (model probabilities, the analytic first guess, the SMC's
+``seeding.csv`` (one row per metastasis; the contract columns), ``posterior.parquet`` and
+``posterior.csv`` (weighted particles), ``diagnostics.csv`` (model probabilities, the analytic first guess, the SMC's
 tolerance and stop reason), ``predictive.csv`` (posterior predictive check), ``observed.csv``
 (the statistics inferred from), ``provenance.json`` and the figures ``seeding_posterior.png`` and
-``predictive.png``. Posterior samples are CSV: pyarrow (parquet) is not a dependency.
+``predictive.png``, written through :class:`metacascade.result.SeedingResult` (one atomic
+commit; ``metacascade report DIR`` reads it back).
 """
 
 from __future__ import annotations
@@ -91,7 +92,6 @@ def infer_seeding(
         observed_statistics,
     )
     from metacascade.parallel import make_executor
-    from metacascade.result.provenance import Provenance
 
     if scheduler is not None and executor != "dask":
         raise MetacascadeError(f"--scheduler is only used with --executor dask (not {executor})")
@@ -135,25 +135,15 @@ def infer_seeding(
                                       executor=ex, metastases=chosen, progress=show)
     finally:
         ex.close()
-    seeding = run.seeding
-    posterior = run.posterior()
-    predictive = run.predictive()
-    record = Provenance("seeding", seed=seed, extra=dict(
-        data=str(data), cancer_type=cancer_type, timing=law.label, models=list(settings.models),
-        mutation_rate=mutation_rate, purity=settings.purity, population_size=population_size,
-        max_simulations=max_simulations))
-    with target.writing(record) as tmp:
-        seeding.to_csv(tmp / "seeding.csv", index=False)
-        posterior.to_csv(tmp / "posterior.csv", index=False)
-        run.diagnostics().to_csv(tmp / "diagnostics.csv", index=False)
-        predictive.to_csv(tmp / "predictive.csv", index=False)
-        run.observed.to_csv(tmp / "observed.csv", index=False)
-        names: list[str] = []
+    result = run.to_result(data=str(data), cancer_type=cancer_type)
+    seeding = result.seeding
+    names: list[str] = []
+    with result.saving(target) as tmp:
         if figures:
             from metacascade.plotting.seeding import save_seeding_figures
 
-            names = save_seeding_figures(posterior, predictive, tmp, law.detection_cells,
-                                         law.diagnosis_cells, seeding)
+            names = save_seeding_figures(result.posterior, result.predictive, tmp,
+                                         law.detection_cells, law.diagnosis_cells, seeding)
     table = Table(title=f"metacascade infer-seeding: {len(seeding)} metastases ({law.label})")
     for col in ("met", "log10 N_s [Q1, Q3]", "years before diagnosis [95 %]", "p_early",
                 "model"):
@@ -167,10 +157,10 @@ def infer_seeding(
                       f"{r['years_before_diagnosis_upper']:.2f}]",
                       f"{r['p_early']:.2f}", str(r["model"]))
     console.print(table)
-    pts = run.early_patients()
+    pts = result.early_patients()
     console.print(f"early (posterior Q3 below {law.detection_cells:.0e} cells): "
                   f"{int(sum(m.early for m in run.metastases))} of {len(run.metastases)} "
                   f"metastases, {int(pts['early'].sum())} of {len(pts)} patients")
-    console.print(f"results written to {target.given} (seeding.csv, posterior.csv, "
-                  f"diagnostics.csv, predictive.csv, observed.csv, provenance.json"
+    console.print(f"results written to {target.given} (seeding.csv, posterior.parquet, "
+                  "posterior.csv, diagnostics.csv, predictive.csv, observed.csv, provenance.json"
                   f"{''.join(', ' + n for n in names)})")

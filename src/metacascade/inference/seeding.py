@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -226,6 +226,8 @@ class TimingLaw:
     initial_cells: float = 1.0
     days_per_year: float = YEAR_DAYS
     label: str = ""
+    #: The scenario the law came from (None for Hu 2020's cancer types); kept for provenance.
+    scenario: Scenario | None = field(default=None, compare=False, repr=False)
 
     def days_before_diagnosis(self, seeding_cells: npt.ArrayLike) -> Array:
         """Days from the primary's size ``seeding_cells`` to ``diagnosis_cells`` (negative when
@@ -275,7 +277,7 @@ def scenario_timing_law(scenario: Scenario | str | Path) -> TimingLaw:
     law = resolve.primary_growth(sc)
     cells = float(sc.detection.primary_cells)
     return TimingLaw(law, cells, cells, float(p.initial_cells), YEAR_DAYS,
-                     f"scenario {sc.name!r}: {p.growth}, diagnosis {cells:.3g} cells")
+                     f"scenario {sc.name!r}: {p.growth}, diagnosis {cells:.3g} cells", sc)
 
 
 def timing_law(cancer_type_or_scenario: str | Scenario | Path) -> TimingLaw:

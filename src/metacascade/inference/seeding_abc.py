@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,7 @@ from metacascade.inference.seeding import (
     summarise_seeding,
     timing_law,
 )
+from metacascade.result.seeding import SeedingResult, early_patients
 from metacascade.scenario import Scenario
 
 Array = npt.NDArray[np.float64]
@@ -205,6 +206,35 @@ def first_guess(statistics: npt.ArrayLike, beta: float = 0.3, purity: float = 1.
     est = analytic_seeding_estimate(s[7], k, beta, floor=founder_floor(mu, beta))
     return FirstGuess(float(k), float(mu), float(est.log10_seeding_cells),
                       float(est.sd_log / math.log(10)), bool(seen and est.identifiable))
+
+
+def analytic_posterior(statistics: npt.ArrayLike, timing: TimingLaw, *, beta: float = 0.3,
+                       purity: float = 1.0,
+                       seeding_cells_range: tuple[float, float] = SCIMET_SEEDING_RANGE
+                       ) -> dict[str, Any]:
+    """The ``seeding.csv`` row of one metastasis from the analytic estimator alone (no
+    simulation): log10 N_s ~ Normal(first guess, its Poisson sd) (docs/seeding.md, the analytic estimator) times
+    the log-uniform prior on ``seeding_cells_range`` (SCIMET's 1e3..1e9), i.e. a normal truncated
+    to the prior's range; quantiles with scipy's ``truncnorm``. Adds ``early`` (the Q3 rule of
+    G10: Q3 below ``timing.detection_cells``). The fast stand-in of the ABC posterior (quick
+    claims; the analytic cross-check of ``diagnostics.csv``); ``model`` is ``"analytic"``."""
+    from scipy.stats import truncnorm
+
+    g = first_guess(statistics, beta, purity)
+    lo, hi = (math.log10(x) for x in seeding_cells_range)
+    sd = max(g.sd_log10, 1e-3)
+    a, b = (lo - g.log10_seeding_cells) / sd, (hi - g.log10_seeding_cells) / sd
+    if not a < b or a > 38 or b < -38:  # the estimate is far outside the prior: the nearer end
+        a, b = (-38.0, 1e-9) if g.log10_seeding_cells > hi else (-1e-9, 38.0)
+    dist = truncnorm(a, b, loc=g.log10_seeding_cells, scale=sd)
+    q1, med, q3, q975, q025 = dist.ppf([0.25, 0.5, 0.75, 0.975, 0.025])
+    years = timing.years_before_diagnosis(10.0 ** np.array([med, q975, q025]))
+    early_p = float(dist.cdf(math.log10(timing.detection_cells)))
+    return {"log10_seeding_cells_median": float(med), "log10_seeding_cells_q1": float(q1),
+            "log10_seeding_cells_q3": float(q3), "years_before_diagnosis_median": float(years[0]),
+            "years_before_diagnosis_lower": float(years[1]),
+            "years_before_diagnosis_upper": float(years[2]), "p_early": early_p,
+            "model": "analytic", "early": bool(10.0 ** q3 < timing.detection_cells)}
 
 
 def seeding_priors(settings: SeedingSettings, guess: FirstGuess | None = None) -> tuple[Prior, ...]:
@@ -418,17 +448,22 @@ class SeedingRun:
         """Per patient (default: the metastasis name up to its last ``_``, e.g. V930_LU and
         V930_BM are V930): its metastases and ``early`` = at least one seeded early by the Q3
         rule of Hu et al. 2019 (posterior Q3 of the seeding size below the detection
-        size)."""
-        key = patient_of if patient_of is not None else _patient
-        df = pd.DataFrame({"met": [m.met for m in self.metastases],
-                           "early": [m.early for m in self.metastases]})
-        df["patient"] = [key(m) for m in df["met"]]
-        return df.groupby("patient", sort=False).agg(
-            metastases=("met", lambda x: ",".join(x)), early=("early", "any")).reset_index()
+        size); :func:`metacascade.result.seeding.early_patients`."""
+        return early_patients([m.met for m in self.metastases],
+                              [m.early for m in self.metastases], patient_of)
 
-
-def _patient(met: str) -> str:
-    return met.rsplit("_", 1)[0] if "_" in met else met
+    def to_result(self, *, data: str = "", cancer_type: str = "",
+                  scenario: Scenario | None = None) -> SeedingResult:
+        """The saveable :class:`~metacascade.result.SeedingResult` of this run (its tables,
+        timing law and settings); ``data`` and ``cancer_type`` are recorded as given, and the
+        scenario of a scenario timing law (or ``scenario``) goes into the provenance."""
+        return SeedingResult(
+            seeding=self.seeding, posterior=self.posterior(), diagnostics=self.diagnostics(),
+            predictive=self.predictive(), observed=self.observed.reset_index(drop=True),
+            timing=self.timing.label, detection_cells=self.timing.detection_cells,
+            diagnosis_cells=self.timing.diagnosis_cells, settings=asdict(self.settings),
+            seed=self.seed, data=str(data), cancer_type=str(cancer_type),
+            scenario=scenario if scenario is not None else self.timing.scenario)
 
 
 def infer_seeding_table(data: SeedingData | pd.DataFrame | str | Path,

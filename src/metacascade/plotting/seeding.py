@@ -108,6 +108,34 @@ def predictive_figure(predictive: pd.DataFrame, mets: Sequence[str] | None = Non
     return fig
 
 
+def plot_seeding_years(seeding: pd.DataFrame, target_years: tuple[float, float] | None = None,
+                       organism_years: float | None = None, ax: Axes | None = None) -> Axes:
+    """One row per metastasis (a ``seeding.csv`` table): the median and 95 % interval of years
+    from seeding to diagnosis, with a published range shaded (``target_years``, e.g. Hu 2020's
+    2-4 years) and the organism model's median lead (``organism_years``) as a dotted line."""
+    mets = list(seeding["met"])
+    ax = axes(ax, (6.5, 0.3 * max(len(mets), 4) + 1.2))
+    y = np.arange(len(mets))
+    med = seeding["years_before_diagnosis_median"].to_numpy(np.float64)
+    lo = seeding["years_before_diagnosis_lower"].to_numpy(np.float64)
+    hi = seeding["years_before_diagnosis_upper"].to_numpy(np.float64)
+    if target_years is not None:
+        ax.axvspan(*target_years, color="C2", alpha=0.15,
+                   label=f"published {target_years[0]:g}-{target_years[1]:g} years")
+    ax.hlines(y, lo, hi, color="C0", lw=2)
+    ax.plot(med, y, "o", color="white", mec="C0", ms=5, label="genomic inference (median, 95 %)")
+    if organism_years is not None:
+        ax.axvline(organism_years, color="C3", ls=":", lw=1.2,
+                   label=f"organism model median ({organism_years:.2f} y)")
+    ax.axvline(0.0, color="0.3", lw=0.8)
+    ax.set_yticks(y, mets, fontsize=7)
+    ax.set_ylim(-0.7, len(mets) - 0.3)
+    ax.invert_yaxis()
+    return decorate(ax, xlabel="years from seeding to diagnosis of the primary",
+                    title="when was each metastasis seeded?",
+                    legend={"fontsize": 7, "loc": "lower left"})
+
+
 def save_seeding_figures(posterior: pd.DataFrame, predictive: pd.DataFrame, folder: str | Path,
                          detection_cells: float, diagnosis_cells: float | None = None,
                          seeding: pd.DataFrame | None = None) -> list[str]:

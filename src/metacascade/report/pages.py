@@ -35,6 +35,7 @@ from metacascade.result import (
     PredictionResult,
     Result,
     SavedResult,
+    SeedingResult,
     load,
 )
 from metacascade.result.cellscale import CellScaleResult
@@ -268,6 +269,39 @@ def _prediction_page(p: PredictionResult) -> Page:
                 lambda d: _save("prediction", p, d))
 
 
+def _seeding_page(r: SeedingResult) -> Page:
+    pts = r.early_patients()
+    d = r.diagnostics
+    n_early = int(d["early_q3_rule"].sum()) if "early_q3_rule" in d.columns else 0
+    s = r.settings
+    rows = [["metastases", fmt_number(len(r.seeding)), ""],
+            ["seeded early (posterior Q3 below the detection size)",
+             f"{n_early} of {len(r.seeding)}", "metastases"],
+            ["patients with an early-seeded metastasis",
+             f"{int(pts['early'].sum())} of {len(pts)}", "patients"],
+            ["detection size (early means seeded below it)", fmt_number(r.detection_cells),
+             "cells"],
+            ["size at diagnosis", fmt_number(r.diagnosis_cells), "cells"],
+            ["timing law", r.timing, ""], ["data", r.data, ""],
+            ["cancer type or scenario", r.cancer_type, ""],
+            ["models compared", ", ".join(map(str, s.get("models") or [])), ""],
+            ["mutation rate", fmt_number(s.get("mutation_rate"), missing="inferred"),
+             "per daughter cell per division"],
+            ["particles per generation", fmt_number(s.get("population_size")), ""],
+            ["posterior particles", fmt_number(len(r.posterior)), ""]]
+    return Page("When each metastasis was seeded (metacascade infer-seeding)",
+                [_summary_table(rows),
+                 _frame_table(r.seeding, "seeding", "Seeding per metastasis",
+                              "seeding.csv: median and quartiles of log10 seeding cells, median "
+                              "and 95 % interval of years before diagnosis, P(early), model."),
+                 _frame_table(r.diagnostics, "diagnostics", "Diagnostics",
+                              "diagnostics.csv: model probabilities, the analytic first guess, "
+                              "the SMC's generations, simulations, tolerance and stop reason."),
+                 _frame_table(pts, "patients", "Patients",
+                              "A patient seeded early when one of its metastases did.")],
+                lambda dd: _save("seeding", r, dd))
+
+
 def _save(kind: str, result: Any, folder: Path) -> list[str]:
     """Draw the figures of ``result`` with :mod:`metacascade.plotting` into ``folder``."""
     if kind == "run":
@@ -294,6 +328,12 @@ def _save(kind: str, result: Any, folder: Path) -> list[str]:
         from metacascade.plotting.fit import save_fit_figures
 
         return save_fit_figures(result, folder, seed=result.settings.seed)
+    if kind == "seeding":
+        from metacascade.plotting.seeding import save_seeding_figures
+
+        return save_seeding_figures(result.posterior, result.predictive, folder,
+                                    result.detection_cells, result.diagnosis_cells,
+                                    result.seeding)
     from metacascade.plotting.fit import save_prediction_figures
 
     return save_prediction_figures(result.dataset, folder)
@@ -301,7 +341,7 @@ def _save(kind: str, result: Any, folder: Path) -> list[str]:
 
 PAGES: dict[type[Any], Callable[[Any], Page]] = {
     Result: _run_page, CohortResult: _cohort_page, InjectionResult: _injection_page,
-    FitResult: _fit_page, PredictionResult: _prediction_page,
+    FitResult: _fit_page, PredictionResult: _prediction_page, SeedingResult: _seeding_page,
     CellScaleResult: _cellscale_page, SequencingResult: _sequencing_page,
 }
 

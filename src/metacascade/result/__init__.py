@@ -8,7 +8,8 @@ atomic writer and ``save``/``load`` that round-trip exactly.
 * :mod:`~metacascade.result.base`: :class:`SavedResult`, ``save``/``saving``/``load``;
 * one module per kind: :mod:`~metacascade.result.run` (:class:`Result`),
   :mod:`~metacascade.result.cohort`, :mod:`~metacascade.result.injection`,
-  :mod:`~metacascade.result.prediction`, :mod:`~metacascade.result.claims`; the fit result is
+  :mod:`~metacascade.result.prediction`, :mod:`~metacascade.result.claims`,
+  :mod:`~metacascade.result.seeding`; the fit result is
   :class:`metacascade.FitResult` (:mod:`metacascade.inference.result`);
 * :func:`load`: any output folder, the class picked from its kind.
 """
@@ -21,6 +22,7 @@ from metacascade.result.loading import load
 from metacascade.result.prediction import PredictionResult
 from metacascade.result.provenance import PROVENANCE, Provenance
 from metacascade.result.run import RESULT_STORE, TIMESERIES_COLUMNS, Result
+from metacascade.result.seeding import SeedingResult
 
 __all__ = [
     "PROVENANCE",
@@ -33,5 +35,6 @@ __all__ = [
     "Provenance",
     "Result",
     "SavedResult",
+    "SeedingResult",
     "load",
 ]

@@ -30,7 +30,7 @@ SIGNATURES = (("result.zarr", "run"), ("patients.csv", "cohort"), ("fates.csv", 
 # (the stochastic and sequencing kinds always have provenance.json)
 #: The commands that write each kind (for messages).
 COMMANDS = {"run": "run", "cohort": "cohort", "injection": "cascade inject", "fit": "fit",
-            "prediction": "predict", "claims": "claims",
+            "prediction": "predict", "claims": "claims", "seeding": "infer-seeding",
             "stochastic": "run --engine stochastic", "sequencing": "sequence"}
 
 
@@ -69,8 +69,9 @@ def folder_kind(directory: str | Path) -> str:
 def load(directory: str | Path) -> SavedResult:
     """Read an output folder of any kind; returns a :class:`~metacascade.result.Result`,
     :class:`~metacascade.result.CohortResult`, :class:`~metacascade.result.InjectionResult`,
-    :class:`~metacascade.FitResult`, :class:`~metacascade.result.PredictionResult` or
-    :class:`~metacascade.result.ClaimsResult`. Nothing in the folder is unpickled or evaluated.
+    :class:`~metacascade.FitResult`, :class:`~metacascade.result.PredictionResult`,
+    :class:`~metacascade.result.ClaimsResult`, :class:`~metacascade.result.SeedingResult`, a
+    cell-scale run or a sequencing folder. Nothing in the folder is unpickled or evaluated.
 
     Parameters
     ----------
