@@ -218,3 +218,19 @@ def test_negative_rates_exit_2_without_output(folders, tmp_path, capsys, value):
                 str(out), "-q"]) == 2
     assert "Traceback" not in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_metastasis_that_died_out_cannot_be_sequenced(folders, tmp_path, capsys):
+    """A founded metastasis whose lineage went extinct (0 cells at the end) has nothing to
+    biopsy: exit 2 naming it, no output (it used to give reads of an empty site)."""
+    run, _, _, cli = folders
+    met = load(run).metastases
+    gone = met.loc[met["cells_final"] == 0, "met_id"]
+    if gone.empty:
+        pytest.skip("every metastasis of this run survived")
+    out = tmp_path / "gone"
+    capsys.readouterr()
+    assert cli(["sequence", str(run), "--regions", f"primary:2,{gone.iloc[0]}:2",
+                "--out", str(out)]) == 2
+    err = capsys.readouterr()
+    assert "died out" in err.err + err.out and not out.exists()

@@ -415,6 +415,15 @@ def sequence_run(result: Any, regions: Mapping[str, int], rng: np.random.Generat
 
     sites = list(result.sites)
     _check_design(regions, sites, depth, depth_size, purity, cells_per_region)
+    mets_table = getattr(result, "metastases", None)
+    if mets_table is not None and len(mets_table):
+        cells = dict(zip(mets_table["met_id"].astype(str), mets_table["cells_final"], strict=True))
+        gone = [s for s in regions if s in cells and not cells[s] > 0]
+        if gone:  # a metastasis that died out has no cells to biopsy
+            alive = [m for m, c in cells.items() if c > 0]
+            raise DataError(f"--regions: metastasis {gone[0]!r} died out (0 cells at the end of "
+                            f"the run); metastases with cells: {', '.join(alive[:10]) or 'none'}"
+                            + (" ..." if len(alive) > 10 else ""))
     mutations = mutation_ccfs(result.clones, list(regions))  # only the sequenced sites
     reads = virtual_sequencing(mutations, regions, rng, depth=depth, depth_size=depth_size,
                                purity=purity, cells_per_region=cells_per_region,
