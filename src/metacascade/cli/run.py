@@ -20,29 +20,6 @@ from metacascade.cli._common import (
 )
 from metacascade.engines.base import AUTO, engine_names
 
-SUMMARY_ROWS = [
-    ("detection_day", "diagnosis (primary reaches detection size)", "day"),
-    ("first_metastasis_day", "first metastasis expected (N = 1)", "day"),
-    ("half_probability_day", "P(at least one metastasis) = 0.5", "day"),
-    ("lead_time_days", "seeding precedes diagnosis by", "days"),
-    ("lead_time_years", "seeding precedes diagnosis by (years)", "years"),
-    ("resection_day", "resection of the primary", "day"),
-    ("n_metastases_at_detection", "metastases at diagnosis, N", ""),
-    ("p_any_metastasis_at_detection", "P(at least one) at diagnosis", ""),
-    ("n_visible_at_detection", "visible metastases at diagnosis", ""),
-    ("burden_at_detection_cells", "metastatic burden at diagnosis", "cells"),
-    ("first_visible_metastasis_day", "first visible metastasis (relapse)", "day"),
-    ("n_metastases_final", "metastases at the end", ""),
-    ("metastatic_burden_cells_final", "metastatic burden at the end", "cells"),
-]
-
-BONE_ROWS = [
-    ("bone_mass_min_percent", "bone mass, minimum", "%"),
-    ("bone_mass_min_day", "bone mass minimum on day", "day"),
-    ("bone_mass_final_percent", "bone mass at the end", "%"),
-    ("bone_tumour_cells_final", "tumour in the bone lesion at the end", "cells"),
-]
-
 
 def _fmt(v: Any) -> str:
     if v is None:
@@ -53,6 +30,8 @@ def _fmt(v: Any) -> str:
 
 
 def summary_table(summary: dict[str, Any], title: str) -> Table:
+    from metacascade.result.run import BONE_ROWS, SUMMARY_ROWS
+
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("quantity")
     table.add_column("value", justify="right")

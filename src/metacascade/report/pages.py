@@ -39,6 +39,7 @@ from metacascade.result import (
     load,
 )
 from metacascade.result.cellscale import CellScaleResult
+from metacascade.result.run import BONE_ROWS, SUMMARY_ROWS
 from metacascade.result.sequencing import SequencingResult
 from metacascade.result.writer import write_output_file
 from metacascade.scenario import Scenario, dump_toml
@@ -46,25 +47,7 @@ from metacascade.scenario import Scenario, dump_toml
 #: Most rows of a per-id or per-time table shown on a page (the folder's CSV has them all).
 MAX_ROWS = 200
 
-RUN_ROWS = [
-    ("detection_day", "diagnosis (primary reaches detection size)", "day"),
-    ("first_metastasis_day", "first metastasis expected (N = 1)", "day"),
-    ("half_probability_day", "P(at least one metastasis) = 0.5", "day"),
-    ("lead_time_days", "seeding precedes diagnosis by", "days"),
-    ("lead_time_years", "seeding precedes diagnosis by", "years"),
-    ("resection_day", "resection of the primary", "day"),
-    ("n_metastases_at_detection", "metastases at diagnosis, N", "metastases"),
-    ("p_any_metastasis_at_detection", "P(at least one) at diagnosis", ""),
-    ("n_visible_at_detection", "visible metastases at diagnosis", "metastases"),
-    ("burden_at_detection_cells", "metastatic burden at diagnosis", "cells"),
-    ("first_visible_metastasis_day", "first visible metastasis (relapse)", "day"),
-    ("n_metastases_final", "metastases at the end", "metastases"),
-    ("metastatic_burden_cells_final", "metastatic burden at the end", "cells"),
-    ("bone_mass_min_percent", "bone mass, minimum", "%"),
-    ("bone_mass_min_day", "bone mass minimum on day", "day"),
-    ("bone_mass_final_percent", "bone mass at the end", "%"),
-    ("bone_tumour_cells_final", "tumour in the bone lesion at the end", "cells"),
-]
+RUN_ROWS = [*SUMMARY_ROWS, *BONE_ROWS]
 COHORT_ROWS = [
     ("n_patients", "patients simulated", "patients"),
     ("n_diagnosed", "patients diagnosed", "patients"),

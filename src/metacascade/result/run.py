@@ -41,6 +41,31 @@ TIMESERIES_COLUMNS = [
 EVENT_COLUMNS = ["event", "day"]
 
 RESULT_STORE = "result.zarr"
+
+#: The summary of a run as people read it: (summary key, label, unit), in reading order (the
+#: ``metacascade run`` table and the report page).
+SUMMARY_ROWS: list[tuple[str, str, str]] = [
+    ("detection_day", "diagnosis (primary reaches detection size)", "day"),
+    ("first_metastasis_day", "first metastasis expected (N = 1)", "day"),
+    ("half_probability_day", "P(at least one metastasis) = 0.5", "day"),
+    ("lead_time_days", "seeding precedes diagnosis by", "days"),
+    ("lead_time_years", "seeding precedes diagnosis by", "years"),
+    ("resection_day", "resection of the primary", "day"),
+    ("n_metastases_at_detection", "metastases at diagnosis, N", "metastases"),
+    ("p_any_metastasis_at_detection", "P(at least one) at diagnosis", ""),
+    ("n_visible_at_detection", "visible metastases at diagnosis", "metastases"),
+    ("burden_at_detection_cells", "metastatic burden at diagnosis", "cells"),
+    ("first_visible_metastasis_day", "first visible metastasis (relapse)", "day"),
+    ("n_metastases_final", "metastases at the end", "metastases"),
+    ("metastatic_burden_cells_final", "metastatic burden at the end", "cells"),
+]
+#: The bone lesion's rows, shown when the run has one.
+BONE_ROWS: list[tuple[str, str, str]] = [
+    ("bone_mass_min_percent", "bone mass, minimum", "%"),
+    ("bone_mass_min_day", "bone mass minimum on day", "day"),
+    ("bone_mass_final_percent", "bone mass at the end", "%"),
+    ("bone_tumour_cells_final", "tumour in the bone lesion at the end", "cells"),
+]
 #: Attributes of the stored time series that hold the result's own fields (not the engine's).
 _STORE_ATTRS = ("summary", "scenario_toml", "version", "seed", "created", "extra")
 
