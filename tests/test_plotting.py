@@ -170,6 +170,10 @@ def calls(run_result, bone_result, cohort, injection, fit_result, prediction,  #
         "plot_relapse_hazards": ({"dormancy": h},),
         "plot_seeding_posterior": (posterior,), "plot_predictive": (predictive, "m1"),
         "predictive_figure": (predictive,),
+        "plot_seeding_years": (pd.DataFrame({
+            "met": ["m1", "m2"], "years_before_diagnosis_median": [3.0, 5.0],
+            "years_before_diagnosis_lower": [1.5, 2.0],
+            "years_before_diagnosis_upper": [6.0, 9.0]}), (2.0, 4.0), 1.0),
         "dormancy_hazard_figure": ({"breast-dormancy": {"dormancy": h},
                                     "prostate-dormancy": {"dormancy": h}},),
         "plot_muller": (cell_result,), "plot_genealogy": (cell_result,),
