@@ -34,6 +34,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "public_api",    # docs/_ext/public_api.py: autodoc of everything in metacascade.__all__
     "typer_cli",     # docs/_ext/typer_cli.py: the CLI reference from metacascade.cli.app
+    "engine_support",  # docs/_ext/engine_support.py: which engine honours which section
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}  # .rst: the generated gallery

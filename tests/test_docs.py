@@ -105,6 +105,19 @@ def test_api_page_documents_every_public_name(site: Path) -> None:
     assert missing == []
 
 
+def test_scenarios_page_shows_every_engines_support_of_every_section(site: Path) -> None:
+    """The engine support table is generated from the engines' declarations (every row, every
+    engine), so the page says what ``simulate`` accepts or refuses."""
+    import html
+
+    from metacascade.engines.base import support_table
+
+    text = html.unescape((site / "scenarios.html").read_text(encoding="utf-8"))
+    header, rows = support_table()
+    assert all(f"<p>{name}</p>" in text for name in header)
+    assert all(f"<p>{row[0]}</p>" in text for row in rows) and len(rows) >= 10
+
+
 def _commands(command: object, ctx: typer.Context, path: list[str]):
     yield path, command, ctx
     if isinstance(command, typer.core.TyperGroup):
