@@ -32,6 +32,7 @@ import mmap
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -278,6 +279,19 @@ class ProcessExecutor:
         self.close()
 
 
+#: The ``-W`` filter the resource tracker starts with (see :func:`_quiet_resource_tracker`).
+_TRACKER_FILTER = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (a separate process, launched with this
+    interpreter's ``-W`` options) without its "leaked semaphore" warnings: after a Ctrl-C has
+    terminated a LocalCluster's workers it reports their semaphores as leaked and then removes
+    them, two lines of noise after the one line ``interrupted``. Nothing else is filtered."""
+    if _TRACKER_FILTER not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_FILTER)
+
+
 class DaskExecutor:
     """Tasks on a Dask distributed cluster: ``scheduler`` is an address (``tcp://host:8786``) or an
     existing ``distributed.Client``; without one a ``LocalCluster`` of ``workers`` processes is
@@ -306,6 +320,7 @@ class DaskExecutor:
             self._own.append(self.client)
         else:
             before = set(multiprocessing.active_children())
+            _quiet_resource_tracker()
             with _sigint_ignored():  # the worker processes inherit it: Ctrl-C is ours to handle
                 cluster = LocalCluster(n_workers=workers or (os.cpu_count() or 1),
                                        threads_per_worker=1, processes=True,
