@@ -1,6 +1,6 @@
 """Overhead of the ABC-SMC machinery per particle (metacascade.inference.abc), on a cheap model.
 
-Problem (ecosystem.md §3a): Gompertz growth observed at 16 time points, log10 V(t) with
+Problem: a cheap model, Gompertz growth observed at 16 time points, log10 V(t) with
 V(t) = K exp(ln(V0/K) exp(-alpha t)), V0 = 10 cells, noise N(0, 0.05) on log10 V; parameters
 alpha (day^-1) ~ U(0.01, 0.5) and log10 K ~ U(2, 4); data simulated at alpha = 0.15,
 log10 K = 3.0. Population 500, 6 generations, quantile alpha 0.5.

@@ -1,7 +1,7 @@
 """Benchmark: many bone-lesion parameter sets in one batched solve_ivp call vs a per-system loop.
 
 Model: Ayati 2010 (Komarova power-law osteoclasts/osteoblasts + Gompertz tumour + bone mass;
-the ecosystem.md §2a test problem), t = 0..500 days, rtol 1e-6, atol 1e-8, each system with its
+BioModels BIOMD0000000402), t = 0..500 days, rtol 1e-6, atol 1e-8, each system with its
 own parameters (alpha1, beta2, k1, gammaT, r11, r22 drawn +/- 10-20 % around BIOMD0000000402).
 Reference: the straightforward loop, one solve_ivp call per system (same RHS, same tolerances)
 on a subset, extrapolated to the full batch. Also: the vicious-cycle (Lemaire) model, batched BDF

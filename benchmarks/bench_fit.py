@@ -1,4 +1,4 @@
-"""Benchmark of the neuroblastoma fits (2 parameters, SIOPEN + LDH; science.md §1.4).
+"""Benchmark of the neuroblastoma fits (2 parameters, SIOPEN + LDH; Benzekry et al. 2021).
 
 Ours: the exact compiled closed form + Sobol multi-start L-BFGS-B (metacascade.inference).
 Reference in the same process: the published discretisation (quad + fftconvolve on 1001 nodes,

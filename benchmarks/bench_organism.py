@@ -1,6 +1,6 @@
 """Organism engine: speed and accuracy against a straightforward reference implementation.
 
-Reference (what public codes do, science.md §1.4): a uniform time grid, the trapezoid rule for
+Reference (what public codes do, e.g. Benzekry et al. 2021's neuroblastoma code): a uniform time grid, the trapezoid rule for
 N(t) and for the convolution M(t_k) = int d(Vp(s)) X(t_k - s) ds at every step (O(n^2)), and the
 trapezoid rule for the renewal (Volterra) equation of secondary dissemination, solved step by step.
 The accuracy reference for the Iwata case is that trapezoid solver at dt = 1/16 and 1/32 day,

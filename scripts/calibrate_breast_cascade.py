@@ -3,7 +3,7 @@
 
 The cascade defaults describe B16 melanoma cells in mice (Luzzi 1998; Fidler 1970), about four
 orders of magnitude more efficient than human breast-cancer cells (Coumans et al. 2013: one
-metastasis per 6e7 disseminated cells; science.md §4). Two human numbers fix the two least known
+metastasis per 6e7 disseminated cells). Two human numbers fix the two least known
 factors of the ``breast-cascade`` scenario:
 
 - ``cascade.progression_rate_per_day`` (micrometastasis -> progressive growth): the expected

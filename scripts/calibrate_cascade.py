@@ -18,7 +18,7 @@ guesses, because six targets cannot identify eight rates on their own. Fixed: CT
 (Meng 2004), 2 min to arrest, lung first-pass retention 0.93 (0.99 with chemotaxis), chemotaxis 0.1, stem-like fraction
 0.05, dormancy escape 1e-3/day, micrometastasis regression 0.3/day.
 
-Targets (science.md §4; the Luzzi numbers are tagged [L], soft):
+Targets (the Luzzi numbers are soft: recalled from the paper's text, not its tables):
 - Luzzi et al. 1998, B16F1 cells into the mesenteric (portal) vein of mice: 87 % of the injected
   cells in the liver at 90 min; 83 % (> 80 %) extravasated by day 3; 2.25 % (1 in 40, 2-2.5 %)
   micrometastases at day 3; 0.02 % macroscopic tumours at day 13; 36 % solitary dormant cells at

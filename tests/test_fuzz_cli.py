@@ -1,7 +1,7 @@
 """Fuzz the command line with generated bad and extreme inputs (issue 13, item 6).
 
 Every command (``run``, ``cohort``, ``cascade inject``, ``fit``, ``predict``, ``report``,
-``scenarios show``, ``claims --quick``) gets hypothesis-generated arguments, run in-process through
+``scenarios show``, ``claims --quick``, ``sequence``, ``infer-seeding``) gets hypothesis-generated arguments, run in-process through
 ``main()`` inside a sandbox: the working directory ``work/`` holds the user's files and links,
 ``home/`` is ``$HOME``, and canary files sit around both. For each case:
 
@@ -57,10 +57,20 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+from metacascade.claims.base import STATUSES
 from metacascade.cli import main
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(900)]
 
+#: A stochastic patient with one metastasis alive at the end (met3; seed 1), for ``sequence``.
+STOCHASTIC_RUN = ["run", "breast", "--engine", "stochastic", "--seed", "1", "-q", "--out",
+                  "inputs/stoch", "--set", "dissemination.mu=1e-10",
+                  "--set", "simulation.duration_days=2500"]
+REGIONS = "primary:2,met3:2"
+#: Hu et al. 2019's published summary statistics (two metastases are copied to the sandbox).
+SUMMARY_STATISTICS = (Path(__file__).resolve().parents[1] / "src" / "metacascade" / "datasets"
+                      / "crc_metastases_summary_statistics_hu2019.tsv")
+SUMMARY_TABLE = Path("inputs") / "summary.tsv"
 #: Failures inside the strict-inputs branch's files xfail (see the module docstring).
 OTHER_BRANCH_PENDING = False
 OTHER_BRANCH_FILES = re.compile(r"metacascade/(scenario\.py|engines/|cohort\.py|inference/)")
@@ -191,7 +201,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         for argv in (["run", "neuroblastoma", "-q", "--out", "inputs/run", "--set",
                       "simulation.duration_days=200"],
                      ["fit", "inputs/obs.csv", "--fit", "dissemination.mu", "--ids", "1,2",
-                      "--interval", "none", "--no-figures", "--out", "inputs/fit"]):
+                      "--interval", "none", "--no-figures", "--out", "inputs/fit"],
+                     STOCHASTIC_RUN, ["sequence", "inputs/stoch", "--regions", REGIONS,
+                                      "--seed", "1", "--out", "inputs/seq"]):
             code, _, err = _cli(argv)
             assert code == 0, err
         for bad, content in (("fit_bad_json", "{not json"), ("fit_list", "[1, 2]"),
@@ -200,6 +212,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
             name = "estimates.json" if bad.startswith("fit") else "summary.json"
             (inputs / bad / name).write_text(content)
         (inputs / "empty_dir").mkdir()
+        lines = SUMMARY_STATISTICS.read_text().splitlines()
+        (inputs / "summary.tsv").write_text("\n".join(lines[:3]) + "\n")
         shutil.copytree(inputs, root / "pristine", symlinks=True)
         yield box
 
@@ -284,6 +298,10 @@ def _targets(argv: list[str], sandbox: Sandbox) -> list[Path]:
         return [Path(os.path.abspath(positional[0])) / "report.html"] if positional else []
     if out is not None:
         return [Path(os.path.abspath(out or "."))]
+    if cmd == "sequence":  # default: RUN_DIR-sequencing beside RUN_DIR
+        positional = [a for a in argv[1:] if not a.startswith("-")]
+        return [Path(os.path.abspath(positional[0].rstrip("/") + "-sequencing"))] \
+            if positional else []
     return [sandbox.work / d for d in ("runs", "cohorts")]
 
 
@@ -380,7 +398,7 @@ def _written(sandbox: Sandbox, argv: list[str], changed: set[str],
     """The folder (or report file) the successful command wrote."""
     if argv[0] in ("scenarios",) or "--help" in argv or "--version" in argv:
         return None
-    if argv[0] == "report" or _option(argv, "--out") is not None:
+    if argv[0] in ("report", "sequence") or _option(argv, "--out") is not None:
         return targets[0]
     tops = {Path(k).parts[:3] for k in changed}
     cand = [sandbox.root.joinpath(*t) for t in tops if len(t) == 3 and t[0] == "work"
@@ -397,9 +415,12 @@ EXPECTED = {
     "fit": ["estimates.csv", "estimates.json", "scenario.toml"],
     "predict": ["prediction.csv", "prediction.json", "prediction.png"],
     "claims": ["claims.json", "claims.html"],
+    "sequence": ["reads.tsv", "summary_statistics.tsv", "summary.json", "scenario.toml"],
+    "infer-seeding": ["seeding.csv", "posterior.parquet", "posterior.csv", "diagnostics.csv"],
 }
 KIND = {"run": "run", "cohort": "cohort", "inject": "injection", "fit": "fit",
-        "predict": "prediction", "claims": "claims"}
+        "predict": "prediction", "claims": "claims", "sequence": "sequencing",
+        "infer-seeding": "seeding"}
 
 
 def complete(cmd: str, folder: Path) -> str:
@@ -497,10 +518,24 @@ def physical(cmd: str, folder: Path) -> str:
                 or _ordered(df, "lower", "median") or _ordered(df, "median", "upper"))
     if cmd == "claims":
         doc = json.loads((folder / "claims.json").read_text())
-        bad = [c["id"] for c in doc["claims"]
-               if c["status"] not in ("reproduced", "not reproduced", "error",
-                                      "not yet modelled")]
+        bad = [c["id"] for c in doc["claims"] if c["status"] not in STATUSES]
         return f"invalid statuses {bad}" if bad else ""
+    if cmd == "sequence":
+        reads = pd.read_csv(folder / "reads.tsv", sep="\t")
+        stats = pd.read_csv(folder / "summary_statistics.tsv", sep="\t")
+        numeric = [c for c in stats.columns if pd.api.types.is_numeric_dtype(stats[c])]
+        return (_bad_numbers(reads, ["ref_counts", "alt_counts"])
+                or _bad_numbers(reads, ["tumour_content", "true_ccf"], 0, 1 + 1e-9)
+                or _bad_numbers(stats, numeric, missing=True))
+    if cmd == "infer-seeding":
+        df = pd.read_csv(folder / "seeding.csv")
+        return (_bad_numbers(df, ["p_early"], 0, 1)
+                or _bad_numbers(df, [c for c in df.columns if c.startswith("log10_")])
+                or _ordered(df, "log10_seeding_cells_q1", "log10_seeding_cells_median")
+                or _ordered(df, "log10_seeding_cells_median", "log10_seeding_cells_q3")
+                or _ordered(df, "years_before_diagnosis_lower", "years_before_diagnosis_median")
+                or _ordered(df, "years_before_diagnosis_median",
+                            "years_before_diagnosis_upper"))
     return ""
 
 
@@ -994,9 +1029,104 @@ def _claims(sandbox: Sandbox, outcomes: list[Outcome], argv: list[str]) -> None:
     outcomes.append(run_case(sandbox, argv, "claims"))
 
 
+@st.composite
+def sequence_argv(draw: st.DrawFn) -> list[str]:
+    """Virtual sequencing of the sandbox's stochastic patient, with damaged settings."""
+    argv = ["sequence", draw(mostly(["inputs/stoch"], ["inputs/run", "inputs/fit", "missing",
+                                                      "notes.txt", "inputs/empty_dir", ""]))]
+    argv += _args(draw, [
+        ("--regions", mostly([REGIONS, "primary:1,met3:1", "primary:3"], [
+            "met1:2", "primary:2,met1:2", "met99:1", "primary:0", "primary:-1", "primary:x",
+            "primary", "", ",", "primary:2,primary:2", "lung:2", "[/]:1", "primary:1e9"])),
+        ("--depth", mostly(["100", "30", "inf"], ["0", "-1", "nan", "x", "", "1e308"])),
+        ("--purity", mostly(["0.7", "1"], ["0", "1.5", "-0.1", "nan", "inf", "x"])),
+        ("--cells-per-region", mostly(["10000", "inf", "100"], ["0", "-5", "nan", "0.5"])),
+        ("--seed", mostly(["0", "7"], ["-1", str(2**64)])),
+    ])
+    if draw(st.integers(0, 3)):
+        argv += ["--out", draw(mostly(["out_seq", "runs/seq"], ["notes.txt", ".", "inputs/stoch",
+                                                               "inputs"]))]
+    return argv + draw(FORCE)
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(argv=sequence_argv())
+@example(argv=["sequence", "inputs/stoch", "--regions", "primary:2,met1:2", "--out", "out_seq"])
+@example(argv=["sequence", "inputs/stoch", "--regions", REGIONS, "--depth", "inf", "--purity",
+               "1", "--out", "out_seq"])
+def _sequence(sandbox: Sandbox, outcomes: list[Outcome], argv: list[str]) -> None:
+    outcomes.append(run_case(sandbox, argv, "sequence"))
+
+
+@st.composite
+def seeding_data(draw: st.DrawFn) -> tuple[str, bytes, bool]:
+    """A read-count table (from the sandbox's sequencing) or a SCIMET summary table, damaged."""
+    summary = draw(st.booleans())
+    src = SUMMARY_TABLE if summary else Path("inputs/seq/reads.tsv")
+    lines = Path(src).read_text().splitlines()
+    header, rows = lines[0], lines[1:]
+    cols = header.split("\t")
+    damage = draw(mostly(["none"], ["negative", "nan", "text", "drop_col", "empty", "header",
+                                    "dup_row", "comma", "binary", "no_primary", "huge"]))
+    if damage in ("negative", "nan", "text", "huge"):
+        i = draw(st.integers(0, len(rows) - 1))
+        parts = rows[i].split("\t")
+        j = cols.index("S3") if summary else cols.index("alt_counts")
+        parts[j] = {"negative": "-4", "nan": "nan", "text": "abc", "huge": "9" * 400}[damage]
+        rows[i] = "\t".join(parts)
+    elif damage == "drop_col":
+        k = draw(st.integers(0, len(cols) - 1))
+        header = "\t".join(c for j, c in enumerate(cols) if j != k)
+        rows = ["\t".join(c for j, c in enumerate(r.split("\t")) if j != k) for r in rows]
+    elif damage == "empty":
+        return "data.tsv", b"", summary
+    elif damage == "header":
+        rows = []
+    elif damage == "dup_row":
+        rows = [rows[0], *rows]
+    elif damage == "comma":
+        header, rows = header.replace("\t", ";"), [r.replace("\t", ";") for r in rows]
+    elif damage == "binary":
+        return "data.tsv", bytes(range(256)) * 4, summary
+    elif damage == "no_primary" and not summary:
+        rows = [r for r in rows if "\tprimary\t" not in r]
+    return "data.tsv", ("\n".join([header, *rows]) + "\n").encode(), summary
+
+
+@st.composite
+def seeding_argv(draw: st.DrawFn) -> tuple[list[str], dict[str, bytes]]:
+    name, data, summary = draw(seeding_data())
+    argv = ["infer-seeding", draw(mostly([f"../scratch/{name}"], ["missing.tsv", "inputs",
+                                                                 "notes.txt"]))]
+    argv += ["--summary-statistics"] if summary == draw(mostly([True], [False])) else []
+    argv += ["--cancer-type", draw(mostly(["colorectal", "breast", "lung"], [
+        "pancreas", "", "[/]", "breast-bone", "nope.toml"]))]
+    argv += _args(draw, [
+        ("--seed", mostly(["0", "3"], ["-1", str(2**64)])),
+        ("--models", mostly(["NN", "NN,SN"], ["XX", "", "NN,NN", ","])),
+        ("--mutation-rate", mostly(["2", "10"], ["0", "-1", "nan", "inf", "x"])),
+        ("--metastases", mostly(["V402_BM", "met3"], ["nope", "", ","])),
+        ("--primary-site", mostly(["primary"], ["liver", ""])),
+    ])
+    # small budgets: a valid case runs in seconds
+    argv += ["--population-size", draw(mostly(["20"], ["0", "19", "x", "-5"]))]
+    argv += ["--max-simulations", draw(mostly(["1000"], ["10", "-1", "1e12"]))]
+    argv += ["--executor", draw(mostly(["serial"], ["nope", "dask --workers 0"])).split()[0]]
+    argv += ["--no-figures", "--out", draw(mostly(["out_seeding"], [".", "notes.txt", "inputs"]))]
+    return argv, {name: data}
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(case=seeding_argv())
+def _infer_seeding(sandbox: Sandbox, outcomes: list[Outcome],
+                   case: tuple[list[str], dict[str, bytes]]) -> None:
+    outcomes.append(run_case(sandbox, case[0], "infer-seeding", case[1]))
+
+
 STRATEGIES = {"usage": _usage, "paths": _paths, "run": _run, "cohort": _cohort,
               "inject": _inject, "fit": _fit, "predict": _predict, "report": _report,
-              "scenarios show": _show, "claims": _claims}
+              "scenarios show": _show, "claims": _claims, "sequence": _sequence,
+              "infer-seeding": _infer_seeding}
 
 
 @pytest.mark.parametrize("strategy", list(STRATEGIES))

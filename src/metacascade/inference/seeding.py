@@ -399,7 +399,9 @@ def p_early(seeding_cells: npt.ArrayLike, detection_cells: float,
     x = np.asarray(seeding_cells, dtype=float).ravel()
     if x.size == 0:
         raise InferenceError("seeding_cells: no posterior samples")
-    return float(np.sum(_weights(x, weights)[x < detection_cells]))
+    # a sum of normalised weights can exceed 1 by rounding (1.0000000000000002): a probability
+    # is written in [0, 1]
+    return min(1.0, float(np.sum(_weights(x, weights)[x < detection_cells])))
 
 
 def is_early(seeding_cells: npt.ArrayLike, detection_cells: float = HU2019_DETECTION_CELLS,
