@@ -131,9 +131,11 @@ def plot_node_by_size(curve: pd.DataFrame, observed: pd.DataFrame, ax: Axes | No
     ax = axes(ax)
     ax.plot(curve["diameter_mm"], curve["model"], "o-", ms=3, label="model")
     for src, grp in observed.groupby("source", sort=False):
-        mid = 0.5 * (grp["low_mm"] + grp["high_mm"])
-        ax.errorbar(mid, grp["fraction"], xerr=0.5 * (grp["high_mm"] - grp["low_mm"]),
-                    yerr=[grp["fraction"] - grp["ci_low"], grp["ci_high"] - grp["fraction"]],
+        lo, hi = grp["low_mm"].to_numpy(float), grp["high_mm"].to_numpy(float)
+        frac = grp["fraction"].to_numpy(float)
+        ax.errorbar(0.5 * (lo + hi), frac, xerr=0.5 * (hi - lo),
+                    yerr=np.vstack([frac - grp["ci_low"].to_numpy(float),
+                                    grp["ci_high"].to_numpy(float) - frac]),
                     fmt="s", capsize=3, label=str(src))
     ax.set_ylim(0.0, 1.02)
     return decorate(ax, xlabel="primary diameter (mm)", ylabel="fraction node-positive",
