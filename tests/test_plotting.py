@@ -118,6 +118,10 @@ def calls(run_result, bone_result, cohort, injection, fit_result, prediction,  #
     lymph = pd.DataFrame({"lvd_in": np.exp(np.linspace(0, 2, 40)),
                           "lvd_peri": np.exp(np.linspace(1, 3, 40)),
                           "node_pos": (np.arange(40) % 3 == 0).astype(float)})
+    by_size = (pd.DataFrame({"diameter_mm": [1.0, 10.0, 20.0], "model": [0.01, 0.2, 0.7]}),
+               pd.DataFrame({"low_mm": [1.0, 11.0], "high_mm": [10.0, 20.0],
+                             "fraction": [0.1, 0.3], "ci_low": [0.05, 0.2],
+                             "ci_high": [0.2, 0.4], "source": ["A", "B"]}))
     resected = mc.simulate(mc.load_scenario("breast", [
         "systemic.model=proliferation", "systemic.inhibition_per_cell=1e-9",
         "primary.rate_per_day=0.05", "primary.carrying_capacity_cells=1e10",
@@ -157,6 +161,7 @@ def calls(run_result, bone_result, cohort, injection, fit_result, prediction,  #
         "plot_niche": (_cascade_series(True),),
         "niche_figure": (_cascade_series(True), _cascade_series(False)),
         "plot_node_status": (lymph, "lvd_peri"), "lymphatics_figure": (lymph,),
+        "plot_node_by_size": by_size,
         "plot_knockouts": (pd.DataFrame({"all": [1.0, 0.1], "no x": [0.0, 0.1]},
                                         index=["lung", "bone"]), 3000.0),
         "resection_figure": (resected, kept),

@@ -123,13 +123,38 @@ def plot_node_status(cohort: pd.DataFrame, density: str, ax: Axes | None = None,
                     title=f"{where}: r = {r:.2f}", grid=False)
 
 
-def lymphatics_figure(cohort: pd.DataFrame, fig: Figure | None = None) -> Figure:
-    """Node status against intratumoral (``lvd_in``) and peritumoral (``lvd_peri``) density."""
-    fig = figure(fig, WIDE)
-    left, right = panels(fig, 1, 2, sharey=True)[0]
+def plot_node_by_size(curve: pd.DataFrame, observed: pd.DataFrame, ax: Axes | None = None
+                      ) -> Axes:
+    """The model's node-positive fraction against primary diameter (``curve``: ``diameter_mm``,
+    ``model``) and the published size classes (``observed``: ``low_mm``, ``high_mm``,
+    ``fraction``, ``ci_low``, ``ci_high``, ``source``) as bars with their 95 % intervals."""
+    ax = axes(ax)
+    ax.plot(curve["diameter_mm"], curve["model"], "o-", ms=3, label="model")
+    for src, grp in observed.groupby("source", sort=False):
+        lo, hi = grp["low_mm"].to_numpy(float), grp["high_mm"].to_numpy(float)
+        frac = grp["fraction"].to_numpy(float)
+        ax.errorbar(0.5 * (lo + hi), frac, xerr=0.5 * (hi - lo),
+                    yerr=np.vstack([frac - grp["ci_low"].to_numpy(float),
+                                    grp["ci_high"].to_numpy(float) - frac]),
+                    fmt="s", capsize=3, label=str(src))
+    ax.set_ylim(0.0, 1.02)
+    return decorate(ax, xlabel="primary diameter (mm)", ylabel="fraction node-positive",
+                    title="node positivity by size", legend=True, grid=False)
+
+
+def lymphatics_figure(cohort: pd.DataFrame, fig: Figure | None = None,
+                      by_size: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> Figure:
+    """Node status against intratumoral (``lvd_in``) and peritumoral (``lvd_peri``) density;
+    with ``by_size`` (curve, observed) a third panel, :func:`plot_node_by_size`."""
+    fig = figure(fig, WIDE if by_size is None else (15.0, 4.2))
+    row = panels(fig, 1, 2 if by_size is None else 3)[0]
+    left, right = row[0], row[1]
+    right.sharey(left)
     plot_node_status(cohort, "lvd_in", left)
     plot_node_status(cohort, "lvd_peri", right)
     left.set_ylabel("fraction node-positive at diagnosis")
+    if by_size is not None:
+        plot_node_by_size(*by_size, row[2])
     return fig
 
 
