@@ -195,9 +195,9 @@ def loading() -> None:
     as long as the process), the cyclic garbage collector waits for a million allocations. With
     the default thresholds its full collections rescanned everything imported so far, again and
     again (a fifth of the CPU time of ``metacascade run``); with 100,000 each collection still
-    scanned the 100,000 newest objects, all of them modules, classes and functions, about a
-    tenth. ``metacascade run iwata-hcc`` allocates about 430,000 objects in all, so it never
-    collects; a command that never calls :func:`loaded` still cannot leak cycles without bound."""
+    scanned the 100,000 newest objects, all of them modules, classes and functions.
+    ``metacascade run iwata-hcc`` allocates about 430,000 objects in all, so it never collects; a
+    command that never calls :func:`loaded` still cannot leak cycles without bound."""
     gc.set_threshold(*LOADING_GC_THRESHOLDS)
 
 
