@@ -487,3 +487,48 @@ def test_matplotlib_backend_untouched_by_plotting(calls) -> None:  # type: ignor
     before = matplotlib.get_backend()
     pclaims.plot_cause_of_death(*calls["plot_cause_of_death"], ax=detached_axes())
     assert matplotlib.get_backend() == before
+
+
+def test_saving_a_detached_figure_draws_what_savefig_draws(tmp_path, run_result) -> None:  # type: ignore[no-untyped-def]
+    """``style.save`` lays a detached figure out once and draws it once; the file has the same
+    pixels as matplotlib's own ``savefig`` of the same figure (which draws it twice)."""
+    from matplotlib.image import imread
+
+    from metacascade.plotting.style import DPI, save
+
+    for name, make in (("burden", lambda fig: prun.plot_burden(run_result, fig.add_subplot())),
+                       ("metastases", lambda fig: prun.metastases_figure(run_result, fig))):
+        size = prun.METASTASES_SIZE if name == "metastases" else (7.0, 4.2)
+        ours = detached(size)
+        make(ours)
+        save(ours, tmp_path / f"{name}.png")
+        plain = Figure(figsize=size, layout="constrained")  # no canvas of ours: savefig's path
+        make(plain)
+        plain.savefig(tmp_path / f"{name}_savefig.png", dpi=DPI)
+        a, b = imread(tmp_path / f"{name}.png"), imread(tmp_path / f"{name}_savefig.png")
+        assert a.shape == b.shape and np.array_equal(a, b), name
+
+
+def test_log_axes_longer_than_six_decades_have_no_minor_ticks() -> None:
+    """Minor ticks only on log axes of at most ``MINOR_TICK_DECADES`` decades: there they are
+    matplotlib's own (those of the same axis left undecorated); on longer axes none."""
+    from metacascade.plotting.style import MINOR_TICK_DECADES, decorate
+
+    assert MINOR_TICK_DECADES == 6.0
+
+    def minor_ticks(top: float, decorated: bool) -> np.ndarray:
+        ax = detached_axes()
+        ax.plot([1.0, top], [1.0, top])
+        ax.set_yscale("log")
+        ax.set_ylim(1.0, top)
+        if decorated:
+            decorate(ax)
+        root(ax).canvas.draw()
+        assert len(ax.yaxis.get_majorticklocs()) > 0
+        return np.asarray(ax.yaxis.get_minorticklocs())
+
+    short = minor_ticks(1e3, True)
+    assert short.size > 0
+    np.testing.assert_array_equal(short, minor_ticks(1e3, False))
+    assert minor_ticks(1e8, False).size > 0  # matplotlib's own: a comb of minor ticks ...
+    assert minor_ticks(1e8, True).size == 0  # ... that we leave out

@@ -109,3 +109,59 @@ def test_the_cli_collector_settings_are_restored() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*DEFAULT_GC_THRESHOLDS)
+
+
+def test_the_result_package_imports_each_kind_on_first_use() -> None:
+    """``metacascade.result`` names resolve lazily (PEP 562): the run result needs pandas and
+    xarray, not matplotlib, zarr (imported when a store is written or read) or the other kinds."""
+    assert heavy(loaded_after("import metacascade.result")) == []
+    mods = loaded_after("from metacascade.result import Result")
+    assert {"pandas", "xarray"} <= mods
+    assert [m for m in ("matplotlib", "zarr", "numba", "lifelines", "tskit") if m in mods] == []
+    others = ("claims", "cohort", "injection", "prediction", "seeding", "cellscale", "sequencing")
+    assert [k for k in others if f"metacascade.result.{k}" in mods] == []
+
+
+def test_load_imports_the_kind_it_reads(tmp_path: Path) -> None:
+    """``load`` of a folder in a fresh process: the class of its kind, imported for it."""
+    folder = metacascade.simulate("iwata-hcc").save(tmp_path / "run")
+    code = (f"import metacascade.result as R\nr = R.load({str(folder)!r})\n"
+            "assert type(r).__name__ == 'Result', type(r)")
+    mods = loaded_after(code)
+    assert "metacascade.result.run" in mods
+    assert "metacascade.result.claims" not in mods
+
+
+def test_metacascade_run_imports_only_what_it_writes(tmp_path: Path) -> None:
+    """A whole ``metacascade run``: the organism engine, zarr, CSV and Agg figures; no fitting,
+    survival, ODE or genealogy library, no other result kind and no other plotting module."""
+    out = tmp_path / "run"
+    code = ("import sys\nfrom metacascade.cli import main\n"
+            f"sys.argv = ['metacascade', 'run', 'iwata-hcc', '--out', {str(out)!r}, '-q']\n"
+            "main()")
+    mods = loaded_after(code)
+    assert (out / "summary.json").is_file() and (out / "metastases.png").is_file()
+    assert {"numba", "xarray", "zarr", "matplotlib.backends.backend_agg"} <= mods
+    unused = ("lifelines", "scipy.optimize", "scipy.stats", "scipy.integrate", "tskit",
+              "matplotlib.pyplot")
+    assert [m for m in unused if m in mods] == []
+    assert sorted(m for m in mods if m.startswith("metacascade.plotting.")) == [
+        "metacascade.plotting.run", "metacascade.plotting.style"]
+    assert sorted(m for m in mods if m.startswith("metacascade.result.")) == [
+        "metacascade.result.base", "metacascade.result.files", "metacascade.result.jsonio",
+        "metacascade.result.provenance", "metacascade.result.run", "metacascade.result.writer"]
+
+
+def test_metacascade_run_does_not_collect_while_it_loads(tmp_path: Path) -> None:
+    """``run`` imports until its last figure, so the collector keeps the loading thresholds until
+    then: its collections rescanned the libraries (about 14 % of its CPU time); now it makes none."""
+    out = tmp_path / "run"
+    code = ("import gc, sys\nimport metacascade.cli as cli\nafter = []\n"
+            "gc.callbacks.append(lambda phase, info: phase == 'stop' and after.append(info))\n"
+            f"sys.argv = ['metacascade', 'run', 'iwata-hcc', '--out', {str(out)!r}, '-q']\n"
+            "cli.main()\ngc.callbacks.clear()\nprint('COLLECTIONS', len(after))")
+    env = {**os.environ, "PYTHONPATH": str(SRC), "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True, timeout=300)
+    assert (out / "metastases.png").is_file()
+    assert done.stdout.strip().splitlines()[-1] == "COLLECTIONS 0"

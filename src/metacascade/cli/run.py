@@ -65,7 +65,6 @@ def run(
     from metacascade.result.jsonio import write_json
     from metacascade.scenario import load_scenario
 
-    loaded()
     sets = [*set_, f"simulation.seed={seed}"] if seed is not None else list(set_)
     sc = load_scenario(scenario, sets)
     stochastic = engine == "stochastic"
@@ -80,6 +79,7 @@ def run(
 
             figures += save_cellscale_figures(result, tmp)
         write_json(tmp / "figures.json", figures, indent=None)
+    loaded()  # a run imports until its last figure (engine kernels, zarr, matplotlib's renderer)
     if not quiet:
         console.print(summary_table(result.summary, f"metacascade run: {sc.name}"))
     cells = ("clones.csv, metastases.csv, clone_history.csv, genealogy.trees, "

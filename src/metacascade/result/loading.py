@@ -20,8 +20,12 @@ from metacascade.result.provenance import PROVENANCE, Provenance
 
 #: Kinds whose class lives in a higher layer: kind -> module that registers it when imported.
 DEFINED_ABOVE = {"fit": "metacascade.inference.result"}
-#: Kinds whose module is imported only when such a folder is loaded (tskit is not light).
-LAZY = {"stochastic": "metacascade.result.cellscale",
+#: The module of each kind of this layer, imported when such a folder is loaded (a command
+#: imports only the kinds it writes; the cell-scale kinds import tskit, which is not light).
+LAZY = {"run": "metacascade.result.run", "cohort": "metacascade.result.cohort",
+        "injection": "metacascade.result.injection",
+        "prediction": "metacascade.result.prediction", "claims": "metacascade.result.claims",
+        "seeding": "metacascade.result.seeding", "stochastic": "metacascade.result.cellscale",
         "sequencing": "metacascade.result.sequencing"}
 #: Folders older than ``provenance.json``: the file that tells each kind (checked in this order).
 SIGNATURES = (("result.zarr", "run"), ("patients.csv", "cohort"), ("fates.csv", "injection"),
