@@ -39,9 +39,12 @@ the 0.5-quantile of the previous distances, and the stopping rule of
 :mod:`metacascade.inference.abc`: at most 10 generations; the tolerance below the floor at which
 it adds at most ``tolerance_inflation`` (10 %) to the variance of the seeding-size summary's own
 noise (:func:`~metacascade.inference.semiauto.tolerance_floor`); a predicted acceptance rate
-below ``min_acceptance_rate`` (a generation that would need more than 1 / that simulations per
+below ``min_acceptance_rate`` = 0.1 (a generation that would need more than 10 simulations per
 particle is abandoned and the previous population kept); or ``max_simulations`` (20,000) SMC
-simulations after the pilot, whichever comes first.
+simulations after the pilot, whichever comes first. On real data the tolerance levels off at the
+model's misfit before it reaches the floor, and the generations past an acceptance of 0.1 (the
+earlier 0.05 doubled the simulations) left the seeding-size posterior unchanged within its Monte
+Carlo error on three published metastases (benchmarks/README.md).
 
 **Output** (:class:`SeedingRun`): the ``seeding.csv`` table (one row per metastasis,
 :data:`~metacascade.inference.seeding.SEEDING_COLUMNS`; the model chosen first, as SCIMET), the
@@ -133,7 +136,7 @@ class SeedingSettings:
     population_size: int = 400
     alpha: float = 0.5
     max_generations: int = 10
-    min_acceptance_rate: float = 0.05
+    min_acceptance_rate: float = 0.1
     max_simulations: int | None = 20_000
     batch_size: int = 100
     adaptive_distance: bool = True
