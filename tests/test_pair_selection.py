@@ -15,7 +15,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from metacascade.analysis.sequencing import PairSimulator, pair_summary_statistics
+from metacascade.analysis.sequencing import (
+    PairSimulator,
+    pair_exact_cut,
+    pair_summary_statistics,
+)
 from metacascade.engines.evolution import scimet_driver_fitness, simulate_pair, simulate_pairs
 from metacascade.errors import MetacascadeError
 
@@ -89,15 +93,16 @@ def test_min_ccf_keeps_exactly_the_mutations_above_it():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["NN", "SS"])
-def test_a_1e3_cut_gives_the_statistics_of_a_3e3_cut(model):
-    """The pair simulator records clones below 1e3 cells (PairSimulator's default) instead of
-    3e3: S1..S9, Lp and Lm have the same laws (200 pairs each, mu = 0.3 at N_s = 1e5 and mu = 1
-    at N_s = 1e8)."""
+def test_the_default_cut_gives_the_statistics_of_a_3e3_cut(model):
+    """The pair simulator records clones below pair_exact_cut(0.3) = 300 cells (PairSimulator's
+    default) instead of 3e3: S1..S9, Lp and Lm have the same laws (200 pairs each, mu = 0.3 at
+    N_s = 1e5 and mu = 1 at N_s = 1e8)."""
     names = [f"S{i}" for i in range(1, 10)] + ["Lp", "Lm"]
     level = 0.01 / (2 * len(names))
+    assert pair_exact_cut(0.3) == pytest.approx(300.0)
     for seed, (mu, ns) in enumerate([(0.3, 1e5), (1.0, 1e8)]):
         out = []
-        for k, cut in enumerate((3e3, 1e3)):
+        for k, cut in enumerate((3e3, pair_exact_cut(0.3))):
             rng = np.random.default_rng(100 + 10 * seed + k)
             b = simulate_pairs(mu, ns, model, 200, rng, exact_below_cells=cut,
                                track_mutations_below_cells=cut)

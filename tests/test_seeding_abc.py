@@ -28,7 +28,8 @@ from metacascade.parallel import make_executor
 
 #: Small settings: the properties checked here do not depend on the population size.
 SMALL = SeedingSettings(models=("NN", "SN"), population_size=40, max_generations=2,
-                        max_simulations=600, batch_size=20, predictive_draws=20)
+                        max_simulations=600, batch_size=20, predictive_draws=20,
+                        pilot_simulations=200)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,9 @@ def test_one_metastasis_end_to_end():
     assert ((pred["quantile_of_observed"] >= 0) & (pred["quantile_of_observed"] <= 1)).all()
     diag = inf.diagnostics()
     assert diag["p_NN"] + diag["p_SN"] == pytest.approx(1.0)
-    assert diag["simulations"] <= SMALL.max_simulations
+    # the SMC's budget plus the pilot of the semi-automatic summary
+    assert diag["simulations"] <= SMALL.max_simulations + SMALL.pilot_simulations
+    assert diag["pilot_simulations"] == SMALL.pilot_simulations
     assert np.isfinite(diag["analytic_log10_seeding_cells"])
 
 
@@ -153,7 +156,8 @@ def test_same_posterior_on_dask(published):
 def test_table_run_patients_and_progress(published):
     rows = published[published["Met"].isin(["V930_LU", "V930_BM", "Kim1_LI"])]
     small = SeedingSettings(models=("NN",), population_size=30, max_generations=2,
-                            max_simulations=300, batch_size=30, predictive_draws=0)
+                            max_simulations=300, batch_size=30, predictive_draws=0,
+                            pilot_simulations=200)
     seen = []
     run = infer_seeding_table(rows, "colorectal", seed=2, settings=small,
                               progress=lambda p: seen.append((p.met, p.generation is None)))

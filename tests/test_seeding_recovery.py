@@ -46,12 +46,21 @@ from metacascade.parallel import make_executor
 #: and these with METACASCADE_SLOW_SEEDING=1.
 pytestmark = pytest.mark.skipif(not os.environ.get("METACASCADE_SLOW_SEEDING"),
                                  reason="slow recovery replicates: set METACASCADE_SLOW_SEEDING=1")
-#: Measured on main (issue 16), not met: the reason is open (the distance over nine statistics
-#: may dilute the one that carries the seeding size). Strict: a fix turns them into failures to
-#: remove this mark.
-G4_NOT_MET = pytest.mark.xfail(strict=True, reason=(
-    "G4 not met: at 1e5 cells 12 of 16 within x10 but median bias +0.45 (limit 0.3); at 1e9 "
-    "3 of 16 within x10 (limit 8); the slow G10 cohort is 0.2 from 5/6 (limit 0.1)"))
+#: Measured with the semi-automatic summary (docs/seeding.md section 5a), not met by one replicate:
+#: at 1e5 cells 11 of 16 within x10 (0.69; 0.70 needed); the median bias, +0.10, is within 0.3. The
+#: summary is at the data's information limit (its R^2 for log10 N_s, 0.66, is that of S8 alone),
+#: so this is the posterior's own spread (about a decade at 1e5 cells), not the distance; the
+#: analytic estimator with K known, G4's own derivation, is within x10 in 60.8 % of 400 such
+#: pairs (docs/seeding.md section 5a).
+#: Strict: a change that meets it turns this into a failure to remove the mark.
+G4_1E5_NOT_MET = pytest.mark.xfail(strict=True, reason=(
+    "G4 at 1e5 not met: 11 of 16 within x10 (need 0.70 = 12); median bias +0.10 (limit 0.3)"))
+#: The Q3 rule is conservative once posteriors are informative: a metastasis seeded at 10^7.5
+#: cells with a posterior sd of ~1 decade has Q3 ~ 10^8.2 and is called late. The posterior itself
+#: is calibrated (mean p_early 0.836 against 5/6; the 50 % intervals cover 14 of 30).
+G10_Q3_NOT_MET = pytest.mark.xfail(strict=True, reason=(
+    "G10 by the Q3 rule not met: 0.700 called early against 0.833 (limit 0.1); mean p_early "
+    "0.836 is within it (test_g10_mean_p_early)"))
 
 MU = 0.3
 G4_REPLICATES = 16
@@ -103,7 +112,7 @@ def cohort():
 
 
 @pytest.mark.slow
-@G4_NOT_MET
+@G4_1E5_NOT_MET
 def test_g4_seeding_at_1e5_cells(g4):
     med = g4[5.0]
     k = int(np.sum(np.abs(med - 5.0) <= 1.0))
@@ -114,7 +123,6 @@ def test_g4_seeding_at_1e5_cells(g4):
 
 
 @pytest.mark.slow
-@G4_NOT_MET
 def test_g4_seeding_at_1e9_cells(g4):
     med = g4[9.0]
     k = int(np.sum(np.abs(med - 9.0) <= 1.0))
@@ -138,16 +146,26 @@ def test_g5_clonal_counts_rise_with_the_seeding_size():
     assert rho_lm > 0.9 and rho_h > 0.9
 
 
-@pytest.mark.slow
-@G4_NOT_MET
-def test_g10_early_fraction_of_a_cohort(cohort):
+def _g10(cohort):
     truth = np.array([r["truth"] for r in cohort])
     true_early = float(np.mean(truth < 8.0))
     assert true_early == pytest.approx(5 / 6)
     q3_rule = float(np.mean([r["early"] for r in cohort]))
     mean_p = float(np.mean([r["p_early"] for r in cohort]))
     print(f"G10: true early {true_early:.3f}, Q3 rule {q3_rule:.3f}, mean p_early {mean_p:.3f}")
+    return true_early, q3_rule, mean_p
+
+
+@pytest.mark.slow
+@G10_Q3_NOT_MET
+def test_g10_early_fraction_of_a_cohort(cohort):
+    true_early, q3_rule, _ = _g10(cohort)
     assert abs(q3_rule - true_early) <= 0.1
+
+
+@pytest.mark.slow
+def test_g10_mean_p_early(cohort):
+    true_early, _, mean_p = _g10(cohort)
     assert abs(mean_p - true_early) <= 0.1
 
 

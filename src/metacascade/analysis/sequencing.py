@@ -333,6 +333,22 @@ def pair_summary_statistics(pair: npt.ArrayLike, ccf_primary: npt.ArrayLike,
     return pd.DataFrame(stats)
 
 
+def pair_exact_cut(beta: float, detection_ccf: float = 2 * MIN_VAF) -> float:
+    """Tumour size (cells) below which the pair simulator records every clone: 9 / (beta x),
+    x = the smallest callable CCF (0.1 = 2 x SCIMET's VAF 0.05), i.e. 300 cells at beta = 0.3.
+
+    A mutation born at n cells that survives has a final CCF ~ Exp(mean 1 / (beta n)) (Durrett's
+    W-limit; docs/seeding.md), so one born past the cut reaches x with probability at most
+    exp(-beta x n) = e^-9 = 1.2e-4, and a founder-lineage one (size-biased, Gamma(2)) with
+    (1 + 9) e^-9 = 1.2e-3: about 0.01 mu calls of either kind per pair, against tens of mutations
+    in S1..S9. Mutations past the cut are dropped (the founder lineage's are drawn in number,
+    clonal in the metastasis, at CCF 0 in the primary)."""
+    if not (0 < beta <= 1 and 0 < detection_ccf <= 1):
+        raise DataError(f"pair_exact_cut: beta = {beta!r} and detection_ccf = {detection_ccf!r} "
+                        "must be in (0, 1]")
+    return 9.0 / (beta * detection_ccf)
+
+
 #: SCIMET's nine statistics (the default output of :class:`PairSimulator`).
 SCIMET_STATISTICS = tuple(f"S{i}" for i in range(1, 10))
 
@@ -344,9 +360,9 @@ class PairSimulator:
     (mutations per daughter cell)) returns one row of ``statistics`` per row of theta (pairs from
     :func:`metacascade.engines.evolution.simulate_pairs`, sequenced as one pooled sample per site
     at depth NegBin(2, ``depth``) and ``purity``). Clones are exact and their mutations recorded
-    below ``exact_below_cells`` (1e3: mutations born later reach a CCF near 1/n < 1e-3, and the
-    statistics match those of a 3e3 cut; tests/test_pair_selection.py); mutations below
-    ``min_true_ccf`` in both tumours are never called and are dropped before sequencing (as
+    below ``exact_below_cells`` (default :func:`pair_exact_cut`: 9 / (beta x 0.1) = 300 cells at
+    beta = 0.3; the statistics match those of a 3e3 cut, tests/test_pair_selection.py); mutations
+    below ``min_true_ccf`` in both tumours are never called and are dropped before sequencing (as
     :func:`pair_summary_statistics` does). Picklable, so it runs on any executor."""
 
     model: str = "NN"
@@ -355,7 +371,7 @@ class PairSimulator:
     purity: float = 1.0
     beta: float = 0.3
     final_cells: float = 1e9
-    exact_below_cells: float = 1e3
+    exact_below_cells: float | None = None
     min_true_ccf: float = 0.01
 
     def __call__(self, theta: npt.ArrayLike, rng: np.random.Generator) -> Array:
@@ -366,10 +382,11 @@ class PairSimulator:
             raise DataError(f"theta must have 2 columns (seeding_cells, mutation_rate), got "
                             f"shape {th.shape}")
         n = th.shape[0]
+        cut = self.exact_below_cells if self.exact_below_cells is not None \
+            else pair_exact_cut(self.beta)
         batch = simulate_pairs(th[:, 1], th[:, 0], self.model, n, rng, beta=self.beta,
-                               final_cells=self.final_cells,
-                               exact_below_cells=self.exact_below_cells,
-                               track_mutations_below_cells=self.exact_below_cells,
+                               final_cells=self.final_cells, exact_below_cells=cut,
+                               track_mutations_below_cells=cut,
                                min_ccf=self.min_true_ccf)
         stats = pair_summary_statistics(batch.pair, batch.ccf_primary, batch.ccf_metastasis, n,
                                         rng, depth=self.depth, purity=self.purity,

@@ -486,9 +486,13 @@ def exact_leap(n: npt.ArrayLike, b: float, d: float, dt: float,
     else:
         alpha = d * (e - 1.0) / (b * e - d)
         g = b * (e - 1.0) / (b * e - d)
-    s = rng.binomial(n, 1.0 - alpha)
-    extra = rng.negative_binomial(np.maximum(s, 1), 1.0 - g)
-    return np.asarray(s + np.where(s > 0, extra, 0), dtype=np.int64)
+    out = np.zeros(n.shape, dtype=np.int64)
+    live = np.flatnonzero(n > 0)  # extinct clones stay at 0: draw only for the others
+    s = rng.binomial(n.ravel()[live], 1.0 - alpha)
+    grew = s > 0
+    s[grew] += rng.negative_binomial(s[grew], 1.0 - g)
+    out.ravel()[live] = s
+    return out
 
 
 def _stage(rng: np.random.Generator, times: Array, beta: float, counts: Array, fit: Array,
@@ -533,14 +537,18 @@ def exact_leap_rates(n: npt.ArrayLike, b: npt.ArrayLike, d: float, dt: npt.Array
     n_a, b_a, dt_a = np.broadcast_arrays(np.asarray(n, dtype=np.int64),
                                          np.asarray(b, dtype=np.float64),
                                          np.maximum(np.asarray(dt, dtype=np.float64), 0.0))
-    lam = b_a - d
-    e = np.exp(lam * dt_a)
-    den = b_a * e - d
+    out = np.zeros(n_a.shape, dtype=np.int64)
+    live = np.flatnonzero(n_a.ravel() > 0)  # extinct clones stay at 0: draw only for the others
+    b_l, dt_l = b_a.ravel()[live], dt_a.ravel()[live]
+    e = np.exp((b_l - d) * dt_l)
+    den = b_l * e - d
     alpha = d * (e - 1.0) / den
-    g = b_a * (e - 1.0) / den
-    s = rng.binomial(n_a, np.clip(1.0 - alpha, 0.0, 1.0))
-    extra = rng.negative_binomial(np.maximum(s, 1), np.clip(1.0 - g, 1e-300, 1.0))
-    return np.asarray(s + np.where(s > 0, extra, 0), dtype=np.int64)
+    g = b_l * (e - 1.0) / den
+    s = rng.binomial(n_a.ravel()[live], np.clip(1.0 - alpha, 0.0, 1.0))
+    grew = np.flatnonzero(s > 0)
+    s[grew] += rng.negative_binomial(s[grew], np.clip(1.0 - g[grew], 1e-300, 1.0))
+    out.ravel()[live] = s
+    return out
 
 
 @dataclass

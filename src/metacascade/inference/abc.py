@@ -1134,3 +1134,49 @@ def posterior_predictive(
         raise InferenceError(f"statistic_names: {len(names)} names for "
                              f"{result.observed.size} statistics")
     return PredictiveCheck(stats, m_idx, result.observed, names)
+
+
+@dataclass(frozen=True)
+class PriorSimulations:
+    """Simulations from the prior (a pilot or reference table): model index, parameters (one
+    column per parameter of the widest model, NaN where a model has fewer) and statistics."""
+
+    model_index: IntArray
+    theta: Array
+    stats: Array
+
+
+def simulate_prior(models: Model | Sequence[Model], n: int, *, seed: int, executor: Any = None,
+                   batch_size: int = 1000,
+                   model_prior: Sequence[float] | None = None) -> PriorSimulations:
+    """``n`` prior draws (model uniform or ``model_prior``, then its priors) and their statistics,
+    e.g. the pilot of a semi-automatic summary (Fearnhead & Prangle 2012). Batch ``b`` draws from
+    ``SeedSequence(seed, spawn_key=(b, 0))`` and simulates with ``(b, 1)``: the same table on any
+    executor and worker count (the batch size is part of the result)."""
+    seq = _check_models(models)
+    if not _is_int(n) or n < 1:
+        raise InferenceError(f"n = {n!r}: the number of prior simulations must be an integer >= 1")
+    if not _is_int(batch_size) or batch_size < 1:
+        raise InferenceError(f"batch_size = {batch_size!r}: must be an integer >= 1")
+    probe = _check_observed(np.zeros(1))
+    sampler = _Sampler(seq, probe, int(seed), ABCSettings(population_size=2), executor,
+                       _check_model_prior(model_prior, len(seq)))
+    cands = [sampler.prior_candidates(e - a, _stream(int(seed), (b, 0)))
+             for b, (a, e) in enumerate(_ranges(n, batch_size))]
+    tasks = []
+    for b, c in enumerate(cands):
+        ks = [k for k in range(len(seq)) if np.any(c.model_index == k)]
+        tasks.append(_SimTask(tuple(seq[k].simulate for k in ks),
+                              tuple(c.theta[c.model_index == k][:, : seq[k].p] for k in ks),
+                              int(seed), (b, 1)))
+    res = _mapper(executor)(_run_sim_task, tasks)
+    blocks = []
+    for c, task_res in zip(cands, res, strict=True):
+        ks = [k for k in range(len(seq)) if np.any(c.model_index == k)]
+        width = max((st.reshape(st.shape[0], -1).shape[1] for st in task_res), default=1)
+        block = np.full((c.model_index.size, width), np.nan)
+        for k, st in zip(ks, task_res, strict=True):
+            block[c.model_index == k] = st.reshape(st.shape[0], -1)
+        blocks.append(block)
+    allc = _concat(cands)
+    return PriorSimulations(allc.model_index, allc.theta, np.concatenate(blocks))

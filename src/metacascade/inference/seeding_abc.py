@@ -25,12 +25,26 @@ VAF >= 0.3, is Lm; then N_s = n* exp((Lm - floor) / K) (:func:`~metacascade.infe
 analytic_seeding_estimate`). The guess bounds the mutation-rate prior and is reported beside
 the posterior (``diagnostics``) as a cross-check.
 
+**The distance** (``summary``): by default the semi-automatic summary of Fearnhead & Prangle
+2012 (:mod:`metacascade.inference.semiauto`): a pilot of ``pilot_simulations`` (2,000) prior
+draws of this metastasis' priors, the least-squares prediction of log10 seeding cells, log10
+mutation rate and the two selection indicators from :class:`SeedingFeatures` of S1..S9,
+standardised by their pilot sd; the ABC runs on these (at most four) numbers with unit scales,
+the same fitted function applied to the observed and the simulated statistics. A Euclidean
+distance over the nine MAD-scaled counts (``summary="raw"``, the earlier default) weighs S8,
+which carries nearly all the seeding-size information, like the eight others and diluted it.
+
 **Settings and stopping** (:class:`SeedingSettings`): populations of 400 particles, tolerances
-the 0.5-quantile of the previous distances (MAD-scaled Euclidean on S1..S9, scales re-estimated
-each generation, Prangle 2017), and the stopping rule of :mod:`metacascade.inference.abc`: at
-most 10 generations, a generation's acceptance rate below 0.05 (a generation that would need more
-than 20 simulations per particle is abandoned and the previous population kept) or 20,000
-simulations per metastasis, whichever comes first.
+the 0.5-quantile of the previous distances, and the stopping rule of
+:mod:`metacascade.inference.abc`: at most 10 generations; the tolerance below the floor at which
+it adds at most ``tolerance_inflation`` (10 %) to the variance of the seeding-size summary's own
+noise (:func:`~metacascade.inference.semiauto.tolerance_floor`); a predicted acceptance rate
+below ``min_acceptance_rate`` = 0.1 (a generation that would need more than 10 simulations per
+particle is abandoned and the previous population kept); or ``max_simulations`` (20,000) SMC
+simulations after the pilot, whichever comes first. On real data the tolerance levels off at the
+model's misfit before it reaches the floor, and the generations past an acceptance of 0.1 (the
+earlier 0.05 doubled the simulations) left the seeding-size posterior unchanged within its Monte
+Carlo error on three published metastases (benchmarks/README.md).
 
 **Output** (:class:`SeedingRun`): the ``seeding.csv`` table (one row per metastasis,
 :data:`~metacascade.inference.seeding.SEEDING_COLUMNS`; the model chosen first, as SCIMET), the
@@ -70,6 +84,7 @@ from metacascade.inference.abc import (
     Prior,
     abc_smc,
     posterior_predictive,
+    simulate_prior,
 )
 from metacascade.inference.reads import (
     PRIMARY_SITE,
@@ -88,6 +103,12 @@ from metacascade.inference.seeding import (
     summarise_seeding,
     timing_law,
 )
+from metacascade.inference.semiauto import (
+    LinearSummary,
+    Summarised,
+    fit_linear_summary,
+    tolerance_floor,
+)
 from metacascade.result.seeding import SeedingResult, early_patients
 from metacascade.scenario import Scenario
 
@@ -96,6 +117,9 @@ Array = npt.NDArray[np.float64]
 #: SCIMET's ABC range of seeding sizes (cells) and mutation rates (per daughter cell).
 SCIMET_SEEDING_RANGE = (1e3, 1e9)
 SCIMET_MUTATION_RANGE = (0.003, 3.0)
+#: The distances the ABC can use: a semi-automatic summary (Fearnhead & Prangle 2012; default) or
+#: SCIMET's nine raw statistics with MAD scales.
+SUMMARY_KINDS = ("semi-automatic", "raw")
 
 
 # ------------------------------------------------------------------------------- settings
@@ -112,7 +136,7 @@ class SeedingSettings:
     population_size: int = 400
     alpha: float = 0.5
     max_generations: int = 10
-    min_acceptance_rate: float = 0.05
+    min_acceptance_rate: float = 0.1
     max_simulations: int | None = 20_000
     batch_size: int = 100
     adaptive_distance: bool = True
@@ -121,6 +145,9 @@ class SeedingSettings:
     depth: float = 100.0
     purity: float = 1.0
     predictive_draws: int = 200
+    summary: str = "semi-automatic"
+    pilot_simulations: int = 2000
+    tolerance_inflation: float = 0.1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "models", tuple(self.models))
@@ -150,14 +177,33 @@ class SeedingSettings:
         if not (isinstance(self.predictive_draws, int) and self.predictive_draws >= 0):
             raise InferenceError(f"predictive_draws = {self.predictive_draws!r}: an integer "
                                  ">= 0")
+        if self.summary not in SUMMARY_KINDS:
+            raise InferenceError(f"summary = {self.summary!r}: choose from "
+                                 f"{', '.join(SUMMARY_KINDS)}")
+        if not (isinstance(self.pilot_simulations, int) and self.pilot_simulations >= 200):
+            raise InferenceError(f"pilot_simulations = {self.pilot_simulations!r}: an integer "
+                                 ">= 200 (the regression has 30 features)")
+        if not 0 < self.tolerance_inflation < 1:
+            raise InferenceError(f"tolerance_inflation = {self.tolerance_inflation!r}: must be "
+                                 "in (0, 1)")
         self.abc_settings()  # the ABC settings check themselves
 
-    def abc_settings(self) -> ABCSettings:
+    def abc_settings(self, summary: LinearSummary | None = None) -> ABCSettings:
+        """The ABC-SMC settings: on the raw statistics with MAD scales (``summary`` None), or
+        on a semi-automatic summary with unit scales and its tolerance floor."""
+        if summary is None:
+            return ABCSettings(population_size=self.population_size, alpha=self.alpha,
+                               max_generations=self.max_generations,
+                               min_acceptance_rate=self.min_acceptance_rate,
+                               max_simulations=self.max_simulations, batch_size=self.batch_size,
+                               adaptive_distance=self.adaptive_distance, predict_acceptance=True)
         return ABCSettings(population_size=self.population_size, alpha=self.alpha,
                            max_generations=self.max_generations,
                            min_acceptance_rate=self.min_acceptance_rate,
                            max_simulations=self.max_simulations, batch_size=self.batch_size,
-                           adaptive_distance=self.adaptive_distance, predict_acceptance=True)
+                           fixed_scales=(1.0,) * len(summary.names),
+                           min_epsilon=tolerance_floor(summary, self.tolerance_inflation, 0),
+                           predict_acceptance=True)
 
     def simulator(self, model: str) -> PairSimulator:
         return PairSimulator(model, SUMMARY_STATISTICS, depth=self.depth, purity=self.purity,
@@ -267,6 +313,56 @@ def seeding_models(settings: SeedingSettings,
     return out
 
 
+# ------------------------------------------------------------------ semi-automatic summary
+@dataclass(frozen=True)
+class SeedingFeatures:
+    """Regression features of S1..S9 for the semi-automatic summary (30 columns): 1, S,
+    log(1 + S), log(1 + S)^2, and the analytic estimator's two ingredients (:func:`first_guess`):
+    Lm / K (S8 over the tail slope K from the subclonal counts) and log K, since
+    ln N_s ~ Lm / K + ln n* (docs/seeding.md). ``purity`` shifts the VAF cut-offs as there."""
+
+    purity: float = 1.0
+
+    def __call__(self, stats: Array) -> Array:
+        s = np.maximum(np.atleast_2d(np.asarray(stats, dtype=np.float64)), 0.0)
+        x_lo = min(2 * CUTOFFS[0] / self.purity, 1.0)
+        x_hi = min(2 * CUTOFFS[3] / self.purity, 1.0)
+        span = 1.0 / x_lo - 1.0 / x_hi
+        k = np.maximum(s[:, 0] - s[:, 3] + s[:, 4] - s[:, 7], 0.5) / (2.0 * span)
+        lg = np.log1p(s)
+        return np.column_stack([np.ones(s.shape[0]), s, lg, lg ** 2, s[:, 7] / k, np.log(k)])
+
+
+def summary_targets(model_index: npt.ArrayLike, theta: npt.ArrayLike,
+                    settings: SeedingSettings) -> tuple[Array, tuple[str, ...]]:
+    """What the semi-automatic summary predicts, per pilot row: log10 seeding cells, log10
+    mutation rate (unless known), and, when the models differ in it, selection in the primary and
+    in the metastasis (0/1: their regressions estimate the posterior probabilities)."""
+    th = np.atleast_2d(np.asarray(theta, dtype=np.float64))
+    idx = np.asarray(model_index, dtype=np.int64)
+    cols, names = [np.log10(th[:, 0])], ["log10_seeding_cells"]
+    if settings.mutation_rate is None:
+        cols.append(np.log10(th[:, 1]))
+        names.append("log10_mutation_rate")
+    for site, pos in (("primary", 0), ("metastasis", 1)):
+        flag = np.array([m[pos] == "S" for m in settings.models], dtype=np.float64)
+        if flag.min() != flag.max():
+            cols.append(flag[idx])
+            names.append(f"selection_{site}")
+    return np.column_stack(cols), tuple(names)
+
+
+def pilot_summary(models: Sequence[Model], settings: SeedingSettings, *, seed: int,
+                  executor: Any = None) -> LinearSummary:
+    """Fit the semi-automatic summary of one metastasis (:mod:`metacascade.inference.semiauto`)
+    on ``settings.pilot_simulations`` draws from its priors (models uniform), simulated through
+    ``executor`` (the same table on any executor: :func:`simulate_prior`)."""
+    pilot = simulate_prior(models, settings.pilot_simulations, seed=seed, executor=executor,
+                           batch_size=settings.batch_size)
+    targets, names = summary_targets(pilot.model_index, pilot.theta, settings)
+    return fit_linear_summary(pilot.stats, targets, SeedingFeatures(settings.purity), names)
+
+
 # ------------------------------------------------------------------------- observed data
 def _statistics_vector(statistics: npt.ArrayLike) -> Array:
     s = np.asarray(statistics, dtype=np.float64).ravel()
@@ -335,6 +431,7 @@ class MetastasisInference:
     priors: tuple[Prior, ...]
     predictive: pd.DataFrame
     early: bool
+    summary_fit: LinearSummary | None = None
 
     def posterior_frame(self, timing: TimingLaw) -> pd.DataFrame:
         """Weighted particles: model, weight (summing to one over all models), seeding cells,
@@ -371,7 +468,13 @@ class MetastasisInference:
             "analytic_mutation_rate": self.guess.mutation_rate,
             "analytic_identifiable": self.guess.identifiable,
             "early_q3_rule": self.early,
-            "generations": len(r.history), "simulations": r.n_simulations,
+            "summary": "raw" if self.summary_fit is None else "semi-automatic",
+            "summary_r2_log10_seeding_cells": float("nan") if self.summary_fit is None
+            else self.summary_fit.r2[0],
+            "pilot_simulations": 0 if self.summary_fit is None else self.summary_fit.pilot_size,
+            "generations": len(r.history),
+            "simulations": r.n_simulations + (0 if self.summary_fit is None
+                                              else self.summary_fit.pilot_size),
             "epsilon": r.epsilon, "ess": r.ess, "predictive_min_tail": worst,
             "stop_reason": r.stop_reason,
         }
@@ -394,12 +497,19 @@ def infer_metastasis(statistics: npt.ArrayLike, timing: TimingLaw | str | Scenar
     obs = _statistics_vector(statistics)
     guess = first_guess(obs, s.beta, s.purity)
     models = seeding_models(s, guess)
-    res = abc_smc(models, obs, seed=seed, settings=s.abc_settings(), executor=executor,
-                  progress=progress)
+    fit: LinearSummary | None = None
+    abc_models, abc_obs = models, obs
+    if s.summary == "semi-automatic":  # the same fitted function for observed and simulated
+        fit = pilot_summary(models, s, seed=_met_seed(seed, 2**20), executor=executor)
+        abc_models = [Model(Summarised(m.simulate, fit), m.priors, m.name) for m in models]
+        abc_obs = fit(obs)[0]
+    res = abc_smc(abc_models, abc_obs, seed=seed, settings=s.abc_settings(fit),
+                  executor=executor, progress=progress)
     row = summarise_seeding(res, law, met)
-    if s.predictive_draws:
+    if s.predictive_draws:  # on the raw statistics S1..S9
         pseed = predictive_seed if predictive_seed is not None else seed + 1
-        check = posterior_predictive(res, models, s.predictive_draws, seed=pseed,
+        check = posterior_predictive(replace(res, observed=obs), models, s.predictive_draws,
+                                     seed=pseed,
                                      executor=executor, statistic_names=SUMMARY_STATISTICS,
                                      batch_size=s.batch_size)
         pred = check.to_frame()
@@ -409,7 +519,7 @@ def infer_metastasis(statistics: npt.ArrayLike, timing: TimingLaw | str | Scenar
                                      "quantile_of_observed"])
     theta, w = res.posterior(row["model"])
     early = is_early(theta[:, 0], law.detection_cells, w)
-    return MetastasisInference(met, obs, res, row, guess, models[0].priors, pred, early)
+    return MetastasisInference(met, obs, res, row, guess, models[0].priors, pred, early, fit)
 
 
 @dataclass(frozen=True)
