@@ -45,6 +45,7 @@ stochastic injection experiment (``engines/injection.py``) can be checked agains
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from dataclasses import dataclass, field, fields, replace
@@ -66,6 +67,30 @@ HOURS_PER_DAY = 24.0
 CALIBRATION: dict[str, Any] = json.loads(
     (resources.files("metacascade.biology") / "cascade_calibration.json").read_text("utf-8"))
 _CAL: dict[str, float] = CALIBRATION["parameters"]
+def cascade_calibration() -> dict[str, Any]:
+    """What the cascade defaults were fitted to (Luzzi et al. 1998; Fidler 1970).
+
+    ``scripts/calibrate_cascade.py`` fits nine cascade rates to six fractions of injected cells
+    measured by Luzzi 1998 (B16F1 melanoma, mouse liver) and Fidler 1970 (B16 melanoma, lung)
+    and writes the result, which the package reads as its defaults.
+
+    Returns
+    -------
+    dict
+        A copy of the calibration record: ``parameters`` (the fitted values, probabilities
+        dimensionless and rates per day), ``targets`` (each measured fraction: ``value``,
+        ``tolerance`` and its ``scale``), ``measured`` (the model at the fit), ``priors`` and
+        ``sources`` (the reference of each target, by the first word of its name).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> mc.cascade_calibration()["targets"]["luzzi_extravasated_day3"]["value"]
+    0.83
+    """
+    return copy.deepcopy(CALIBRATION)
+
+
 #: The stem-like fraction is the stem-cell reservoir's (its default and source live there).
 _STEM_FRACTION = next(f for f in fields(StemCellReservoir) if f.name == "fraction")
 

@@ -38,26 +38,19 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from metacascade.inference.seeding import (
-    SUMMARY_STATISTICS,
-    TimingLaw,
-    canonical_cancer_type,
-    hu2020_met_timing,
-    hu2020_timing_law,
-)
-from metacascade.inference.seeding_abc import (
-    SeedingSettings,
-    analytic_posterior,
-    infer_seeding_table,
-)
-from metacascade.result.seeding import early_patients, patient_of
+import metacascade as mc
+import metacascade.datasets as datasets
 
 Array = npt.NDArray[np.float64]
+#: A timing law of :func:`metacascade.hu2020_timing_law` (seeding size -> years before diagnosis).
+TimingLaw = Any
+#: SCIMET's nine summary statistics, the columns S1..S9 of the Hu 2019 data set.
+SUMMARY_STATISTICS = tuple(f"S{i}" for i in range(1, 10))
 
 #: The ABC settings of the full claims run: the four SCIMET models, 100 particles, at most 1,500
 #: simulations per metastasis (the stop rule of :mod:`metacascade.inference.abc` otherwise), no
 #: predictive check (the claim reads the posterior only).
-FULL_SETTINGS = SeedingSettings(population_size=100, max_simulations=1500, predictive_draws=0)
+FULL_SETTINGS = mc.SeedingSettings(population_size=100, max_simulations=1500, predictive_draws=0)
 #: The published Hu 2019 statistics (``metacascade.datasets``).
 HU2019_DATA = "crc_metastases_summary_statistics_hu2019"
 HU2020_PAIRED = "hu2020_paired_primary_met"
@@ -65,35 +58,36 @@ HU2020_PAIRED = "hu2020_paired_primary_met"
 
 def colorectal_law() -> TimingLaw:
     """Hu 2020's colorectal Gompertz law, detection (the "early" line) at 1e8 cells = 1 cm^3."""
-    return hu2020_timing_law("colorectal")
+    return mc.hu2020_timing_law("colorectal")
 
 
 def infer_published(quick: bool, seed: int, executor: Any = None) -> pd.DataFrame:
     """One row per published metastasis: the ``seeding.csv`` columns, ``early`` (posterior Q3
     below 1e8 cells), ``patient`` and ``method`` (``abc`` or ``analytic``)."""
-    from metacascade import datasets
-
     table = datasets.load(HU2019_DATA)
     law = colorectal_law()
     if quick:
         rows = [{"met": str(r["Met"]),
-                 **analytic_posterior(r[list(SUMMARY_STATISTICS)].to_numpy(np.float64), law)}
+                 **mc.analytic_seeding_posterior(r[list(SUMMARY_STATISTICS)].to_numpy(np.float64), law)}
                 for _, r in table.iterrows()]  # 23 closed-form rows
         out = pd.DataFrame(rows)
         out["method"] = "analytic"
     else:
-        run = infer_seeding_table(table, law, seed=seed, settings=FULL_SETTINGS,
+        run = mc.infer_seeding_table(table, law, seed=seed, settings=FULL_SETTINGS,
                                   executor=executor)
         out = run.seeding.copy()
         out["early"] = [m.early for m in run.metastases]
         out["method"] = "abc"
-    out["patient"] = [patient_of(m) for m in out["met"]]
+    pts = mc.early_patients(list(out["met"]), list(out["early"]))
+    patient = {m: p for p, ms in zip(pts["patient"], pts["metastases"], strict=True)
+               for m in ms.split(",")}
+    out["patient"] = [patient[str(m)] for m in out["met"]]
     return out
 
 
 def genomic_measures(per_met: pd.DataFrame) -> dict[str, float]:
     """The numbers the claims read from :func:`infer_published`."""
-    pts = early_patients(list(per_met["met"]), list(per_met["early"]))
+    pts = mc.early_patients(list(per_met["met"]), list(per_met["early"]))
     years = per_met["years_before_diagnosis_median"].to_numpy(np.float64)
     log_cells = per_met["log10_seeding_cells_median"].to_numpy(np.float64)
     return {
@@ -128,12 +122,10 @@ def prior_measures(law: TimingLaw | None = None) -> dict[str, float]:
 def hu2020_formula() -> dict[str, float]:
     """Hu 2020's formula on their paired counts (G8): per cancer type the median seeding time
     before diagnosis (years), the number of metastases and the share seeded before diagnosis."""
-    from metacascade import datasets
-
-    timing = hu2020_met_timing(datasets.load(HU2020_PAIRED))
+    timing = mc.hu2020_met_timing(datasets.load(HU2020_PAIRED))
     out: dict[str, float] = {}
     for ct, g in timing.groupby("cancer_type", sort=True):
-        name = canonical_cancer_type(str(ct))
+        name = str(ct).lower()  # Breast, Colorectal, Lung in the data set
         ts = g["seeding_years_before_diagnosis"].to_numpy(np.float64)
         out[f"hu2020_formula_{name}_median_years"] = float(np.median(ts))
         out[f"hu2020_formula_{name}_metastases"] = float(ts.size)

@@ -25,6 +25,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from metacascade import load_scenario, solve_cascade
 from metacascade.claims._common import breast_cascade_calibration
 from metacascade.claims.base import (
     CHOSEN,
@@ -36,9 +37,7 @@ from metacascade.claims.base import (
     experiment,
     interval,
 )
-from metacascade.engines.spread import solve_cascade
 from metacascade.plotting.claims import lymphatics_figure
-from metacascade.scenario import Organ, load_scenario
 
 #: The assumed cohort heterogeneity (log-sd of log-normal draws; correlation of the two densities).
 HETEROGENEITY = {"lvd_log_sd": 0.5, "lvd_correlation": 0.5, "vessel_area_log_sd": 0.3,
@@ -63,6 +62,7 @@ def cohort(n: int, seed: int) -> dict[str, np.ndarray]:
         h["detachment_rate_log_sd"] * rng.standard_normal(n))
     det_day = np.log(np.log(1e12) / np.log(1e12 / 1e9)) / rate  # Gompertz from 1 cell to 1e9
     duration = float(np.ceil(det_day.max() / 5.0) * 5.0 + 5.0)
+    lung_only = load_scenario("breast-cascade", ["organs={lung={seeding_fraction=1.0}}"]).organs
     scs = []
     for i in range(n):
         scs.append(base.model_copy(update={
@@ -76,7 +76,7 @@ def cohort(n: int, seed: int) -> dict[str, np.ndarray]:
                 "peritumoral_vessel_area_um2": float(area_peri[i]),
                 "reseeding_rate_per_cell_day": 0.0}),  # does not change node status
             "simulation": base.simulation.model_copy(update={"duration_days": duration}),
-            "organs": {"lung": Organ(seeding_fraction=1.0)},  # node status only is needed
+            "organs": lung_only,  # node status only is needed
         }))
     n_ln = np.zeros(n)
     for lo in range(0, n, 250):  # batches of 250 patients bound the memory

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from metacascade import Scenario, load_scenario, solve_cascade
 from metacascade.claims._common import breast_cascade_calibration
 from metacascade.claims.base import Check, Context, Verdict, above, exactly, experiment
-from metacascade.engines.spread import solve_cascade
 from metacascade.plotting.claims import plot_knockouts
-from metacascade.scenario import Scenario, get_dotted, load_scenario
 
 STEPS = {  # step of S5/S6 -> scenario keys that carry it
     "detachment": ["cascade.detachment_rate_per_cell_day"],
@@ -65,7 +64,7 @@ def _counts(extra: list[str], duration: float) -> dict[str, float]:
 def cascade_steps(ctx: Context) -> list[Verdict]:
     duration = 3000.0 if ctx.quick else 7300.0
     default = Scenario()
-    present = {step: all(get_dotted(default, k, default=None) is not None for k in keys)
+    present = {step: all(default.get(k) is not None for k in keys)
                for step, keys in STEPS.items()}
     base = _counts([], duration)
     results = {name: _counts(ov, duration) for name, ov in KNOCKOUTS.items()}

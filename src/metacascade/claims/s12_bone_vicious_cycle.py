@@ -31,11 +31,18 @@ arm of Johnson 2011 (bone volume and tumour burden to day 28), then run in five 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from metacascade.biology.bone import LemaireParameters
+from metacascade import (
+    Dose,
+    fit_johnson2011,
+    integrate_vicious_cycle,
+    johnson2011_data,
+    tibd_parameters,
+)
 from metacascade.claims.base import (
     CHOSEN,
     Calibration,
@@ -48,22 +55,16 @@ from metacascade.claims.base import (
     below,
     experiment,
 )
-from metacascade.engines.bone import Dose, integrate_vicious_cycle
-from metacascade.inference.bone_fit import (
-    INOCULUM_CELLS,
-    JOHNSON2011_BONE,
-    JOHNSON2011_BONE_DAYS,
-    JOHNSON2011_BONE_SE,
-    JOHNSON2011_TUMOUR,
-    JOHNSON2011_TUMOUR_DAYS,
-    JOHNSON2011_TUMOUR_SE,
-    JOHNSON2011_ZA_TUMOUR_BONE_D28,
-    JOHNSON2011_ZA_TUMOUR_TUMOUR_D28,
-    fit_johnson2011,
-    simulate_tibd,
-    tibd_parameters,
-)
 from metacascade.plotting.claims import vicious_cycle_figure
+
+_JOHNSON = johnson2011_data()
+JOHNSON2011_BONE_DAYS, JOHNSON2011_BONE, JOHNSON2011_BONE_SE = (
+    _JOHNSON["bone_days"], _JOHNSON["bone"], _JOHNSON["bone_se"])
+JOHNSON2011_TUMOUR_DAYS, JOHNSON2011_TUMOUR, JOHNSON2011_TUMOUR_SE = (
+    _JOHNSON["tumour_days"], _JOHNSON["tumour"], _JOHNSON["tumour_se"])
+JOHNSON2011_ZA_TUMOUR_BONE_D28 = _JOHNSON["za_tumour_bone_d28"]
+JOHNSON2011_ZA_TUMOUR_TUMOUR_D28 = _JOHNSON["za_tumour_tumour_d28"]
+INOCULUM_CELLS = _JOHNSON["inoculum_cells"]
 
 DENOSUMAB_LEVEL = 10.0
 ZOLEDRONIC_LEVEL = 100.0
@@ -92,10 +93,16 @@ def _fold(day0: tuple[float, float], day21: tuple[float, float]) -> tuple[float,
     return f, f * float(np.hypot(day21[1] / day21[0], day0[1] / day0[0]))
 
 
+def _bone_and_tumour(ds: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Bone (% of day 0) and tumour (cells) of the first system of a vicious-cycle run."""
+    d = ds.isel(system=0)
+    return d["bone_mass_percent"].values, d["bone_tumour_cells"].values
+
+
 @experiment("S12", title="Bone metastasis: the RANKL vicious cycle")
 def bone_vicious_cycle(ctx: Context) -> list[Verdict]:
     if ctx.quick:  # the stored fit (LemaireParameters.johnson2011, the breast-bone values)
-        fit = LemaireParameters.johnson2011()
+        fit = tibd_parameters()
         values = {"tumour_rate_per_day": float(fit.r_t), "pthrp_per_cell": float(fit.s_pthrp),
                   "bone_turnover_percent_per_day": float(fit.kappa)}
     else:
@@ -110,7 +117,9 @@ def bone_vicious_cycle(ctx: Context) -> list[Verdict]:
         "denosumab": (p, [Dose("denosumab", 0.0, DENOSUMAB_LEVEL)]),
         "zoledronic acid": (p, [Dose("zoledronic_acid", 0.0, ZOLEDRONIC_LEVEL)]),
     }
-    runs = {k: simulate_tibd(prm, doses, days) for k, (prm, doses) in arms.items()}
+    runs = {k: _bone_and_tumour(integrate_vicious_cycle(prm, days, tumour0=INOCULUM_CELLS,
+                                                        doses=doses))
+            for k, (prm, doses) in arms.items()}
     i14 = int(np.argmin(abs(days - 14.0)))
     cyc_bone, cyc_tum = runs["vicious cycle"]
     m = {
