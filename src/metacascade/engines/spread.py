@@ -456,8 +456,8 @@ def first_time(times: Array, values: Array, level: float) -> float | None:
     --------
     >>> import numpy as np
     >>> import metacascade as mc
-    >>> mc.first_time(np.array([0.0, 10.0, 20.0]), np.array([0.0, 0.5, 2.0]), 1.0)
-    13.333333333333334
+    >>> mc.first_time(np.array([0.0, 10.0, 20.0]), np.array([0.0, 0.5, 1.5]), 1.0)
+    15.0
     """
     above = np.nonzero(values >= level)[0]
     if above.size == 0:
