@@ -26,7 +26,7 @@ def test_the_cell_scale_scenario_gives_the_scimet_parameters_of_s17_s18() -> Non
     )
 
     assert cp.SCIMET_DRIVER_RATE == SCIMET_DRIVER_RATE
-    assert cp.SCIMET_DRIVER_FITNESS == scimet_driver_fitness(cp.BETA)
+    assert scimet_driver_fitness(cp.BETA) == cp.SCIMET_DRIVER_FITNESS
     for hypothesis in ("early", "late"):
         law = Exponential(cp.BETA)
         expected = CellScaleParameters(
