@@ -20,7 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-import metacascade as mc
+from metacascade import (
+    Scenario,
+    load_scenario,
+    sequencing_statistics,
+    simulate_cell_scale,
+    virtual_sequencing,
+)
 
 BETA = 0.3
 MU = 0.3
@@ -47,11 +53,11 @@ NUMERICS = dict(organs=("distant",), organ_weights=(1.0,), stop_primary_at_cells
                 exact_below_cells=1e3, track_mutations_below_cells=1e3)
 
 
-def scenario(hypothesis: str) -> mc.Scenario:
+def scenario(hypothesis: str) -> Scenario:
     """The SCIMET-like patient (module docstring) as a scenario: exponential growth at r = 0.3
     per day (b = r / beta = 1 per day), seeding mu X (every cell alike), no dormancy, no
     surgery."""
-    return mc.load_scenario("breast", [
+    return load_scenario("breast", [
         "primary.growth=exponential", f"primary.rate_per_day={BETA}", "primary.initial_cells=1",
         "metastasis.growth=same_as_primary", "metastasis.initial_cells=1",
         "dissemination.model=power", "dissemination.gamma=1",
@@ -82,16 +88,16 @@ def simulate(hypothesis: str, n_patients: int, rng: np.random.Generator) -> Coho
     sc = scenario(hypothesis)
     rows, drv = [], []
     for i in range(n_patients):  # one compiled run per patient
-        pt = mc.simulate_cell_scale(sc, rng, **NUMERICS)
+        pt = simulate_cell_scale(sc, rng, **NUMERICS)
         alive = pt.metastases.loc[pt.metastases["cells_final"] > 0, "met_id"].tolist()
         if not alive:
             continue
         sites = [PRIMARY, *alive]
         muts = pt.mutations(sites)
-        reads = mc.virtual_sequencing(muts, {s: 1 for s in sites}, rng, depth=DEPTH,
+        reads = virtual_sequencing(muts, {s: 1 for s in sites}, rng, depth=DEPTH,
                                    purity=PURITY)
         for m in alive:
-            st = mc.sequencing_statistics(reads, PRIMARY, m)
+            st = sequencing_statistics(reads, PRIMARY, m)
             rows.append({"patient": i, "met_id": m, "Lp": st["Lp"], "Lm": st["Lm"],
                          "clonal_metastasis": st["clonal_metastasis"],
                          "shared_clonal": st["shared_clonal"], "called_shared": st["shared"],

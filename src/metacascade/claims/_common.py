@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-import metacascade as mc
+from metacascade import Scenario, load_scenario
+from metacascade import cascade_calibration as stored_cascade_fit
 from metacascade.claims.base import CHOSEN, Calibration
 
 CASCADE_HOW = ("scripts/calibrate_cascade.py: MAP fit of nine cascade rates (biology/"
@@ -22,7 +23,7 @@ CARTER = "Carter CL, Allen C, Henson DE. Cancer 1989;63:181 (about 35 % node-pos
 
 def cascade_source(name: str) -> str:
     """The source of one calibration target of ``scripts/calibrate_cascade.py``."""
-    return str(mc.cascade_calibration()["sources"][name.split("_")[0]])
+    return str(stored_cascade_fit()["sources"][name.split("_")[0]])
 
 
 def cascade_calibration(model: dict[str, float] | None = None, note: str = ""
@@ -31,7 +32,7 @@ def cascade_calibration(model: dict[str, float] | None = None, note: str = ""
     values, when the claim measures them)."""
     return {k: Calibration(float(spec["value"]), cascade_source(k), CASCADE_HOW, sets=CASCADE_SETS,
                            model=None if model is None else model.get(k), note=note)
-            for k, spec in mc.cascade_calibration()["targets"].items()}
+            for k, spec in stored_cascade_fit()["targets"].items()}
 
 
 def breast_cascade_calibration() -> dict[str, Calibration]:
@@ -48,7 +49,7 @@ def breast_cascade_calibration() -> dict[str, Calibration]:
 def niche_calibration(gain_only: bool = False) -> dict[str, Calibration]:
     """The pre-metastatic niche defaults (biology/niche.py), chosen by this package "so that
     priming precedes the first colonisation as Kaplan observed"."""
-    p = mc.load_scenario("breast-cascade").niche
+    p = load_scenario("breast-cascade").niche
     src = ("breast-cascade scenario, biology/niche.py defaults (assumptions of this package; Kaplan RN et al. Nature "
            "2005;438:820, qualitative)")
     why = "chosen so that priming precedes the first colonisation"
@@ -69,7 +70,7 @@ def niche_calibration(gain_only: bool = False) -> dict[str, Calibration]:
     return out
 
 
-def cells_shed(sc: mc.Scenario, t: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64],
+def cells_shed(sc: Scenario, t: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64],
                                                                   npt.NDArray[np.float64]]:
     """Primary size (cells) and cumulative cells shed into the blood (cells, trapezoid rule) on
     the grid ``t`` (days) of a cascade scenario: the blood shedding rate (Butler & Gullino 1975,

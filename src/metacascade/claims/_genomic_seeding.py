@@ -38,8 +38,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-import metacascade as mc
 import metacascade.datasets as datasets
+from metacascade import (
+    SeedingSettings,
+    analytic_seeding_posterior,
+    early_patients,
+    hu2020_met_timing,
+    hu2020_timing_law,
+    infer_seeding_table,
+)
 
 Array = npt.NDArray[np.float64]
 #: A timing law of :func:`metacascade.hu2020_timing_law` (seeding size -> years before diagnosis).
@@ -50,7 +57,7 @@ SUMMARY_STATISTICS = tuple(f"S{i}" for i in range(1, 10))
 #: The ABC settings of the full claims run: the four SCIMET models, 100 particles, at most 1,500
 #: simulations per metastasis (the stop rule of :mod:`metacascade.inference.abc` otherwise), no
 #: predictive check (the claim reads the posterior only).
-FULL_SETTINGS = mc.SeedingSettings(population_size=100, max_simulations=1500, predictive_draws=0)
+FULL_SETTINGS = SeedingSettings(population_size=100, max_simulations=1500, predictive_draws=0)
 #: The published Hu 2019 statistics (``metacascade.datasets``).
 HU2019_DATA = "crc_metastases_summary_statistics_hu2019"
 HU2020_PAIRED = "hu2020_paired_primary_met"
@@ -58,7 +65,7 @@ HU2020_PAIRED = "hu2020_paired_primary_met"
 
 def colorectal_law() -> TimingLaw:
     """Hu 2020's colorectal Gompertz law, detection (the "early" line) at 1e8 cells = 1 cm^3."""
-    return mc.hu2020_timing_law("colorectal")
+    return hu2020_timing_law("colorectal")
 
 
 def infer_published(quick: bool, seed: int, executor: Any = None) -> pd.DataFrame:
@@ -68,17 +75,17 @@ def infer_published(quick: bool, seed: int, executor: Any = None) -> pd.DataFram
     law = colorectal_law()
     if quick:
         rows = [{"met": str(r["Met"]),
-                 **mc.analytic_seeding_posterior(r[list(SUMMARY_STATISTICS)].to_numpy(np.float64), law)}
+                 **analytic_seeding_posterior(r[list(SUMMARY_STATISTICS)].to_numpy(np.float64), law)}
                 for _, r in table.iterrows()]  # 23 closed-form rows
         out = pd.DataFrame(rows)
         out["method"] = "analytic"
     else:
-        run = mc.infer_seeding_table(table, law, seed=seed, settings=FULL_SETTINGS,
+        run = infer_seeding_table(table, law, seed=seed, settings=FULL_SETTINGS,
                                   executor=executor)
         out = run.seeding.copy()
         out["early"] = [m.early for m in run.metastases]
         out["method"] = "abc"
-    pts = mc.early_patients(list(out["met"]), list(out["early"]))
+    pts = early_patients(list(out["met"]), list(out["early"]))
     patient = {m: p for p, ms in zip(pts["patient"], pts["metastases"], strict=True)
                for m in ms.split(",")}
     out["patient"] = [patient[str(m)] for m in out["met"]]
@@ -87,7 +94,7 @@ def infer_published(quick: bool, seed: int, executor: Any = None) -> pd.DataFram
 
 def genomic_measures(per_met: pd.DataFrame) -> dict[str, float]:
     """The numbers the claims read from :func:`infer_published`."""
-    pts = mc.early_patients(list(per_met["met"]), list(per_met["early"]))
+    pts = early_patients(list(per_met["met"]), list(per_met["early"]))
     years = per_met["years_before_diagnosis_median"].to_numpy(np.float64)
     log_cells = per_met["log10_seeding_cells_median"].to_numpy(np.float64)
     return {
@@ -122,7 +129,7 @@ def prior_measures(law: TimingLaw | None = None) -> dict[str, float]:
 def hu2020_formula() -> dict[str, float]:
     """Hu 2020's formula on their paired counts (G8): per cancer type the median seeding time
     before diagnosis (years), the number of metastases and the share seeded before diagnosis."""
-    timing = mc.hu2020_met_timing(datasets.load(HU2020_PAIRED))
+    timing = hu2020_met_timing(datasets.load(HU2020_PAIRED))
     out: dict[str, float] = {}
     for ct, g in timing.groupby("cancer_type", sort=True):
         name = str(ct).lower()  # Breast, Colorectal, Lung in the data set

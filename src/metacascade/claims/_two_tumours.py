@@ -30,14 +30,14 @@ import numpy.typing as npt
 from scipy import stats
 from scipy.optimize import brentq
 
-import metacascade as mc
+from metacascade import Scenario, simulate_two_tumours
 
 Array = npt.NDArray[np.float64]
 #: An interaction model of :func:`metacascade.simulate_two_tumours`: its family and parameters.
 Model = tuple[str, dict[str, float]]
 #: Hahnfeldt 1999 Lewis lung carcinoma (lambda1 and b per day, d per mm^2 per day): the defaults
 #: of the scenario's ``systemic`` section, which are also the two-tumour models' defaults.
-_SYSTEMIC = mc.Scenario().systemic
+_SYSTEMIC = Scenario().systemic
 LLC = {"lambda1": _SYSTEMIC.hahnfeldt_lambda1_per_day, "b": _SYSTEMIC.hahnfeldt_b_per_day,
        "d": _SYSTEMIC.hahnfeldt_d_per_mm2_day}
 
@@ -59,7 +59,7 @@ class Arm:
 
     def day(self, model: Model, days: Array | list[float] | None = None) -> Array:
         """Volumes (mm^3), shape (tumours, mice, len(days)); default: day 15 only."""
-        return mc.simulate_two_tumours(model[0], self.v0, self.k0,
+        return simulate_two_tumours(model[0], self.v0, self.k0,
                                        [DAY] if days is None else days, rate=self.rate,
                                        **model[1]).volumes
 
@@ -135,7 +135,7 @@ def symmetry_gain(model: Model, delta: float = 0.01) -> float:
     """ln(V1/V2) at day 15 over its day-0 value for two identical mean implants perturbed by
     +-delta: 1 keeps the asymmetry, < 1 damps it, > 1 amplifies it (spontaneous symmetry breaking)."""
     v0 = np.array([[1.0 + delta], [1.0 / (1.0 + delta)]])
-    v = mc.simulate_two_tumours(model[0], v0, K0_OVER_V0 * v0, [DAY], rtol=1e-10,
+    v = simulate_two_tumours(model[0], v0, K0_OVER_V0 * v0, [DAY], rtol=1e-10,
                             **model[1]).volumes[:, 0, -1]
     return float(np.log(v[0] / v[1]) / np.log(v0[0, 0] / v0[1, 0]))
 

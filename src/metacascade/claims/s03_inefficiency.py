@@ -34,7 +34,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-import metacascade as mc
+from metacascade import cascade_calibration, inject, load_scenario, solve_cascade
 from metacascade.claims._common import breast_cascade_calibration, cells_shed
 from metacascade.claims.base import (
     Calibration,
@@ -70,12 +70,12 @@ OUT_OF_VESSEL = ("extravasated", "dormant_single", "micrometastasis", "macrometa
 def human_efficiency() -> dict[str, float]:
     """Distant metastases per cell shed into the blood by diagnosis, ``breast-cascade`` patient
     (node re-seeding off: only the primary's own cells are counted)."""
-    sc = mc.load_scenario("breast-cascade", ["simulation.duration_days=5000",
+    sc = load_scenario("breast-cascade", ["simulation.duration_days=5000",
                                           "lymphatics.reseeding_rate_per_cell_day=0"])
     t = np.arange(0.0, 5000.0 + 0.25, 0.25)
     vp, cum = cells_shed(sc, t)
     t_det = float(np.interp(np.log(sc.detection.primary_cells), np.log(vp), t))
-    cs = mc.solve_cascade([sc], duration=5000.0, output_step=1.0)
+    cs = solve_cascade([sc], duration=5000.0, output_step=1.0)
     distant = [i for i, o in enumerate(cs.organs) if o != "lymph_node"]
     n_det = float(np.interp(t_det, cs.times, cs.series["n_metastases"][0][distant].sum(axis=0)))
     cells = float(np.interp(t_det, t, cum))
@@ -85,15 +85,15 @@ def human_efficiency() -> dict[str, float]:
 
 
 def _calibration_source(name: str) -> str:
-    return str(mc.cascade_calibration()["sources"][name.split("_")[0]])
+    return str(cascade_calibration()["sources"][name.split("_")[0]])
 
 
 @experiment("S3", title="Injected tumour cells are inefficient (< 0.1 % form metastases)")
 def inefficiency(ctx: Context) -> list[Verdict]:
     n = 200_000 if ctx.quick else 1_000_000
-    portal = mc.inject(n, "portal-vein", 14.0, seed=ctx.seed)
-    tail = mc.inject(n, "tail-vein", 14.0, seed=ctx.seed + 1)
-    heart = mc.inject(n, "intracardiac", 14.0, seed=ctx.seed + 2)
+    portal = inject(n, "portal-vein", 14.0, seed=ctx.seed)
+    tail = inject(n, "tail-vein", 14.0, seed=ctx.seed + 1)
+    heart = inject(n, "intracardiac", 14.0, seed=ctx.seed + 2)
     fp = portal.fates
 
     def at(df: pd.DataFrame, day: float, col: str) -> float:
@@ -131,7 +131,7 @@ def inefficiency(ctx: Context) -> list[Verdict]:
                             "post-extravasation death, dormancy entry and death, initiation, "
                             "progression)",
                        model=m[k], note=f"re-measured by the stochastic experiment ({n} cells)")
-        for k, spec in mc.cascade_calibration()["targets"].items()}
+        for k, spec in cascade_calibration()["targets"].items()}
     koop = {r: sum(at(res.fates, 1.0, c) for c in OUT_OF_VESSEL)
             for r, res in (("portal_vein", portal), ("tail_vein", tail))}
     m.update({f"alive_out_of_vessel_24h_{r}": v for r, v in koop.items()})

@@ -66,8 +66,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-import metacascade as mc
 import metacascade.datasets as datasets
+from metacascade import hu2020_doubling_time_days
 from metacascade.claims._genomic_seeding import (
     FULL_SETTINGS,
     colorectal_law,
@@ -321,7 +321,7 @@ def _genomic_calibration(law: Any) -> dict[str, Calibration]:
     how = "inference/seeding.py hu2020_timing_law (Gompertz rate from the doubling time)"
     return {
         "genomic_colorectal_doubling_time_days": Calibration(
-            mc.hu2020_doubling_time_days(datasets.load("hu2020_doubling_times"), "colorectal",
+            hu2020_doubling_time_days(datasets.load("hu2020_doubling_times"), "colorectal",
                                          "interpolated"), HU2020, how,
             sets="growth rate of the genomic timing law", scope="genomic"),
         "genomic_colorectal_diagnosis_cells": Calibration(
