@@ -39,7 +39,12 @@ if TYPE_CHECKING:  # type checkers and IDEs see the names; nothing is imported a
     from metacascade.engines.stochastic import simulate_scenario as simulate_cell_scale
     from metacascade.errors import DataError, MetacascadeError, ScenarioError
     from metacascade.inference.api import fit
-    from metacascade.inference.bone_fit import fit_johnson2011, johnson2011_data, tibd_parameters
+    from metacascade.inference.bone_fit import (
+        fit_johnson2011,
+        johnson2011_data,
+        simulate_tibd,
+        tibd_parameters,
+    )
     from metacascade.inference.data import ObservationData, load_observations
     from metacascade.inference.fit import IdentifiabilityWarning
     from metacascade.inference.predict import predict
@@ -118,6 +123,7 @@ _SOURCES: dict[str, str] = {
     "simulate_bone": "metacascade.engines.bone",
     "simulate_cell_scale": "metacascade.engines.stochastic:simulate_scenario",
     "simulate_cohort": "metacascade.cohort",
+    "simulate_tibd": "metacascade.inference.bone_fit",
     "simulate_two_tumours": "metacascade.biology.tumour_interactions",
     "size_distribution": "metacascade.engines.organism",
     "solve_cascade": "metacascade.engines.spread",
@@ -172,6 +178,7 @@ __all__ = [
     "simulate_bone",
     "simulate_cell_scale",
     "simulate_cohort",
+    "simulate_tibd",
     "simulate_two_tumours",
     "size_distribution",
     "solve_cascade",

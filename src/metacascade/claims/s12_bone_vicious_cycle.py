@@ -31,7 +31,6 @@ arm of Johnson 2011 (bone volume and tumour burden to day 28), then run in five 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,6 +40,7 @@ from metacascade import (
     fit_johnson2011,
     integrate_vicious_cycle,
     johnson2011_data,
+    simulate_tibd,
     tibd_parameters,
 )
 from metacascade.claims.base import (
@@ -93,12 +93,6 @@ def _fold(day0: tuple[float, float], day21: tuple[float, float]) -> tuple[float,
     return f, f * float(np.hypot(day21[1] / day21[0], day0[1] / day0[0]))
 
 
-def _bone_and_tumour(ds: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Bone (% of day 0) and tumour (cells) of the first system of a vicious-cycle run."""
-    d = ds.isel(system=0)
-    return d["bone_mass_percent"].values, d["bone_tumour_cells"].values
-
-
 @experiment("S12", title="Bone metastasis: the RANKL vicious cycle")
 def bone_vicious_cycle(ctx: Context) -> list[Verdict]:
     if ctx.quick:  # the stored fit (LemaireParameters.johnson2011, the breast-bone values)
@@ -117,9 +111,7 @@ def bone_vicious_cycle(ctx: Context) -> list[Verdict]:
         "denosumab": (p, [Dose("denosumab", 0.0, DENOSUMAB_LEVEL)]),
         "zoledronic acid": (p, [Dose("zoledronic_acid", 0.0, ZOLEDRONIC_LEVEL)]),
     }
-    runs = {k: _bone_and_tumour(integrate_vicious_cycle(prm, days, tumour0=INOCULUM_CELLS,
-                                                        doses=doses))
-            for k, (prm, doses) in arms.items()}
+    runs = {k: simulate_tibd(prm, doses, days) for k, (prm, doses) in arms.items()}
     i14 = int(np.argmin(abs(days - 14.0)))
     cyc_bone, cyc_tum = runs["vicious cycle"]
     m = {

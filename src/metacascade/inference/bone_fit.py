@@ -122,7 +122,32 @@ def tibd_parameters(r_t: float | None = None, s_pthrp: float | None = None,
 
 def simulate_tibd(params: LemaireParameters, doses: list[Dose] | None = None,
                   days: Array | None = None) -> tuple[Array, Array]:
-    """Bone (% of day 0) and tumour (cells) at ``days`` (default 0, 7, 14, 21, 28)."""
+    """Johnson 2011's experiment in the model: bone and tumour after an intratibial inoculum (Johnson et al. 2011).
+
+    The vicious cycle (:func:`metacascade.integrate_vicious_cycle`) from the healthy state with
+    the inoculum of 1e5 tumour cells on day 0.
+
+    Parameters
+    ----------
+    params : LemaireParameters
+        The model (:func:`metacascade.tibd_parameters`).
+    doses : list of Dose, optional
+        Drug doses (:class:`metacascade.Dose`; default none: the PBS arm).
+    days : ndarray of float, optional
+        Output days (default 0, 7, 14, 21, 28: the measurement days).
+
+    Returns
+    -------
+    tuple of ndarray
+        Bone (percent of day 0) and tumour (cells) at ``days``.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> bone, tumour = mc.simulate_tibd(mc.tibd_parameters())
+    >>> len(bone)
+    5
+    """
     t = JOHNSON2011_BONE_DAYS if days is None else days
     ds = integrate_vicious_cycle(params, t, tumour0=INOCULUM_CELLS, doses=doses or [])
     d = ds.isel(system=0)
