@@ -395,3 +395,13 @@ def test_names_imported_from_scenario_still_import():
                  "cascade_parameters", "niche_parameters", "lymphatic_parameters", "BaseModel"):
         assert hasattr(sc, name), name
     assert sc.cascade_parameters is resolve.cascade
+
+
+def test_cascade_parameters_refuse_an_organ_the_cascade_does_not_know():
+    """The default scenario's lumped 'distant' site has no cascade organ: a clear ScenarioError
+    naming it and the organs there are (was a KeyError)."""
+    from metacascade import Scenario, ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"organs\.distant: .*organs: lung, liver"):
+        Scenario().cascade_parameters()
+    assert "distant" not in Scenario().cascade_parameters(all_organs=True).organs

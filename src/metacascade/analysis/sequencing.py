@@ -125,11 +125,47 @@ def virtual_sequencing(mutations: pd.DataFrame, regions: Mapping[str, int],
                        rng: np.random.Generator, *, depth: float = DEPTH_MEAN,
                        depth_size: float = DEPTH_SIZE, purity: float | Mapping[str, float] = 1.0,
                        cells_per_region: float = 1e4, min_true_ccf: float = 0.01) -> pd.DataFrame:
-    """Read counts of every mutation in every region (see the module docstring).
+    """Read counts of every mutation in every region, as bulk sequencing sees them (Hu et al. 2019).
 
-    ``mutations``: a ``mutation_id`` column and one column of true CCFs per site (as
-    :meth:`CellScalePatient.mutations` returns). Mutations whose true CCF is below
-    ``min_true_ccf`` in every sequenced site are left out (SCIMET keeps true VAF > 0.005)."""
+    Each region is a sample of ``cells_per_region`` cells of its site; depth is negative
+    binomial (mean ``depth``, size ``depth_size``), alt reads binomial in the expected VAF of
+    the sample at its purity (the module docstring). Mutations whose true CCF is below
+    ``min_true_ccf`` in every sequenced site are left out (SCIMET keeps true VAF > 0.005).
+
+    Parameters
+    ----------
+    mutations : pandas.DataFrame
+        A ``mutation_id`` column and one column of true CCFs (fractions) per site, as
+        ``CellScalePatient.mutations()`` returns.
+    regions : mapping of str to int
+        Sites to sequence and the number of regions (samples) of each.
+    rng : numpy.random.Generator
+        The random stream.
+    depth : float
+        Mean read depth (reads per mutation).
+    depth_size : float
+        Size (dispersion) of the negative binomial depth (dimensionless).
+    purity : float or mapping of str to float
+        Tumour fraction of each sample (dimensionless, in (0, 1]), one value or per site.
+    cells_per_region : float
+        Number of cells in one region's sample.
+    min_true_ccf : float
+        Mutations below this true CCF (fraction) in every sequenced site are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per mutation and sample: ``mutation_id``, ``sample_id``, ``site``,
+        ``ref_counts``, ``alt_counts``, copy numbers, ``purity`` and ``true_ccf``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import metacascade as mc
+    >>> muts = pd.DataFrame({"mutation_id": ["m0", "m1"], "primary": [1.0, 0.3]})
+    >>> reads = mc.virtual_sequencing(muts, {"primary": 1}, np.random.default_rng(1))
+    """
     sites = [c for c in mutations.columns if c not in ("mutation_id", "clone_id")]
     pur = _check_design(regions, sites, depth, depth_size, purity, cells_per_region)
     seq_sites = list(regions)
@@ -247,8 +283,45 @@ def summary_statistics(reads: pd.DataFrame, primary: str = "primary",
                        metastasis: str | None = None, *, cutoffs: Sequence[float] = CUTOFFS,
                        clonal_ccf: float = CLONAL_CCF, min_depth: int = MIN_DEPTH,
                        min_alt: int = MIN_ALT, min_vaf: float = MIN_VAF) -> pd.Series:
-    """SCIMET's S1..S9, Lp, Lm, H and the shared / private / clonal counts of one primary and one
-    metastasis (default: the first other site in the table), from a read table."""
+    """SCIMET's summary statistics of one primary and one metastasis from reads (Hu et al. 2019).
+
+    S1..S9, Lp, Lm (private clonal mutations), H = Lm / (Lp + 1) and the shared, private and
+    clonal counts (the module docstring), from a read table of real or virtual sequencing.
+
+    Parameters
+    ----------
+    reads : pandas.DataFrame
+        A read table (:func:`metacascade.virtual_sequencing` or a file of the same columns).
+    primary : str
+        The primary's site.
+    metastasis : str, optional
+        The metastasis' site (default: the first other site of the table).
+    cutoffs : sequence of float
+        VAF cut-offs (each a fraction) of S1-S4 and S5-S8.
+    clonal_ccf : float
+        CCF (fraction) above which a mutation is clonal in its site.
+    min_depth : int
+        Fewest reads (count) for a mutation to be called in a sample.
+    min_alt : int
+        Fewest alt reads (count) for a call.
+    min_vaf : float
+        Lowest VAF (fraction) for a call.
+
+    Returns
+    -------
+    pandas.Series
+        The statistics by name (counts).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import metacascade as mc
+    >>> muts = pd.DataFrame({"mutation_id": ["m0", "m1", "m2"], "primary": [1.0, 1.0, 0.0],
+    ...                      "met": [1.0, 0.0, 1.0]})
+    >>> reads = mc.virtual_sequencing(muts, {"primary": 1, "met": 1}, np.random.default_rng(1))
+    >>> stats = mc.sequencing_statistics(reads, "primary", "met")
+    """
     calls = site_calls(reads, min_depth=min_depth, min_alt=min_alt, min_vaf=min_vaf)
     sites = list(dict.fromkeys(calls.index.get_level_values("site")))
     if primary not in sites:

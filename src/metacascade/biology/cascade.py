@@ -45,6 +45,7 @@ stochastic injection experiment (``engines/injection.py``) can be checked agains
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from dataclasses import dataclass, field, fields, replace
@@ -66,6 +67,30 @@ HOURS_PER_DAY = 24.0
 CALIBRATION: dict[str, Any] = json.loads(
     (resources.files("metacascade.biology") / "cascade_calibration.json").read_text("utf-8"))
 _CAL: dict[str, float] = CALIBRATION["parameters"]
+def cascade_calibration() -> dict[str, Any]:
+    """What the cascade defaults were fitted to (Luzzi et al. 1998; Fidler 1970).
+
+    ``scripts/calibrate_cascade.py`` fits nine cascade rates to six fractions of injected cells
+    measured by Luzzi 1998 (B16F1 melanoma, mouse liver) and Fidler 1970 (B16 melanoma, lung)
+    and writes the result, which the package reads as its defaults.
+
+    Returns
+    -------
+    dict
+        A copy of the calibration record: ``parameters`` (the fitted values, probabilities
+        dimensionless and rates per day), ``targets`` (each measured fraction: ``value``,
+        ``tolerance`` and its ``scale``), ``measured`` (the model at the fit), ``priors`` and
+        ``sources`` (the reference of each target, by the first word of its name).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> mc.cascade_calibration()["targets"]["luzzi_extravasated_day3"]["value"]
+    0.83
+    """
+    return copy.deepcopy(CALIBRATION)
+
+
 #: The stem-like fraction is the stem-cell reservoir's (its default and source live there).
 _STEM_FRACTION = next(f for f in fields(StemCellReservoir) if f.name == "fraction")
 
@@ -377,9 +402,37 @@ def expected_fates(p: CascadeParameters, route: str, times: npt.ArrayLike,
                    niche_factor: npt.ArrayLike = 1.0) -> dict[str, Array]:
     """Exact expected fraction of injected cells in each state at ``times`` (days).
 
-    Returns arrays over times for ``circulating, arrested, extravasated, dead, dormant_single,
-    micrometastasis, macrometastasis`` (summing to 1) and ``by_organ`` (T, O, 5): the stages of
-    :data:`STAGES` per organ. Mixture of stem-like (fraction ``stem_fraction``) and other cells.
+    The Markov chain of the cascade (Luzzi et al. 1998's stages) propagated by matrix
+    exponentials: a mixture of stem-like (fraction ``stem_fraction``) and other cells. The
+    stochastic :func:`metacascade.inject` samples the same chain cell by cell.
+
+    Parameters
+    ----------
+    p : CascadeParameters
+        Probabilities (dimensionless) and rates (per day) of the cascade steps, per organ
+        (:meth:`metacascade.Scenario.cascade_parameters`).
+    route : str
+        ``"tail-vein"``, ``"portal-vein"`` or ``"intracardiac"``.
+    times : array of float
+        Output times in days after injection.
+    niche_factor : float or array of float
+        Multiplier (dimensionless) of colonisation per organ by a prepared niche.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Arrays over ``times`` for ``circulating, arrested, extravasated, dead, dormant_single,
+        micrometastasis, macrometastasis`` (fractions of the injected cells, summing to 1) and
+        ``by_organ`` (times x organs x 5: the stages of :data:`STAGES` per organ).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> p = mc.Scenario().cascade_parameters(all_organs=True)
+    >>> f = mc.expected_fates(p, "portal-vein", [1.5, 7.0])
+    >>> bool(abs(sum(f[k][0] for k in ("circulating", "arrested", "extravasated", "dead",
+    ...      "dormant_single", "micrometastasis", "macrometastasis")) - 1.0) < 1e-9)
+    True
     """
     import scipy.linalg  # here, not at import: most commands never propagate the cascade chain
 

@@ -47,7 +47,23 @@ class Schedule(Protocol):
 
 @dataclass(frozen=True)
 class Dose:
-    """One dose of ``drug`` with effect level ``level`` at ``day``."""
+    """One dose of a drug: its name, its day and its effect level (Lemaire et al. 2004 drug terms).
+
+    Parameters
+    ----------
+    drug : str
+        ``denosumab``, ``opg_fc``, ``zoledronic_acid`` or ``bisphosphonate``.
+    day : float
+        Day of the dose (days from the start of the run).
+    level : float
+        Effect level of the dose (dimensionless; see :mod:`metacascade.engines.bone`).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> mc.Dose("zoledronic_acid", 0.0, 100.0).level
+    100.0
+    """
 
     drug: str
     day: float

@@ -211,10 +211,46 @@ def make_growth_law(
 
 
 def cells_from_diameter_mm(diameter_mm: ArrayLike) -> Array:
-    """Cells in a sphere of the given diameter: (pi/6) D^3 mm^3 at 1e6 cells/mm^3."""
+    """Cells in a sphere of the given diameter: (pi/6) D^3 mm^3 at 1e6 cells/mm^3 (Del Monte 2009).
+
+    Parameters
+    ----------
+    diameter_mm : array_like of float
+        Diameter (mm).
+
+    Returns
+    -------
+    ndarray of float
+        Cells.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> round(float(mc.cells_from_diameter_mm(10.0)))  # a 1 cm tumour
+    523598776
+    """
     return np.pi / 6.0 * _f(diameter_mm) ** 3 * 1e6
 
 
 def diameter_mm_from_cells(cells: ArrayLike) -> Array:
-    """Inverse of :func:`cells_from_diameter_mm`."""
+    """Diameter of a sphere of the given cells at 1e6 cells/mm^3 (Del Monte 2009).
+
+    The inverse of :func:`cells_from_diameter_mm`.
+
+    Parameters
+    ----------
+    cells : array_like of float
+        Number of cells.
+
+    Returns
+    -------
+    ndarray of float
+        Diameter (mm).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> round(float(mc.diameter_mm_from_cells(1e9)), 2)  # a billion cells
+    12.41
+    """
     return np.cbrt(_f(cells) * 6.0 / (np.pi * 1e6))

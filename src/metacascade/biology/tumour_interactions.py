@@ -73,6 +73,7 @@ import numpy.typing as npt
 from scipy.integrate import solve_ivp
 
 from metacascade.biology.systemic import LEWIS_LUNG
+from metacascade.errors import ScenarioError
 
 Array = npt.NDArray[np.float64]
 
@@ -216,6 +217,66 @@ def simulate(model: TwoTumourModel, v0: Array, k0: Array, days: Array | list[flo
         raise RuntimeError(f"two-tumour integration failed: {sol.message}")
     vols = model.volumes(sol.y, v0.shape[0])
     return CohortRun(days=t, volumes=vols)
+
+
+#: The interaction families of :func:`simulate_two_tumours`, by name.
+INTERACTIONS: dict[str, type] = {"competition": Competition,
+                                 "angiogenesis": AngiogenesisInhibition,
+                                 "proliferation": ProliferationInhibition}
+
+
+def simulate_two_tumours(interaction: str, v0: npt.ArrayLike, k0: npt.ArrayLike,
+                         days: npt.ArrayLike, *, rate: npt.ArrayLike | None = None,
+                         rtol: float = 1e-8, **parameters: float) -> CohortRun:
+    """Tumours that restrain each other in one host (Benzekry et al. 2017; Hahnfeldt et al. 1999).
+
+    Every host carries ``v0.shape[0]`` tumours that grow by the Hahnfeldt 1999 model (volume V,
+    vascular capacity K) and interact through one of Benzekry 2017's three families (the module
+    :mod:`metacascade.biology.tumour_interactions` gives the equations, reconstructed from the
+    paper's abstract): a shared capacity, a circulating angiogenesis inhibitor, or a circulating
+    inhibitor of proliferation.
+
+    Parameters
+    ----------
+    interaction : {"competition", "angiogenesis", "proliferation"}
+        The interaction family.
+    v0 : array_like of float, shape (tumours, hosts)
+        Initial volumes (mm^3; 1 mm^3 = 1e6 cells).
+    k0 : array_like of float, broadcast to the shape of ``v0``
+        Initial vascular carrying capacities (mm^3).
+    days : array_like of float
+        Output times (days after implantation, increasing).
+    rate : array_like of float, optional
+        Per-tumour multiplier (dimensionless) of the growth rate lambda1 (default 1 for all).
+    rtol : float
+        Relative tolerance (dimensionless) of scipy's LSODA integration.
+    **parameters : float
+        Parameters of the family: ``lambda1`` (per day), ``b`` (per day), ``d`` (per mm^2 per
+        day; default: Hahnfeldt's Lewis lung carcinoma values), ``theta`` (per mm^3) and
+        ``self_weight`` (dimensionless) for proliferation inhibition, ``distant_weight``
+        (dimensionless) for angiogenesis inhibition.
+
+    Returns
+    -------
+    CohortRun
+        ``days`` and ``volumes`` (mm^3), shape (tumours, hosts, days).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import metacascade as mc
+    >>> v0 = np.array([[1.0], [1.0]])  # two 1 mm^3 implants in one mouse
+    >>> run = mc.simulate_two_tumours("proliferation", v0, 3.47 * v0, [15.0], theta=1e-3)
+    >>> run.volumes.shape
+    (2, 1, 1)
+    """
+    if interaction not in INTERACTIONS:
+        raise ScenarioError(f"interaction = {interaction!r}: choose one of "
+                            f"{', '.join(INTERACTIONS)}")
+    model: TwoTumourModel = INTERACTIONS[interaction](**parameters)
+    return simulate(model, np.asarray(v0, dtype=np.float64), np.asarray(k0, dtype=np.float64),
+                    np.asarray(days, dtype=np.float64), rate=None if rate is None
+                    else np.asarray(rate, dtype=np.float64), rtol=rtol)
 
 
 def gompertz_volume(t: Array | float, v0: Array | float, capacity: float,

@@ -20,15 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metacascade.analysis.sequencing import summary_statistics, virtual_sequencing
-from metacascade.biology.growth import Exponential
-from metacascade.engines.evolution import SCIMET_DRIVER_RATE, scimet_driver_fitness
-from metacascade.engines.stochastic import (
-    PRIMARY,
-    CellScaleParameters,
-    clone_ccf,
-    mutation_ccfs,
-    simulate_patient,
+from metacascade import (
+    Scenario,
+    load_scenario,
+    sequencing_statistics,
+    simulate_cell_scale,
+    virtual_sequencing,
 )
 
 BETA = 0.3
@@ -46,16 +43,35 @@ PRESENT_CCF = 0.1
 DEPTH, PURITY = 100.0, 0.7
 
 
-def parameters(hypothesis: str) -> CellScaleParameters:
-    law = Exponential(BETA)  # b = r / beta = 1 per day
-    return CellScaleParameters(
-        primary_law=law, metastasis_law=law, beta=BETA, mutation_rate=MU,
-        driver_rate=SCIMET_DRIVER_RATE, driver_fitness=scimet_driver_fitness(BETA),
-        trait=hypothesis, trait_factor=TRAIT_FACTOR, trait_rate=TRAIT_RATE,
-        seeding_rate=SEEDING_RATE[hypothesis], stop_primary_at_cells=1e9,
-        stop_metastases_at_cells=1e9, duration_days=160.0, step_days=1.0,
-        detection_cells=math.inf, history_records=0, exact_below_cells=1e3,
-        track_mutations_below_cells=1e3)
+PRIMARY = "primary"  # the primary's site name in the engine's tables
+#: SCIMET's driver rate (per daughter cell) and selection: a birth-rate multiplier of 1.3 at
+#: beta = 0.3 (:func:`metacascade.engines.evolution.scimet_driver_fitness`).
+SCIMET_DRIVER_RATE, SCIMET_DRIVER_FITNESS = 1e-5, 1.3
+#: Engine settings: one distant site, SCIMET's tumours grown to 1e9 cells, no detection.
+NUMERICS = dict(organs=("distant",), organ_weights=(1.0,), stop_primary_at_cells=1e9,
+                stop_metastases_at_cells=1e9, detection_cells=math.inf, history_records=0,
+                exact_below_cells=1e3, track_mutations_below_cells=1e3)
+
+
+def scenario(hypothesis: str) -> Scenario:
+    """The SCIMET-like patient (module docstring) as a scenario: exponential growth at r = 0.3
+    per day (b = r / beta = 1 per day), seeding mu X (every cell alike), no dormancy, no
+    surgery."""
+    return load_scenario("breast", [
+        "primary.growth=exponential", f"primary.rate_per_day={BETA}", "primary.initial_cells=1",
+        "metastasis.growth=same_as_primary", "metastasis.initial_cells=1",
+        "dissemination.model=power", "dissemination.gamma=1",
+        f"dissemination.mu={SEEDING_RATE[hypothesis]}", "dissemination.size_threshold_cells=0",
+        "dissemination.start_day=0", "dissemination.latency_days=0",
+        "dissemination.cluster_size=1", "dormancy.single_cell_fraction=0",
+        f"mutation.net_growth_fraction={BETA}", f"mutation.rate_per_division={MU}",
+        f"mutation.driver_rate_per_division={SCIMET_DRIVER_RATE}",
+        f"mutation.driver_fitness={SCIMET_DRIVER_FITNESS}",
+        f"mutation.metastatic_trait={hypothesis}",
+        f"mutation.metastatic_trait_factor={TRAIT_FACTOR}",
+        f"mutation.metastatic_trait_rate_per_division={TRAIT_RATE}",
+        "treatment.resection_at_detection=false", "simulation.duration_days=160",
+        "simulation.output_step_days=1"])
 
 
 @dataclass
@@ -69,19 +85,19 @@ class Cohort:
 
 
 def simulate(hypothesis: str, n_patients: int, rng: np.random.Generator) -> Cohort:
-    p = parameters(hypothesis)
+    sc = scenario(hypothesis)
     rows, drv = [], []
     for i in range(n_patients):  # one compiled run per patient
-        pt = simulate_patient(p, rng)
+        pt = simulate_cell_scale(sc, rng, **NUMERICS)
         alive = pt.metastases.loc[pt.metastases["cells_final"] > 0, "met_id"].tolist()
         if not alive:
             continue
         sites = [PRIMARY, *alive]
-        muts = mutation_ccfs(pt.clones, sites)
+        muts = pt.mutations(sites)
         reads = virtual_sequencing(muts, {s: 1 for s in sites}, rng, depth=DEPTH,
                                    purity=PURITY)
         for m in alive:
-            st = summary_statistics(reads, PRIMARY, m)
+            st = sequencing_statistics(reads, PRIMARY, m)
             rows.append({"patient": i, "met_id": m, "Lp": st["Lp"], "Lm": st["Lm"],
                          "clonal_metastasis": st["clonal_metastasis"],
                          "shared_clonal": st["shared_clonal"], "called_shared": st["shared"],
@@ -92,7 +108,7 @@ def simulate(hypothesis: str, n_patients: int, rng: np.random.Generator) -> Coho
             par = cl["parent"].to_numpy()
             fit = cl["fitness"].to_numpy()
             is_driver = (par >= 0) & (fit > fit[np.maximum(par, 0)] * (1 + 1e-12))
-            ccf = clone_ccf(cl, alive).to_numpy()[is_driver] >= PRESENT_CCF
+            ccf = pt.ccf(alive).to_numpy()[is_driver] >= PRESENT_CCF
             drv.append({"patient": i, "in_all": int(ccf.all(axis=1).sum()),
                         "in_any": int(ccf.any(axis=1).sum())})
     mets = pd.DataFrame(rows, columns=["patient", "met_id", "Lp", "Lm", "clonal_metastasis",

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from metacascade.biology.cascade import CALIBRATION
+from metacascade import Scenario, load_scenario
+from metacascade import cascade_calibration as stored_cascade_fit
 from metacascade.claims.base import CHOSEN, Calibration
-from metacascade.scenario import Scenario
 
 CASCADE_HOW = ("scripts/calibrate_cascade.py: MAP fit of nine cascade rates (biology/"
                "cascade_calibration.json)")
@@ -23,7 +23,7 @@ CARTER = "Carter CL, Allen C, Henson DE. Cancer 1989;63:181 (about 35 % node-pos
 
 def cascade_source(name: str) -> str:
     """The source of one calibration target of ``scripts/calibrate_cascade.py``."""
-    return str(CALIBRATION["sources"][name.split("_")[0]])
+    return str(stored_cascade_fit()["sources"][name.split("_")[0]])
 
 
 def cascade_calibration(model: dict[str, float] | None = None, note: str = ""
@@ -32,7 +32,7 @@ def cascade_calibration(model: dict[str, float] | None = None, note: str = ""
     values, when the claim measures them)."""
     return {k: Calibration(float(spec["value"]), cascade_source(k), CASCADE_HOW, sets=CASCADE_SETS,
                            model=None if model is None else model.get(k), note=note)
-            for k, spec in CALIBRATION["targets"].items()}
+            for k, spec in stored_cascade_fit()["targets"].items()}
 
 
 def breast_cascade_calibration() -> dict[str, Calibration]:
@@ -49,8 +49,6 @@ def breast_cascade_calibration() -> dict[str, Calibration]:
 def niche_calibration(gain_only: bool = False) -> dict[str, Calibration]:
     """The pre-metastatic niche defaults (biology/niche.py), chosen by this package "so that
     priming precedes the first colonisation as Kaplan observed"."""
-    from metacascade.scenario import load_scenario
-
     p = load_scenario("breast-cascade").niche
     src = ("breast-cascade scenario, biology/niche.py defaults (assumptions of this package; Kaplan RN et al. Nature "
            "2005;438:820, qualitative)")
@@ -78,12 +76,8 @@ def cells_shed(sc: Scenario, t: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np
     the grid ``t`` (days) of a cascade scenario: the blood shedding rate (Butler & Gullino 1975,
     cells per cell^gamma per day) times the primary size to the power gamma, before survival in
     the circulation."""
-    from metacascade.engines.organism import patients_from_scenarios
-    from metacascade.scenario import resolve
-
-    pat = patients_from_scenarios([sc])
-    vp = np.asarray(pat.primary(1).size(t, pat.vp0), dtype=np.float64).ravel()
-    rate = resolve.cascade(sc).blood_shedding_rate_per_cell_day * np.maximum(vp, 0.0) ** \
+    vp = np.asarray(sc.primary_law().size(t, sc.primary.initial_cells), dtype=np.float64).ravel()
+    rate = sc.cascade_parameters().blood_shedding_rate_per_cell_day * np.maximum(vp, 0.0) ** \
         sc.dissemination.gamma
     cum = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(t))])
     return vp, cum

@@ -38,21 +38,21 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from metacascade.inference.seeding import (
-    SUMMARY_STATISTICS,
-    TimingLaw,
-    canonical_cancer_type,
+import metacascade.datasets as datasets
+from metacascade import (
+    SeedingSettings,
+    analytic_seeding_posterior,
+    early_patients,
     hu2020_met_timing,
     hu2020_timing_law,
-)
-from metacascade.inference.seeding_abc import (
-    SeedingSettings,
-    analytic_posterior,
     infer_seeding_table,
 )
-from metacascade.result.seeding import early_patients, patient_of
 
 Array = npt.NDArray[np.float64]
+#: A timing law of :func:`metacascade.hu2020_timing_law` (seeding size -> years before diagnosis).
+TimingLaw = Any
+#: SCIMET's nine summary statistics, the columns S1..S9 of the Hu 2019 data set.
+SUMMARY_STATISTICS = tuple(f"S{i}" for i in range(1, 10))
 
 #: The ABC settings of the full claims run: the four SCIMET models, 100 particles, at most 1,500
 #: simulations per metastasis (the stop rule of :mod:`metacascade.inference.abc` otherwise), no
@@ -71,13 +71,11 @@ def colorectal_law() -> TimingLaw:
 def infer_published(quick: bool, seed: int, executor: Any = None) -> pd.DataFrame:
     """One row per published metastasis: the ``seeding.csv`` columns, ``early`` (posterior Q3
     below 1e8 cells), ``patient`` and ``method`` (``abc`` or ``analytic``)."""
-    from metacascade import datasets
-
     table = datasets.load(HU2019_DATA)
     law = colorectal_law()
     if quick:
         rows = [{"met": str(r["Met"]),
-                 **analytic_posterior(r[list(SUMMARY_STATISTICS)].to_numpy(np.float64), law)}
+                 **analytic_seeding_posterior(r[list(SUMMARY_STATISTICS)].to_numpy(np.float64), law)}
                 for _, r in table.iterrows()]  # 23 closed-form rows
         out = pd.DataFrame(rows)
         out["method"] = "analytic"
@@ -87,7 +85,10 @@ def infer_published(quick: bool, seed: int, executor: Any = None) -> pd.DataFram
         out = run.seeding.copy()
         out["early"] = [m.early for m in run.metastases]
         out["method"] = "abc"
-    out["patient"] = [patient_of(m) for m in out["met"]]
+    pts = early_patients(list(out["met"]), list(out["early"]))
+    patient = {m: p for p, ms in zip(pts["patient"], pts["metastases"], strict=True)
+               for m in ms.split(",")}
+    out["patient"] = [patient[str(m)] for m in out["met"]]
     return out
 
 
@@ -128,12 +129,10 @@ def prior_measures(law: TimingLaw | None = None) -> dict[str, float]:
 def hu2020_formula() -> dict[str, float]:
     """Hu 2020's formula on their paired counts (G8): per cancer type the median seeding time
     before diagnosis (years), the number of metastases and the share seeded before diagnosis."""
-    from metacascade import datasets
-
     timing = hu2020_met_timing(datasets.load(HU2020_PAIRED))
     out: dict[str, float] = {}
     for ct, g in timing.groupby("cancer_type", sort=True):
-        name = canonical_cancer_type(str(ct))
+        name = str(ct).lower()  # Breast, Colorectal, Lung in the data set
         ts = g["seeding_years_before_diagnosis"].to_numpy(np.float64)
         out[f"hu2020_formula_{name}_median_years"] = float(np.median(ts))
         out[f"hu2020_formula_{name}_metastases"] = float(ts.size)

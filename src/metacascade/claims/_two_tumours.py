@@ -30,16 +30,16 @@ import numpy.typing as npt
 from scipy import stats
 from scipy.optimize import brentq
 
-from metacascade.biology.tumour_interactions import (
-    LLC,
-    AngiogenesisInhibition,
-    Competition,
-    ProliferationInhibition,
-    TwoTumourModel,
-    simulate,
-)
+from metacascade import Scenario, simulate_two_tumours
 
 Array = npt.NDArray[np.float64]
+#: An interaction model of :func:`metacascade.simulate_two_tumours`: its family and parameters.
+Model = tuple[str, dict[str, float]]
+#: Hahnfeldt 1999 Lewis lung carcinoma (lambda1 and b per day, d per mm^2 per day): the defaults
+#: of the scenario's ``systemic`` section, which are also the two-tumour models' defaults.
+_SYSTEMIC = Scenario().systemic
+LLC = {"lambda1": _SYSTEMIC.hahnfeldt_lambda1_per_day, "b": _SYSTEMIC.hahnfeldt_b_per_day,
+       "d": _SYSTEMIC.hahnfeldt_d_per_mm2_day}
 
 DAY = 15.0
 TARGET_REDUCTION = 0.61  # Benzekry 2017 abstract
@@ -57,10 +57,11 @@ class Arm:
     k0: Array
     rate: Array
 
-    def day(self, model: TwoTumourModel, days: Array | list[float] | None = None) -> Array:
+    def day(self, model: Model, days: Array | list[float] | None = None) -> Array:
         """Volumes (mm^3), shape (tumours, mice, len(days)); default: day 15 only."""
-        return simulate(model, self.v0, self.k0, [DAY] if days is None else days,
-                        rate=self.rate).volumes
+        return simulate_two_tumours(model[0], self.v0, self.k0,
+                                       [DAY] if days is None else days, rate=self.rate,
+                                       **model[1]).volumes
 
 
 def make_arm(rng: np.random.Generator, tumours: int, mice: int, take_sd: float = TAKE_SD,
@@ -87,7 +88,7 @@ class Outcome:
         return float(self.larger.mean() / self.control.mean())
 
 
-def outcome(model: TwoTumourModel, control: Arm, pairs: Arm) -> Outcome:
+def outcome(model: Model, control: Arm, pairs: Arm) -> Outcome:
     c = control.day(model)[0, :, -1]
     two = pairs.day(model)[:, :, -1]
     return Outcome(c, two.max(axis=0), two.min(axis=0))
@@ -124,17 +125,18 @@ def replicate_significance(o: Outcome, rng: np.random.Generator, reps: int,
 def calibrate_theta(control: Arm, pairs: Arm, target: float = TARGET_REDUCTION) -> float:
     """theta (mm^-3) of proliferation inhibition giving the target reduction on this cohort."""
     def miss(log_theta: float) -> float:
-        m = ProliferationInhibition(theta=float(np.exp(log_theta)))
+        m = ("proliferation", {"theta": float(np.exp(log_theta))})
         return outcome(m, control, pairs).reduction - target
 
     return float(np.exp(brentq(miss, np.log(1e-6), np.log(1.0), xtol=1e-4)))
 
 
-def symmetry_gain(model: TwoTumourModel, delta: float = 0.01) -> float:
+def symmetry_gain(model: Model, delta: float = 0.01) -> float:
     """ln(V1/V2) at day 15 over its day-0 value for two identical mean implants perturbed by
     +-delta: 1 keeps the asymmetry, < 1 damps it, > 1 amplifies it (spontaneous symmetry breaking)."""
     v0 = np.array([[1.0 + delta], [1.0 / (1.0 + delta)]])
-    v = simulate(model, v0, K0_OVER_V0 * v0, [DAY], rtol=1e-10).volumes[:, 0, -1]
+    v = simulate_two_tumours(model[0], v0, K0_OVER_V0 * v0, [DAY], rtol=1e-10,
+                            **model[1]).volumes[:, 0, -1]
     return float(np.log(v[0] / v[1]) / np.log(v0[0, 0] / v0[1, 0]))
 
 
@@ -156,11 +158,11 @@ def run_study(seed: int, quick: bool) -> TwoTumourStudy:
     n_boot, reps = (400, 100) if quick else (2000, 400)
     control, pairs = make_arm(rng, 1, mice), make_arm(rng, 2, mice)
     theta = calibrate_theta(control, pairs)
-    models: dict[str, TwoTumourModel] = {
-        "no_interaction": ProliferationInhibition(theta=0.0),
-        "competition": Competition(),
-        "angiogenesis": AngiogenesisInhibition(),
-        "proliferation": ProliferationInhibition(theta=theta),
+    models: dict[str, Model] = {
+        "no_interaction": ("proliferation", {"theta": 0.0}),
+        "competition": ("competition", {}),
+        "angiogenesis": ("angiogenesis", {}),
+        "proliferation": ("proliferation", {"theta": theta}),
     }
     out = {k: outcome(m, control, pairs) for k, m in models.items()}
     pi = out["proliferation"]

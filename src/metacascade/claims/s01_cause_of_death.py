@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metacascade import load_scenario, simulate_cohort
 from metacascade.claims.base import (
     CHOSEN,
     Calibration,
@@ -37,9 +38,7 @@ from metacascade.claims.base import (
     experiment,
     interval,
 )
-from metacascade.cohort import DEFAULT_VARIABILITY, simulate_cohort
 from metacascade.plotting.claims import plot_cause_of_death
-from metacascade.scenario import load_scenario
 
 TYPES = ("breast", "colorectal", "prostate")
 DILLEKAS = ("Dillekas H, Rogers MS, Straume O. Cancer Med 2019;8:5574 (metastases registered in "
@@ -115,7 +114,7 @@ def cause_of_death(ctx: Context) -> list[Verdict]:
     })
     calibration.update({f"variability_log_sd_{k}": Calibration(
         v, "metacascade.cohort.DEFAULT_VARIABILITY (assumption)", CHOSEN, sets=k)
-        for k, v in DEFAULT_VARIABILITY.items()})
+        for k, v in res.variability.items()})  # the default variability
     shares = [measured[f"{t}_share_of_cancer_deaths_with_metastases"] for t in TYPES]
     pooled = float(np.mean([x for x in shares if x is not None])) if any(
         x is not None for x in shares) else None

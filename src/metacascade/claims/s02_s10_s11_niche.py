@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from metacascade import first_time, load_scenario, solve_cascade
 from metacascade.claims._common import breast_cascade_calibration, cells_shed, niche_calibration
 from metacascade.claims.base import (
     Check,
@@ -35,9 +36,7 @@ from metacascade.claims.base import (
     exactly,
     experiment,
 )
-from metacascade.engines.spread import first_time, solve_cascade
 from metacascade.plotting.claims import niche_figure
-from metacascade.scenario import load_scenario
 
 #: reference sizes of the niche signal (cells) and gains rerun (no sourced range of either)
 REFERENCE_RANGE = (1e6, 1e9)

@@ -34,7 +34,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from metacascade.biology.cascade import CALIBRATION, STAGES
+from metacascade import cascade_calibration, inject, load_scenario, solve_cascade
 from metacascade.claims._common import breast_cascade_calibration, cells_shed
 from metacascade.claims.base import (
     Calibration,
@@ -47,10 +47,7 @@ from metacascade.claims.base import (
     experiment,
     factor,
 )
-from metacascade.engines.injection import inject
-from metacascade.engines.spread import solve_cascade
 from metacascade.plotting.injection import injection_figure
-from metacascade.scenario import load_scenario
 
 HOW = ("scripts/calibrate_cascade.py: MAP fit of nine cascade rates (biology/"
        "cascade_calibration.json)")
@@ -88,7 +85,7 @@ def human_efficiency() -> dict[str, float]:
 
 
 def _calibration_source(name: str) -> str:
-    return str(CALIBRATION["sources"][name.split("_")[0]])
+    return str(cascade_calibration()["sources"][name.split("_")[0]])
 
 
 @experiment("S3", title="Injected tumour cells are inefficient (< 0.1 % form metastases)")
@@ -103,7 +100,8 @@ def inefficiency(ctx: Context) -> list[Verdict]:
         return float(df[col].to_numpy()[np.isclose(df["time_days"].to_numpy(), day)][0])
 
     bo = portal.by_organ
-    liver90 = bo[(bo.organ == "liver") & np.isclose(bo.time_days, 90 / 1440)][list(STAGES)]
+    stages = bo.columns.drop(["time_days", "organ"])  # the cascade stages
+    liver90 = bo[(bo.organ == "liver") & np.isclose(bo.time_days, 90 / 1440)][list(stages)]
     out3 = sum(at(fp, 3.0, c) for c in ("extravasated", "dormant_single", "micrometastasis",
                                          "macrometastasis"))
     m = {
@@ -133,7 +131,7 @@ def inefficiency(ctx: Context) -> list[Verdict]:
                             "post-extravasation death, dormancy entry and death, initiation, "
                             "progression)",
                        model=m[k], note=f"re-measured by the stochastic experiment ({n} cells)")
-        for k, spec in CALIBRATION["targets"].items()}
+        for k, spec in cascade_calibration()["targets"].items()}
     koop = {r: sum(at(res.fates, 1.0, c) for c in OUT_OF_VESSEL)
             for r, res in (("portal_vein", portal), ("tail_vein", tail))}
     m.update({f"alive_out_of_vessel_24h_{r}": v for r, v in koop.items()})

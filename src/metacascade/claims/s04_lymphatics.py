@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from metacascade.biology.growth import cells_from_diameter_mm
+from metacascade import cells_from_diameter_mm, load_scenario, solve_cascade
 from metacascade.claims._common import breast_cascade_calibration
 from metacascade.claims.base import (
     CHOSEN,
@@ -57,9 +57,7 @@ from metacascade.claims.base import (
     experiment,
     interval,
 )
-from metacascade.engines.spread import solve_cascade
 from metacascade.plotting.claims import lymphatics_figure
-from metacascade.scenario import Organ, load_scenario
 
 #: The assumed cohort heterogeneity (log-sd of log-normal draws; correlation of the two densities).
 HETEROGENEITY = {"lvd_log_sd": 0.5, "lvd_correlation": 0.5, "vessel_area_log_sd": 0.3,
@@ -139,6 +137,7 @@ def cohort(n: int, seed: int, heterogeneity: dict[str, float] | None = None
     size_days = days_to_cells(sizes[None, :], rate[:, None], capacity)  # (n, k)
     det_day = days_to_cells(DIAGNOSIS_CELLS, rate, capacity)
     duration = float(np.ceil(size_days.max() / 5.0) * 5.0 + 5.0)
+    lung_only = load_scenario("breast-cascade", ["organs={lung={seeding_fraction=1.0}}"]).organs
     scs = []
     for i in range(n):
         scs.append(base.model_copy(update={
@@ -153,7 +152,7 @@ def cohort(n: int, seed: int, heterogeneity: dict[str, float] | None = None
                 "reseeding_rate_per_cell_day": 0.0}),  # does not change node status
             "treatment": base.treatment.model_copy(update={"resection_at_detection": False}),
             "simulation": base.simulation.model_copy(update={"duration_days": duration}),
-            "organs": {"lung": Organ(seeding_fraction=1.0)},  # node status only is needed
+            "organs": lung_only,  # node status only is needed
         }))
     n_ln = np.zeros(n)
     p_size = np.zeros((n, len(diam)))

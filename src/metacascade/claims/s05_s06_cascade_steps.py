@@ -41,7 +41,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from metacascade.biology.cascade import CascadeParameters, expected_fates
+from metacascade import Scenario, expected_fates, load_scenario, solve_cascade
 from metacascade.claims._common import breast_cascade_calibration, cascade_calibration
 from metacascade.claims.base import (
     CHOSEN,
@@ -58,9 +58,7 @@ from metacascade.claims.base import (
     exactly,
     experiment,
 )
-from metacascade.engines.spread import solve_cascade
 from metacascade.plotting.claims import plot_knockouts
-from metacascade.scenario import Scenario, get_dotted, load_scenario
 
 STEPS = {  # step of S5/S6 -> scenario keys that carry it
     "detachment": ["cascade.detachment_rate_per_cell_day"],
@@ -125,7 +123,7 @@ def timp1(protease: float, route: str = "portal-vein") -> dict[str, float]:
     """Koop 1994 in the model: injected cells with protease efficiency ``protease`` against
     parental cells (exact expected fates): the share alive out of the vessels at 36 h and the
     micro- plus macrometastases at day 7, each relative to the parental cells."""
-    parental = CascadeParameters()
+    parental = Scenario().cascade_parameters(all_organs=True)  # the cascade defaults
     out = {}
     for name, p in (("parental", parental), ("timp1", replace(parental,
                                                                protease_efficiency=protease))):
@@ -165,7 +163,7 @@ def koop_targets(k: dict[str, float]) -> dict[str, Target]:
 def cascade_steps(ctx: Context) -> list[Verdict]:
     duration = 3000.0 if ctx.quick else 7300.0
     default = Scenario()
-    present = {step: all(get_dotted(default, k, default=None) is not None for k in keys)
+    present = {step: all(default.get(k) is not None for k in keys)
                for step, keys in STEPS.items()}
     base = _counts([], duration)
     results = {name: _counts(ov, duration) for name, ov in KNOCKOUTS.items()}

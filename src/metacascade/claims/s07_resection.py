@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 
 import metacascade as mc
-from metacascade.biology.tumour_interactions import LLC
 from metacascade.claims._two_tumours import (
     K0_OVER_V0,
+    LLC,
     RATE_SD,
     REPLICATE_MICE,
     TAKE_SD,

@@ -28,7 +28,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from metacascade.biology.growth import cells_from_diameter_mm, diameter_mm_from_cells
+from metacascade import (
+    cells_from_diameter_mm,
+    diameter_mm_from_cells,
+    load_scenario,
+    simulate_cell_scale,
+)
 from metacascade.claims._common import breast_cascade_calibration
 from metacascade.claims.base import (
     CHOSEN,
@@ -41,8 +46,6 @@ from metacascade.claims.base import (
     experiment,
     relative,
 )
-from metacascade.engines.stochastic import cell_scale_parameters, simulate_patient
-from metacascade.scenario import load_scenario
 
 TUBIANA_KOSCIELNY = ("Tubiana M, Koscielny S. Breast Cancer Res Treat 1991;18:125 (log-normal "
                      "tumour size at metastatic spread, median diameter 3.5 cm; the series of "
@@ -61,8 +64,8 @@ NUMERICS = dict(history_records=0, exact_below_cells=1e3, track_mutations_below_
 def _patients(sets: list[str], n: int, rng: np.random.Generator, **numerics: float
               ) -> list[pd.DataFrame]:
     sc = load_scenario("breast-cascade", [*BASE, *sets])
-    p = cell_scale_parameters(sc, **{**NUMERICS, **numerics})
-    return [simulate_patient(p, rng).metastases for _ in range(n)]  # one compiled run each
+    kw = {**NUMERICS, **numerics}
+    return [simulate_cell_scale(sc, rng, **kw).metastases for _ in range(n)]  # one run each
 
 
 def risk_by_diameter(mets: list[pd.DataFrame], diameters_mm: np.ndarray) -> np.ndarray:

@@ -35,7 +35,14 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from metacascade.biology.bone import LemaireParameters
+from metacascade import (
+    Dose,
+    fit_johnson2011,
+    integrate_vicious_cycle,
+    johnson2011_data,
+    simulate_tibd,
+    tibd_parameters,
+)
 from metacascade.claims.base import (
     CHOSEN,
     Calibration,
@@ -48,22 +55,16 @@ from metacascade.claims.base import (
     below,
     experiment,
 )
-from metacascade.engines.bone import Dose, integrate_vicious_cycle
-from metacascade.inference.bone_fit import (
-    INOCULUM_CELLS,
-    JOHNSON2011_BONE,
-    JOHNSON2011_BONE_DAYS,
-    JOHNSON2011_BONE_SE,
-    JOHNSON2011_TUMOUR,
-    JOHNSON2011_TUMOUR_DAYS,
-    JOHNSON2011_TUMOUR_SE,
-    JOHNSON2011_ZA_TUMOUR_BONE_D28,
-    JOHNSON2011_ZA_TUMOUR_TUMOUR_D28,
-    fit_johnson2011,
-    simulate_tibd,
-    tibd_parameters,
-)
 from metacascade.plotting.claims import vicious_cycle_figure
+
+_JOHNSON = johnson2011_data()
+JOHNSON2011_BONE_DAYS, JOHNSON2011_BONE, JOHNSON2011_BONE_SE = (
+    _JOHNSON["bone_days"], _JOHNSON["bone"], _JOHNSON["bone_se"])
+JOHNSON2011_TUMOUR_DAYS, JOHNSON2011_TUMOUR, JOHNSON2011_TUMOUR_SE = (
+    _JOHNSON["tumour_days"], _JOHNSON["tumour"], _JOHNSON["tumour_se"])
+JOHNSON2011_ZA_TUMOUR_BONE_D28 = _JOHNSON["za_tumour_bone_d28"]
+JOHNSON2011_ZA_TUMOUR_TUMOUR_D28 = _JOHNSON["za_tumour_tumour_d28"]
+INOCULUM_CELLS = _JOHNSON["inoculum_cells"]
 
 DENOSUMAB_LEVEL = 10.0
 ZOLEDRONIC_LEVEL = 100.0
@@ -95,7 +96,7 @@ def _fold(day0: tuple[float, float], day21: tuple[float, float]) -> tuple[float,
 @experiment("S12", title="Bone metastasis: the RANKL vicious cycle")
 def bone_vicious_cycle(ctx: Context) -> list[Verdict]:
     if ctx.quick:  # the stored fit (LemaireParameters.johnson2011, the breast-bone values)
-        fit = LemaireParameters.johnson2011()
+        fit = tibd_parameters()
         values = {"tumour_rate_per_day": float(fit.r_t), "pthrp_per_cell": float(fit.s_pthrp),
                   "bone_turnover_percent_per_day": float(fit.kappa)}
     else:

@@ -66,6 +66,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+import metacascade.datasets as datasets
+from metacascade import hu2020_doubling_time_days
 from metacascade.claims._genomic_seeding import (
     FULL_SETTINGS,
     colorectal_law,
@@ -87,7 +89,6 @@ from metacascade.claims.base import (
     experiment,
     interval,
 )
-from metacascade.inference.seeding import HU2020_DOUBLING_TIME_DAYS
 from metacascade.plotting.claims import lead_time_figure, plot_seeding_size
 from metacascade.plotting.seeding import plot_seeding_years
 
@@ -320,7 +321,8 @@ def _genomic_calibration(law: Any) -> dict[str, Calibration]:
     how = "inference/seeding.py hu2020_timing_law (Gompertz rate from the doubling time)"
     return {
         "genomic_colorectal_doubling_time_days": Calibration(
-            HU2020_DOUBLING_TIME_DAYS["interpolated"]["colorectal"], HU2020, how,
+            hu2020_doubling_time_days(datasets.load("hu2020_doubling_times"), "colorectal",
+                                         "interpolated"), HU2020, how,
             sets="growth rate of the genomic timing law", scope="genomic"),
         "genomic_colorectal_diagnosis_cells": Calibration(
             law.diagnosis_cells, HU2020, "4.5 cm sphere at 1e8 cells/cm^3 (Hu's script)",

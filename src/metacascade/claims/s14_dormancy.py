@@ -56,7 +56,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metacascade.analysis.cohort import relapse_hazard
+from metacascade import (
+    Scenario,
+    cells_from_diameter_mm,
+    load_scenario,
+    relapse_hazard,
+    simulate_cohort,
+)
 from metacascade.claims.base import (
     CHOSEN,
     Calibration,
@@ -70,9 +76,7 @@ from metacascade.claims.base import (
     experiment,
     interval,
 )
-from metacascade.cohort import simulate_cohort
 from metacascade.plotting.claims import dormancy_hazard_figure
-from metacascade.scenario import Scenario, load_scenario
 
 YEAR = 365.25
 MONTH = YEAR / 12
@@ -206,12 +210,10 @@ def _route_rates(rel: np.ndarray, routes: pd.Series, n: int) -> dict[str, float]
 
 def _growth_months(sc: Scenario) -> dict[str, float]:
     """Growth times (months) of a metastasis: one cell -> visible, avascular plateau -> visible."""
-    from metacascade.engines.organism import patients_from_scenarios
-
-    pat = patients_from_scenarios([sc])
-    law = pat.metastasis(1)
-    a_vis = float(np.asarray(law.age_at_size(pat.visible_cells, pat.v0))[0])
-    a_av = float(np.asarray(law.age_at_size(np.array([sc.dormancy.avascular_cells]), pat.v0))[0])
+    law, v0 = sc.metastasis_law(), sc.metastasis_growth().initial_cells
+    visible = cells_from_diameter_mm(sc.detection.visible_diameter_mm)
+    a_vis = float(np.asarray(law.age_at_size(visible, v0)))
+    a_av = float(np.asarray(law.age_at_size(sc.dormancy.avascular_cells, v0)))
     return {"months_one_cell_to_visible": a_vis / MONTH,
             "months_plateau_to_visible": (a_vis - a_av) / MONTH}
 

@@ -219,11 +219,48 @@ def integrate_vicious_cycle(params: LemaireParameters, t_eval: Array, *,
                             doses: Sequence[Dose] = (), rtol: float = 1e-7,
                             atol: float | None = None, method: str | None = None,
                             chunk_size: int = 2000) -> xr.Dataset:
-    """Lemaire 2004 + tumour (vicious cycle) for a batch: Dataset (system, time_days).
+    """The bone vicious cycle: Lemaire 2004 bone remodelling with a tumour (Lemaire et al. 2004).
 
     Starts from the healthy steady state of each parameter set with ``tumour0`` cells. The system
     is mildly stiff: by default one system uses LSODA and a batch uses BDF with the block-diagonal
     Jacobian sparsity of the batch (benchmarks/README.md, "the stiff path").
+
+    Parameters
+    ----------
+    params : LemaireParameters
+        The model (:func:`metacascade.tibd_parameters`); array fields make a batch of systems.
+    t_eval : ndarray of float
+        Output days (increasing, from day 0).
+    tumour0 : float or ndarray of float
+        Tumour cells on day 0 (per system).
+    bone0 : float or ndarray of float
+        Bone mass on day 0 (percent of healthy).
+    doses : sequence of Dose
+        Drug doses (:class:`metacascade.Dose`: drug, day, dimensionless effect level).
+    rtol : float
+        Relative tolerance (dimensionless) of scipy's ``solve_ivp``.
+    atol : float, optional
+        Absolute tolerance (pM, percent or cells, as each state; default scaled to the healthy
+        state).
+    method : str, optional
+        The ``solve_ivp`` method (default LSODA for one system, BDF for a batch).
+    chunk_size : int
+        Number (count) of systems integrated together (larger batches run in chunks).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims (system, time_days): ``bone_mass_percent``, ``bone_tumour_cells``, ``osteoclasts``,
+        ``osteoblasts`` (active cells, pM) and the other states.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import metacascade as mc
+    >>> ds = mc.integrate_vicious_cycle(mc.tibd_parameters(), np.linspace(0, 28, 5),
+    ...                                 tumour0=1e5)
+    >>> float(ds["bone_mass_percent"].isel(system=0, time_days=0))
+    100.0
     """
     n = max(_size(params), int(np.size(tumour0)), int(np.size(bone0)))
     if n > chunk_size:

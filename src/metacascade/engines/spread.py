@@ -436,7 +436,29 @@ def _grouped_convolution(scaled: Array, w: Array, rows: Index,
 
 
 def first_time(times: Array, values: Array, level: float) -> float | None:
-    """First time the series ``values`` reaches ``level`` (linear interpolation; None if never)."""
+    """First time a series reaches a level (linear interpolation between samples).
+
+    Parameters
+    ----------
+    times : ndarray of float
+        Sample times (days, increasing).
+    values : ndarray of float
+        The series at ``times`` (any unit, e.g. a count of metastases).
+    level : float
+        The level, in the unit of ``values`` (e.g. a count).
+
+    Returns
+    -------
+    float or None
+        The first day the series reaches ``level``; None if it never does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import metacascade as mc
+    >>> mc.first_time(np.array([0.0, 10.0, 20.0]), np.array([0.0, 0.5, 1.5]), 1.0)
+    15.0
+    """
     above = np.nonzero(values >= level)[0]
     if above.size == 0:
         return None

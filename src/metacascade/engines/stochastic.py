@@ -292,9 +292,10 @@ class CellScalePatient:
         """The CCF of every clone in its own site (one pass: edges between sites cut)."""
         return own_site_ccf(self.clones)
 
-    def mutations(self) -> pd.DataFrame:
-        """One row per mutation: ``mutation_id``, ``clone_id`` and its true CCF in every site."""
-        return mutation_ccfs(self.clones, self.sites)
+    def mutations(self, sites: list[str] | None = None) -> pd.DataFrame:
+        """One row per mutation: ``mutation_id``, ``clone_id`` and its true CCF in every site (or
+        in ``sites``)."""
+        return mutation_ccfs(self.clones, self.sites if sites is None else sites)
 
 
 def clone_ccf(clones: pd.DataFrame, sites: list[str]) -> pd.DataFrame:
@@ -808,7 +809,40 @@ def cell_scale_parameters(scenario: Scenario, **numerics: Any) -> CellScaleParam
 
 def simulate_scenario(scenario: Scenario, rng: np.random.Generator,
                       **numerics: Any) -> CellScalePatient:
-    """Check the scenario, then simulate one patient (``ScenarioError`` listing what cannot be
-    honoured)."""
+    """One patient of the stochastic cell-scale engine, with its clone tree (Hu et al. 2019).
+
+    The primary and every metastasis grow cell by cell as birth-death branching processes
+    (exact below ``exact_below_cells``), with neutral mutations, drivers and a metastatic trait
+    (the scenario's ``mutation`` section), seeding, dormancy and treatment as the scenario says.
+    What :func:`metacascade.simulate` runs for ``engine="stochastic"``, without the Result: the
+    patient's tables, for genealogies and virtual sequencing.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The patient; a section the engine cannot honour raises a ``ScenarioError`` naming it.
+    rng : numpy.random.Generator
+        The random stream (the same seed gives the same patient).
+    **numerics : object
+        Engine settings (and any other field of the engine's parameters) that override the
+        scenario's, e.g. ``exact_below_cells`` (cells) or ``stop_primary_at_cells`` (cells).
+
+    Returns
+    -------
+    CellScalePatient
+        ``clones`` (one row per clone: site, parent, birth day, new mutations, fitness, final
+        cells), ``metastases`` (founding day, primary cells at seeding, final cells, ...), the
+        cell counts per site over time; ``ccf(sites)`` and ``mutations(sites)`` give the
+        cancer-cell fractions of every clone and mutation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import metacascade as mc
+    >>> sc = mc.load_scenario("breast", ["simulation.duration_days=200"])
+    >>> patient = mc.simulate_cell_scale(sc, np.random.default_rng(1))
+    >>> reads = mc.virtual_sequencing(patient.mutations(), {"primary": 1},
+    ...                               np.random.default_rng(2))
+    """
     raise_problems("stochastic", check_scenario(scenario), scenario.name)
     return simulate_patient(cell_scale_parameters(scenario, **numerics), rng)

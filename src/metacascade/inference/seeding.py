@@ -127,13 +127,33 @@ def hu2020_seeding_years(lm_lp_ratio: npt.ArrayLike, cancer_type: str | Sequence
 
 
 def hu2020_met_timing(paired: pd.DataFrame) -> pd.DataFrame:
-    """Rebuild Hu 2020's per-metastasis seeding times from the paired clonal counts
+    """Hu 2020's formula: seeding times of metastases from paired clonal counts (Hu et al. 2020).
+
+    Rebuilds the per-metastasis seeding times from the paired clonal counts
     (``paired_primary_met_data.txt``) as ``src/metTiming.R`` does: monoclonal, non-lymph-node
     metastases; ratio as :func:`hu2020_lm_lp_ratio`; ``t_s`` by :func:`hu2020_seeding_years`;
     metastases whose seeding would fall after their own diagnosis (``12 t_s <= -months to
     relapse``) dropped; synchronous = diagnosed within 3 months of the primary.
-    Columns and row order as the published ``met_timing_3cancers_final.txt`` (renamed in
-    metacascade/datasets): by cancer type, synchronous before metachronous, else in input order."""
+
+    Parameters
+    ----------
+    paired : pandas.DataFrame
+        The paired counts (the data set ``hu2020_paired_primary_met`` of
+        :mod:`metacascade.datasets`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns and row order as the published ``met_timing_3cancers_final.txt``: by cancer
+        type, synchronous before metachronous, else in input order;
+        ``seeding_years_before_diagnosis`` in years.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> import metacascade.datasets as datasets
+    >>> timing = mc.hu2020_met_timing(datasets.load("hu2020_paired_primary_met"))
+    """
     need = ("cancer_type", "subtype", "met_name", "met_site", "clonality",
             "time_to_relapse_mons", "p_private_clonal_Lp", "m_private_clonal_Lm")
     missing = [c for c in need if c not in paired.columns]
@@ -180,8 +200,32 @@ def weighted_median(values: npt.ArrayLike, weights: npt.ArrayLike,
 
 def hu2020_doubling_time_days(table: pd.DataFrame, cancer_type: str,
                               method: Literal["step", "interpolated"] = "step") -> float:
-    """Patient-weighted median doubling time (days) of one cancer type from Hu 2020's tables
-    (columns ``cancer_type, n_patients, doubling_days``; src/metacascade/datasets/hu2020_doubling_times.tsv)."""
+    """Patient-weighted median doubling time of one cancer type from Hu 2020's tables (Hu et al. 2020).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``cancer_type, n_patients, doubling_days`` (the data set
+        ``hu2020_doubling_times`` of :mod:`metacascade.datasets`).
+    cancer_type : str
+        ``breast``, ``colorectal`` or ``lung`` (or an alias such as ``crc``).
+    method : {"step", "interpolated"}
+        ``step``: the smallest value with cumulative weight >= 1/2; ``interpolated``: the linear
+        interpolation that Hu's script used.
+
+    Returns
+    -------
+    float
+        Doubling time (days).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> import metacascade.datasets as datasets
+    >>> table = datasets.load("hu2020_doubling_times")
+    >>> round(mc.hu2020_doubling_time_days(table, "colorectal", "interpolated"), 1)
+    233.4
+    """
     ct = canonical_cancer_type(cancer_type)
     rows = table[table["cancer_type"].str.lower() == ct]
     if rows.empty:
@@ -253,10 +297,36 @@ class TimingLaw:
 def hu2020_timing_law(cancer_type: str, doubling_time_days: float | None = None,
                       method: Literal["step", "interpolated"] = "interpolated",
                       detection_cells: float = HU2019_DETECTION_CELLS) -> TimingLaw:
-    """Hu 2020's Gompertz primary: plateau 1e11 cells, diagnosis at the type's diameter (1e8
-    cells/cm^3), rate from the weighted median doubling time (default: the interpolated median
-    of Hu's script, which gives T = 5.24 / 4.61 / 4.26 y; ``method="step"`` gives 5.46 / 4.87 /
-    4.32 y), 365 days a year as in Hu's script."""
+    """Hu 2020's Gompertz primary, which turns a seeding size into years before diagnosis (Hu et al. 2020).
+
+    Plateau 1e11 cells, diagnosis at the type's diameter (1e8 cells/cm^3), rate from the
+    weighted median doubling time (default: the interpolated median of Hu's script, which gives
+    T = 5.24 / 4.61 / 4.26 y; ``method="step"`` gives 5.46 / 4.87 / 4.32 y), 365 days a year as
+    in Hu's script.
+
+    Parameters
+    ----------
+    cancer_type : str
+        ``breast``, ``colorectal`` or ``lung`` (or an alias such as ``crc``).
+    doubling_time_days : float, optional
+        Doubling time at diagnosis (days) instead of Hu 2020's median.
+    method : {"step", "interpolated"}
+        How the median doubling time is read (:func:`hu2020_doubling_time_days`).
+    detection_cells : float
+        Clinical detection size (cells) below which seeding is called early.
+
+    Returns
+    -------
+    TimingLaw
+        ``years_before_diagnosis(seeding_cells)``, ``diagnosis_cells``, ``detection_cells``
+        (cells) and the growth ``law``.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> law = mc.hu2020_timing_law("colorectal")
+    >>> years = law.years_before_diagnosis(1e6)  # seeding by a primary of a million cells
+    """
     ct = canonical_cancer_type(cancer_type)
     if method not in HU2020_DOUBLING_TIME_DAYS:
         raise InferenceError(f"method = {method!r}: choose 'step' or 'interpolated'")

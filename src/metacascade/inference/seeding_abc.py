@@ -125,8 +125,62 @@ SUMMARY_KINDS = ("semi-automatic", "raw")
 # ------------------------------------------------------------------------------- settings
 @dataclass(frozen=True)
 class SeedingSettings:
-    """Settings of the seeding inference (module docstring). Rates in mutations per daughter
-    cell per division; sizes in cells; ``beta`` = (birth - death) / birth of both tumours."""
+    """Settings of the seeding inference: SCIMET's models and priors, and the ABC-SMC run (Hu et al. 2019).
+
+    Parameters
+    ----------
+    models : tuple of str
+        SCIMET's models to compare (``NN``, ``NS``, ``SN``, ``SS``: neutral or selected primary,
+        metastasis).
+    seeding_cells_range : tuple of float
+        Log-uniform prior of the seeding size (cells).
+    mutation_rate_range : tuple of float
+        Log-uniform prior of the mutation rate (mutations per daughter cell).
+    mutation_rate : float, optional
+        A known mutation rate (mutations per daughter cell) instead of inferring it.
+    mutation_rate_window : float, optional
+        The prior is narrowed to this factor (dimensionless) around the analytic first guess
+        (None: the whole range).
+    population_size : int
+        ABC particles per generation (count).
+    alpha : float
+        Share (fraction) of particles kept when the tolerance is lowered.
+    max_generations : int
+        Most ABC-SMC generations (count).
+    min_acceptance_rate : float
+        Stop when the acceptance rate (fraction) falls below this.
+    max_simulations : int, optional
+        Most simulations per metastasis (count; None: no limit).
+    batch_size : int
+        Simulations per batch (count) sent to the executor.
+    adaptive_distance : bool
+        Rescale the distance by the statistics' spread each generation.
+    beta : float
+        (birth - death) / birth of both tumours (fraction).
+    final_cells : float
+        Size of both tumours when sequenced (cells).
+    depth : float
+        Mean read depth (reads) of the simulated sequencing.
+    purity : float
+        Tumour fraction (fraction) of the simulated samples.
+    predictive_draws : int
+        Posterior predictive simulations (count; 0: none).
+    summary : str
+        ``"semi-automatic"`` (default: a least-squares prediction of log10 N_s, log10 mu and the
+        selection indicators from S1..S9, fitted on a pilot; Fearnhead & Prangle 2012) or
+        ``"raw"`` (the nine statistics with MAD scales).
+    pilot_simulations : int
+        Prior draws (count, at least 200) the semi-automatic summary is fitted on; counted in
+        the simulations of each metastasis.
+    tolerance_inflation : float
+        Fraction in (0, 1): the run stops once the ABC tolerance adds at most this fraction to
+        the noise variance of the seeding-size summary.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> settings = mc.SeedingSettings(population_size=100, max_simulations=1500)
+    """
 
     models: tuple[str, ...] = SCIMET_MODELS
     seeding_cells_range: tuple[float, float] = SCIMET_SEEDING_RANGE
@@ -189,8 +243,21 @@ class SeedingSettings:
         self.abc_settings()  # the ABC settings check themselves
 
     def abc_settings(self, summary: LinearSummary | None = None) -> ABCSettings:
-        """The ABC-SMC settings: on the raw statistics with MAD scales (``summary`` None), or
-        on a semi-automatic summary with unit scales and its tolerance floor."""
+        """The ABC-SMC settings of one metastasis' inference: on the raw statistics with MAD
+        scales (``summary`` None), or on a semi-automatic summary with unit scales and its
+        tolerance floor.
+
+        Parameters
+        ----------
+        summary : LinearSummary or None
+            The fitted semi-automatic summary (None: the raw statistics S1..S9).
+
+        Returns
+        -------
+        ABCSettings
+            Population size, quantile, generations and stop rules of
+            :mod:`metacascade.inference.abc`.
+        """
         if summary is None:
             return ABCSettings(population_size=self.population_size, alpha=self.alpha,
                                max_generations=self.max_generations,
@@ -206,6 +273,18 @@ class SeedingSettings:
                            predict_acceptance=True)
 
     def simulator(self, model: str) -> PairSimulator:
+        """The simulator of one of SCIMET's models, sequenced as these settings say.
+
+        Parameters
+        ----------
+        model : str
+            ``NN``, ``NS``, ``SN`` or ``SS``.
+
+        Returns
+        -------
+        PairSimulator
+            A picklable primary-metastasis pair simulator giving the summary statistics.
+        """
         return PairSimulator(model, SUMMARY_STATISTICS, depth=self.depth, purity=self.purity,
                              beta=self.beta, final_cells=self.final_cells)
 
@@ -258,12 +337,39 @@ def analytic_posterior(statistics: npt.ArrayLike, timing: TimingLaw, *, beta: fl
                        purity: float = 1.0,
                        seeding_cells_range: tuple[float, float] = SCIMET_SEEDING_RANGE
                        ) -> dict[str, Any]:
-    """The ``seeding.csv`` row of one metastasis from the analytic estimator alone (no
-    simulation): log10 N_s ~ Normal(first guess, its Poisson sd) (docs/seeding.md, the analytic estimator) times
-    the log-uniform prior on ``seeding_cells_range`` (SCIMET's 1e3..1e9), i.e. a normal truncated
-    to the prior's range; quantiles with scipy's ``truncnorm``. Adds ``early`` (the Q3 rule of
-    G10: Q3 below ``timing.detection_cells``). The fast stand-in of the ABC posterior (quick
-    claims; the analytic cross-check of ``diagnostics.csv``); ``model`` is ``"analytic"``."""
+    """The seeding size of one metastasis from the analytic estimator alone (Hu et al. 2019).
+
+    No simulation: log10 N_s ~ Normal(first guess, its Poisson sd) (docs/seeding.md, the analytic
+    estimator) times the log-uniform prior on ``seeding_cells_range`` (SCIMET's 1e3..1e9), i.e. a
+    normal truncated to the prior's range; quantiles with scipy's ``truncnorm``. The fast
+    stand-in of the ABC posterior (quick claims; the analytic cross-check of ``diagnostics.csv``).
+
+    Parameters
+    ----------
+    statistics : array_like of float
+        SCIMET's S1..S9 of the metastasis (each a count of mutations).
+    timing : TimingLaw
+        Seeding size to years before diagnosis (:func:`metacascade.hu2020_timing_law`).
+    beta : float
+        (birth - death) / birth of the tumours (fraction).
+    purity : float
+        Tumour fraction (fraction) of the samples.
+    seeding_cells_range : tuple of float
+        The prior's range (cells).
+
+    Returns
+    -------
+    dict
+        The ``seeding.csv`` row: log10 seeding cells (median, q1, q3), years before diagnosis
+        (median and 95 % bounds), ``p_early`` (probability), ``model`` (``"analytic"``) and
+        ``early`` (the Q3 rule: Q3 below ``timing.detection_cells``).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> row = mc.analytic_seeding_posterior([40, 20, 8, 3, 30, 15, 6, 2, 5],
+    ...                                     mc.hu2020_timing_law("colorectal"))
+    """
     from scipy.stats import truncnorm
 
     g = first_guess(statistics, beta, purity)
@@ -582,19 +688,47 @@ def infer_seeding_table(data: SeedingData | pd.DataFrame | str | Path,
                         executor: Any = None, summary_statistics: bool | None = None,
                         metastases: Sequence[str] | None = None,
                         progress: Callable[[SeedingProgress], None] | None = None) -> SeedingRun:
-    """Infer every metastasis of ``data``: a SCIMET summary-statistics table, a read-count
-    table, either as a DataFrame, a validated :class:`SeedingData` or a file (a file is read as
-    summary statistics when ``summary_statistics`` is True, or None and it has a ``Met``
-    column). ``metastases`` restricts the run to some of them (names as in ``Met`` or ``site``).
-    For read counts of impure samples pass ``SeedingSettings(purity=data_purity(data))`` (as the
-    command line does) so that the simulated pairs are sequenced alike.
+    """When each metastasis of a table was seeded: SCIMET's ABC-SMC on every row (Hu et al. 2019).
 
-    Example (the 23 published colorectal metastases)::
+    ``data`` is a SCIMET summary-statistics table or a read-count table, as a DataFrame, a
+    validated ``SeedingData`` or a file (a file is read as summary statistics when
+    ``summary_statistics`` is True, or None and it has a ``Met`` column). For read counts of
+    impure samples pass ``SeedingSettings(purity=data_purity(data))`` (as the command line does)
+    so that the simulated pairs are sequenced alike.
 
-        from metacascade import datasets
-        run = infer_seeding_table(datasets.load("crc_metastases_summary_statistics_hu2019"),
-                                  "colorectal", seed=1)
-        run.seeding, run.early_patients()
+    Parameters
+    ----------
+    data : pandas.DataFrame, SeedingData, str or Path
+        The metastases (one row each, or reads per site).
+    cancer_type : TimingLaw, str, Scenario or Path
+        The timing law: a Hu 2020 cancer type, a scenario (its primary) or a law.
+    seed : int
+        The seed (a number) of the random streams (each metastasis gets its own).
+    settings : SeedingSettings, optional
+        Models, priors and ABC settings (default ``SeedingSettings()``).
+    executor : object, optional
+        A :mod:`metacascade.parallel` executor for the simulations (default serial).
+    summary_statistics : bool, optional
+        Whether a file holds summary statistics (None: detected).
+    metastases : sequence of str, optional
+        Restrict the run to these metastases (names as in ``Met`` or ``site``).
+    progress : callable, optional
+        Called with a ``SeedingProgress`` after each ABC generation.
+
+    Returns
+    -------
+    SeedingRun
+        ``seeding`` (the ``seeding.csv`` table: log10 seeding cells, years before diagnosis),
+        ``metastases`` (each with its posterior and ``early``), ``early_patients()`` and
+        ``to_result()``.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> import metacascade.datasets as datasets
+    >>> table = datasets.load("crc_metastases_summary_statistics_hu2019")
+    >>> run = mc.infer_seeding_table(table, "colorectal", seed=1,
+    ...                              metastases=["V930_LU"])  # doctest: +SKIP
     """
     s = settings if settings is not None else SeedingSettings()
     law = cancer_type if isinstance(cancer_type, TimingLaw) else timing_law(cancer_type)

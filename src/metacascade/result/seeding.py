@@ -62,8 +62,29 @@ def patient_of(met: str) -> str:
 
 def early_patients(mets: Sequence[str], early: Sequence[bool],
                    patient: Callable[[str], str] | None = None) -> pd.DataFrame:
-    """Per patient (first appearance order): ``patient``, its ``metastases`` (comma-separated)
-    and ``early`` = at least one of them seeded early."""
+    """Which patients were seeded early: those with at least one early metastasis (Hu et al. 2019).
+
+    Parameters
+    ----------
+    mets : sequence of str
+        Metastasis names (``V930_LU``: patient, underscore, site).
+    early : sequence of bool
+        Whether each metastasis was seeded early.
+    patient : callable, optional
+        The patient of a metastasis name (default: the name up to its last ``_``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per patient, in order of first appearance: ``patient``, its ``metastases``
+        (comma-separated) and ``early``.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> mc.early_patients(["V930_LU", "V930_LI", "V750_LI"], [False, True, False])["early"].tolist()
+    [True, False]
+    """
     key = patient if patient is not None else patient_of
     df = pd.DataFrame({"met": [str(m) for m in mets], "early": [bool(e) for e in early]})
     df["patient"] = [key(m) for m in df["met"]]

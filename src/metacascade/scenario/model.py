@@ -21,6 +21,7 @@ from metacascade.biology.bone import (
     PowerLawBoneParameters,
 )
 from metacascade.biology.dormancy import DormancyParameters, LatencyName
+from metacascade.biology.growth import GrowthLaw
 from metacascade.biology.lymphatics import LymphaticParameters
 from metacascade.biology.niche import NicheParameters
 from metacascade.biology.stemcells import StemCellReservoir
@@ -960,6 +961,46 @@ class Scenario(Strict):
         """
         g = self.metastasis.growth
         return self.primary.growth if g == "same_as_primary" else g
+
+    def primary_law(self) -> GrowthLaw:
+        """The growth law of the primary as an object (``primary.*``).
+
+        Returns
+        -------
+        GrowthLaw
+            ``size(age, v0)`` (cells at an age in days from ``v0`` cells) and
+            ``age_at_size(v, v0)`` (days from ``v0`` to ``v`` cells).
+        """
+        return resolve.primary_growth(self)
+
+    def metastasis_law(self) -> GrowthLaw:
+        """The growth law of every metastasis as an object (``same_as_primary`` resolved).
+
+        Returns
+        -------
+        GrowthLaw
+            As :meth:`primary_law`; its birth size is ``metastasis_growth().initial_cells``.
+        """
+        return resolve.metastasis_growth(self)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value at a dotted scenario key, as ``load_scenario`` overrides name it.
+
+        Parameters
+        ----------
+        key : str
+            A dotted key such as ``"cascade.adhesion_efficiency"`` or ``"organs.lung"``.
+        default : object
+            What a key that names no scenario value gives.
+
+        Returns
+        -------
+        object
+            The value (a number, a string, a section), or ``default``.
+        """
+        from metacascade.scenario.io import get_dotted
+
+        return get_dotted(self, key, default=default)
 
     def to_toml(self) -> str:
         """The scenario as TOML text (:func:`metacascade.dump_toml`).

@@ -22,6 +22,7 @@ from metacascade.biology.growth import GrowthLaw, make_growth_law
 from metacascade.biology.lymphatics import LymphaticParameters
 from metacascade.biology.niche import NicheParameters
 from metacascade.biology.systemic import HahnfeldtParameters, SystemicSignals
+from metacascade.errors import ScenarioError
 from metacascade.scenario.fields import cited_values
 
 if TYPE_CHECKING:  # the sections import this module (validation uses lymphatics)
@@ -45,6 +46,10 @@ def cascade(scenario: Scenario, all_organs: bool = False) -> _cascade.CascadePar
     if _cascade.LYMPH_NODE not in names:
         names.append(_cascade.LYMPH_NODE)  # the regional node is always a compartment
     organs = {}
+    unknown = [name for name in names if name not in table]
+    if unknown:
+        raise ScenarioError(f"organs.{unknown[0]}: the cascade model has no organ "
+                            f"{unknown[0]!r}; organs: {', '.join(table)}")
     for name in names:
         site = table[name]
         o = scenario.organs.get(name)
