@@ -86,6 +86,45 @@ def test_out_on_an_unrelated_folder_needs_force(sandbox: Path, run_cli, capsys) 
     assert not (sandbox / "data" / "raw.csv").exists() and (sandbox / "data" / "summary.json").exists()
 
 
+@pytest.mark.parametrize("command", ["run", "cohort", "inject", "fit", "predict", "sequence",
+                                     "infer-seeding"])
+def test_force_never_replaces_a_folder_holding_the_commands_input(sandbox: Path, run_cli, capsys,
+                                                                  command: str) -> None:
+    """``--out data --force`` replaces an unrelated folder, but not the one the command reads
+    its input from (it would delete the data it was given): exit 2, nothing touched."""
+    data = sandbox / "data"
+    if command == "fit":
+        (data / "obs.csv").write_bytes((Path(__file__).parents[1] / "examples" / "neuroblastoma"
+                                        / "observations.csv").read_bytes())
+        argv = ["fit", "data/obs.csv", "--fit", "dissemination.mu", "--ids", "1",
+                "--interval", "none", "--no-figures"]
+    elif command == "infer-seeding":
+        table = Path(__file__).parents[1] / "src" / "metacascade" / "datasets" / \
+            "crc_metastases_summary_statistics_hu2019.tsv"
+        (data / "s.tsv").write_text("\n".join(table.read_text().splitlines()[:2]) + "\n")
+        argv = ["infer-seeding", "data/s.tsv", "--summary-statistics", "--cancer-type",
+                "colorectal"]
+    elif command == "predict":  # refused before the fit folder is read
+        (data / "res").mkdir()
+        (data / "res" / "provenance.json").write_text("{}")
+        argv = ["predict", "data/res", "--id", "1"]
+    elif command == "sequence":  # a stochastic patient with a living metastasis (met3)
+        code, _, err = call(run_cli, capsys, [
+            "run", "breast", "--engine", "stochastic", "--seed", "1", "-q", "--out", "data/res",
+            "--set", "dissemination.mu=1e-10", "--set", "simulation.duration_days=2500"])
+        assert code == 0, err
+        argv = ["sequence", "data/res", "--regions", "primary:2,met3:2"]
+    else:
+        scen = scenario_file(data / "s.toml", "mine")
+        argv = {"run": ["run", "data/s.toml", "-q"], "cohort": ["cohort", "data/s.toml", "-n", "2"],
+                "inject": ["cascade", "inject", "--scenario", "data/s.toml"]}[command]
+        assert scen.is_file()
+    before = snapshot(sandbox)
+    code, _, err = call(run_cli, capsys, [*argv, "--out", "data", "--force"])
+    assert_clean_error(code, err, "--out 'data'", "refused", "this command's input")
+    assert snapshot(sandbox) == before
+
+
 def test_empty_scenario_name_is_refused_and_deletes_nothing(sandbox: Path, run_cli,
                                                              capsys) -> None:
     """``name = ""`` in a shared file once deleted the working directory; names are 1 to 100

@@ -70,7 +70,7 @@ REGIONS = "primary:2,met3:2"
 #: Hu et al. 2019's published summary statistics (two metastases are copied to the sandbox).
 SUMMARY_STATISTICS = (Path(__file__).resolve().parents[1] / "src" / "metacascade" / "datasets"
                       / "crc_metastases_summary_statistics_hu2019.tsv")
-SUMMARY_TABLE = Path("inputs") / "summary.tsv"
+SUMMARY_TABLE = Path("inputs") / "summary" / "summary.tsv"
 #: Failures inside the strict-inputs branch's files xfail (see the module docstring).
 OTHER_BRANCH_PENDING = False
 OTHER_BRANCH_FILES = re.compile(r"metacascade/(scenario\.py|engines/|cohort\.py|inference/)")
@@ -213,7 +213,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
             (inputs / bad / name).write_text(content)
         (inputs / "empty_dir").mkdir()
         lines = SUMMARY_STATISTICS.read_text().splitlines()
-        (inputs / "summary.tsv").write_text("\n".join(lines[:3]) + "\n")
+        (inputs / "summary").mkdir()  # a folder: restore_canaries restores input folders
+        (inputs / "summary" / "summary.tsv").write_text("\n".join(lines[:3]) + "\n")
         shutil.copytree(inputs, root / "pristine", symlinks=True)
         yield box
 

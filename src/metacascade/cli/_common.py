@@ -9,10 +9,11 @@ from __future__ import annotations
 import gc
 import importlib
 import math
+import os
 import re
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -181,12 +182,21 @@ def force_option() -> Any:
 
 
 def out_folder(out: Path | None, kind: str, force: bool, *, root: str = "runs",
-               name: object = None) -> OutputFolder:
-    """The checked output folder: ``--out`` when given, else ``root/<safe slug of name>``."""
+               name: object = None, inputs: Sequence[str | Path | None] = ()) -> OutputFolder:
+    """The checked output folder: ``--out`` when given, else ``root/<safe slug of name>``.
+    ``inputs``: what the command reads (data files, result folders, scenario files; a built-in
+    scenario name is not a path): an output that is or contains one is refused."""
     from metacascade.result.writer import OutputFolder, default_output  # numpy: when a command runs
 
     target = out if out is not None else default_output(root, name)
-    return OutputFolder(target, kind, force=force)
+    return OutputFolder(target, kind, force=force,
+                        inputs=[i for i in inputs if i is not None and scenario_path(i)])
+
+
+def scenario_path(given: str | Path) -> bool:
+    """True when ``given`` names a file or folder on disk rather than a built-in scenario."""
+    text = str(given)
+    return isinstance(given, Path) or text.endswith(".toml") or os.sep in text
 
 
 def loading() -> None:

@@ -53,7 +53,7 @@ def inject_command(
     loaded()
     sc = load_scenario(scenario, set_)
     params = cascade_parameters(sc, all_organs=True)
-    target = out_folder(out, "injection", force)
+    target = out_folder(out, "injection", force, inputs=[scenario])
     with console.status(Text(f"following {cells:,} cells for {days:g} days ...")):
         res = inject(cells, route, days, seed=seed, params=params, scenario=sc)
     from metacascade.plotting.injection import save_injection_figures

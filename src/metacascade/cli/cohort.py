@@ -75,7 +75,8 @@ def cohort(
         raise MetacascadeError(f"--scheduler is only used with --executor dask (not {executor})")
     sc = load_scenario(scenario, set_)
     var = _variability(vary, no_variability)
-    target = out_folder(out, "cohort", force, root="cohorts", name=sc.name)
+    target = out_folder(out, "cohort", force, root="cohorts", name=sc.name,
+                        inputs=[scenario])
     ex = make_executor(executor, workers, scheduler)
     try:
         with Progress(TextColumn("{task.description}", markup=False, style="bold"), BarColumn(),

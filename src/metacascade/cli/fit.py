@@ -92,7 +92,7 @@ def fit(
     from metacascade.inference.api import fit as run_fit
 
     loaded()
-    target = out_folder(out, "fit", force)
+    target = out_folder(out, "fit", force, inputs=[data, scenario])
     res = run_fit(data, scenario, fit_keys, overrides=set_, error=dict(_pairs(error, "--error")),
                   default_error=default_error, bounds=_bounds(bounds), phi=phi,
                   interval=interval, level=level, n_bootstrap=n_bootstrap,
@@ -157,7 +157,7 @@ def predict(
     from metacascade.scenario import load_scenario
 
     loaded()
-    target = out_folder(out, "prediction", force)
+    target = out_folder(out, "prediction", force, inputs=[fit_dir])
     fitted = load_fit(fit_dir)
     scenario = load_scenario(fitted.scenario, set_)
     ds = run_predict(fitted, id_, parse_times(times), observable, set_, n_samples, level, seed)

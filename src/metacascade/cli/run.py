@@ -69,7 +69,7 @@ def run(
     sc = load_scenario(scenario, sets)
     stochastic = engine == "stochastic"
     target = out_folder(out, "stochastic" if stochastic else "run", force, root="runs",
-                        name=sc.name)
+                        name=sc.name, inputs=[scenario])
     with console.status(Text(f"simulating {sc.name} ...")):
         result = simulate(sc, engine)
     with result.saving(target) as tmp:

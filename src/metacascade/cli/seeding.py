@@ -95,7 +95,7 @@ def infer_seeding(
 
     if scheduler is not None and executor != "dask":
         raise MetacascadeError(f"--scheduler is only used with --executor dask (not {executor})")
-    target = out_folder(out, "seeding", force)
+    target = out_folder(out, "seeding", force, inputs=[data, cancer_type])
     try:
         law = timing_law(cancer_type)
     except MetacascadeError as exc:

@@ -58,7 +58,8 @@ def sequence(
     check_design(design, result.sites, depth=depth, purity=purity,
                  cells_per_region=cells_per_region)
     default = run_dir.parent / f"{run_dir.name}-sequencing"
-    target = out_folder(out if out is not None else default, "sequencing", force)
+    target = out_folder(out if out is not None else default, "sequencing", force,
+                        inputs=[run_dir])
     seq = sequence_run(result, design, np.random.default_rng(seed), depth=depth, purity=purity,
                        cells_per_region=cells_per_region, source=str(run_dir), seed=seed)
     with seq.saving(target) as tmp:

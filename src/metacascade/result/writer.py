@@ -40,7 +40,7 @@ import stat
 import sys
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -176,10 +176,25 @@ def _folder_state(path: Path, kind: str, where: str) -> tuple[str, str]:
     return "same", ""
 
 
+def _input_reason(path: Path, inputs: Sequence[str | Path]) -> str | None:
+    """Why ``path`` may not be replaced because the command reads from it, or None: an output
+    that is, or contains, one of the command's existing inputs would delete it (even with
+    --force, which replaces folders, never the data a command was given)."""
+    for given in inputs:
+        if not os.path.lexists(given):
+            continue
+        source = Path(os.path.realpath(given))
+        if source == path or path in source.parents:
+            what = "is" if source == path else "contains"
+            return f"it {what} this command's input {shown(given)}"
+    return None
+
+
 def check_output(target: str | Path, kind: str, *, force: bool = False,
-                 option: str = "--out") -> Path:
+                 option: str = "--out", inputs: Sequence[str | Path] = ()) -> Path:
     """Validate an output folder target; return its absolute path. Raises :class:`OutputError`
-    with one line naming the option, the path and the reason."""
+    with one line naming the option, the path and the reason. ``inputs``: the files and folders
+    the command reads; an output that is or contains one is refused, even with ``force``."""
     if kind not in KINDS:
         raise ValueError(f"unknown output kind {kind!r}")
     given = Path(target)
@@ -188,7 +203,7 @@ def check_output(target: str | Path, kind: str, *, force: bool = False,
     if len(path.name.encode("utf-8", "surrogateescape")) > NAME_MAX_BYTES:
         raise OutputError(f"{where}: the folder name is longer than {NAME_MAX_BYTES} bytes; "
                           "choose a shorter name")
-    reason = _protected_reason(path)
+    reason = _protected_reason(path) or _input_reason(path, inputs)
     if reason:
         raise OutputError(f"{where}: refused, {reason}; choose a new or empty folder "
                           "(--force never replaces it)")
@@ -392,12 +407,14 @@ class OutputFolder:
     fill and swaps it in with ``provenance.json`` when the block ends without an error."""
 
     def __init__(self, target: str | Path, kind: str, *, force: bool = False,
-                 option: str = "--out") -> None:
+                 option: str = "--out", inputs: Sequence[str | Path] = ()) -> None:
         self.given = Path(target)
         self.kind = kind
         self.force = force
         self.option = option
-        self.path = check_output(self.given, kind, force=force, option=option)
+        self.inputs = tuple(inputs)
+        self.path = check_output(self.given, kind, force=force, option=option,
+                                 inputs=self.inputs)
 
     def __repr__(self) -> str:
         return f"OutputFolder({str(self.given)!r}, kind={self.kind!r})"
@@ -438,7 +455,8 @@ class OutputFolder:
                     raise
                 raise err from None
             with _sigint_deferred():
-                check_output(self.given, self.kind, force=self.force, option=self.option)
+                check_output(self.given, self.kind, force=self.force, option=self.option,
+                             inputs=self.inputs)
                 (tmp / PARTIAL_MARKER).unlink()
                 try:
                     old = _swap_in(tmp, self.path)
