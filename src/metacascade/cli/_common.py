@@ -175,10 +175,12 @@ def out_option(default: Any, help: str) -> Any:
 
 def force_option() -> Any:
     """``--force``: replace an existing folder, file or link that is not a metacascade output of
-    the same kind (never ``.``, its parents, ``/`` or the home folder)."""
+    the same kind (never ``.``, its parents, ``/``, the home folder or a folder holding the
+    command's input)."""
     return typer.Option(False, "--force",
                         help="Replace an existing --out that is not a metacascade output of this "
-                             "kind (never ., its parents, / or your home folder).")
+                             "kind (never ., its parents, / , your home folder or a folder "
+                             "holding this command's input).")
 
 
 def out_folder(out: Path | None, kind: str, force: bool, *, root: str = "runs",
