@@ -249,13 +249,7 @@ class FitResult(SavedResult):
         """Write estimates.csv, estimates.json and scenario.toml (and posterior.csv for an ABC
         fit) into ``folder`` (the figures: :func:`metacascade.plotting.fit.save_fit_figures`).
         Posterior samples are CSV (shortest round-trip floats, read back exactly): pyarrow
-        (parquet) is not a dependency of metacascade.
-
-        Parameters
-        ----------
-        folder : Path
-            An existing folder; :meth:`save` calls this on a temporary folder.
-        """
+        (parquet) is not a dependency of metacascade."""
         self.estimates().to_csv(folder / "estimates.csv", index=False)
         if self.posterior is not None:
             self.posterior.to_csv(folder / POSTERIOR_CSV, index=False)
@@ -269,25 +263,7 @@ class FitResult(SavedResult):
     def read_from(cls, folder: Path, provenance: Provenance | None) -> FitResult:
         """The fit in ``folder``. A missing, unreadable or corrupt ``estimates.json`` is a
         DataError, never a traceback. Folders of older versions load without the data and the
-        population fit (enough for :func:`metacascade.predict`).
-
-        Parameters
-        ----------
-        folder : Path
-            A folder written by :meth:`write_into`.
-        provenance : Provenance or None
-            Its provenance record (None for folders older than ``provenance.json``).
-
-        Returns
-        -------
-        FitResult
-            The saved fit.
-
-        Raises
-        ------
-        DataError
-            ``estimates.json`` or ``posterior.csv`` is missing or damaged.
-        """
+        population fit (enough for :func:`metacascade.predict`)."""
         p = folder / ESTIMATES_JSON
         if not p.is_file():
             raise DataError(f"{shown(str(p))} not found: give a folder written by "

@@ -16,6 +16,7 @@ into the same temporary folder before the commit::
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,9 +30,50 @@ from metacascade.result.writer import OutputFolder
 REGISTRY: dict[str, type[SavedResult]] = {}
 
 
+#: The numpydoc sections every kind's ``write_into`` and ``read_from`` share (``{cls}``: the
+#: class name), appended by :func:`register` to the one-paragraph docstring each kind writes.
+_SECTIONS = {
+    "write_into": """
+
+    Parameters
+    ----------
+    folder : Path
+        An existing folder; :meth:`save` calls this on a temporary folder.
+    """,
+    "read_from": """
+
+    Parameters
+    ----------
+    folder : Path
+        A folder written by :meth:`write_into`.
+    provenance : Provenance or None
+        Its provenance record (None for folders older than ``provenance.json``).
+
+    Returns
+    -------
+    {cls}
+        The saved result, equal to the one that was written.
+
+    Raises
+    ------
+    DataError
+        A file is missing or damaged.
+    """,
+}
+
+
 def register(cls: type[SavedResult]) -> type[SavedResult]:
-    """Class decorator: ``metacascade.result.load`` reads folders of ``cls.kind`` with ``cls``."""
+    """Class decorator: ``metacascade.result.load`` reads folders of ``cls.kind`` with ``cls``;
+    the kind's own ``write_into`` and ``read_from`` docstrings gain the shared numpydoc sections
+    (:data:`_SECTIONS`), written once here."""
     REGISTRY[cls.kind] = cls
+    for name, sections in _SECTIONS.items():
+        member = cls.__dict__.get(name)
+        func = getattr(member, "__func__", member)
+        doc = getattr(func, "__doc__", None)
+        if doc and "\nParameters\n" not in inspect.cleandoc(doc):
+            func.__doc__ = (inspect.cleandoc(doc) + "\n\n"
+                            + inspect.cleandoc(sections.format(cls=cls.__name__)) + "\n")
     return cls
 
 

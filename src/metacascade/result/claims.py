@@ -102,36 +102,12 @@ class ClaimsResult(SavedResult):
                           seed=self.seed, extra={"quick": self.quick, "ids": self.ids})
 
     def write_into(self, folder: Path) -> None:
-        """Write ``claims.json`` (the runner adds the figures and ``claims.html``).
-
-        Parameters
-        ----------
-        folder : Path
-            An existing folder; :meth:`save` calls this on a temporary folder.
-        """
+        """Write ``claims.json`` (the runner adds the figures and ``claims.html``)."""
         jsonio.write_json(folder / CLAIMS_JSON, self.document)
 
     @classmethod
     def read_from(cls, folder: Path, provenance: Provenance | None) -> ClaimsResult:
-        """The claims output stored in ``folder`` (its ``claims.json``).
-
-        Parameters
-        ----------
-        folder : Path
-            A folder written by :meth:`write_into`.
-        provenance : Provenance or None
-            Its provenance record (None for folders older than ``provenance.json``).
-
-        Returns
-        -------
-        ClaimsResult
-            The saved result, equal to the one that was written.
-
-        Raises
-        ------
-        DataError
-            A file is missing or damaged.
-        """
+        """The claims output stored in ``folder`` (its ``claims.json``)."""
         if not (folder / CLAIMS_JSON).is_file():
             raise missing(folder, CLAIMS_JSON, cls.regenerate)
         doc = jsonio.read_json(folder / CLAIMS_JSON, hint="written by 'metacascade claims'")

@@ -103,13 +103,7 @@ class CohortResult(SavedResult):
 
     def write_into(self, folder: Path) -> None:
         """Write patients.csv, summary.json and scenario.toml into ``folder`` (the figures:
-        :func:`metacascade.plotting.cohort.save_cohort_figures`).
-
-        Parameters
-        ----------
-        folder : Path
-            An existing folder; :meth:`save` calls this on a temporary folder.
-        """
+        :func:`metacascade.plotting.cohort.save_cohort_figures`)."""
         folder.mkdir(parents=True, exist_ok=True)
         write_csv(self.patients, folder / PATIENTS)
         meta = dict(self.summary)
@@ -120,25 +114,7 @@ class CohortResult(SavedResult):
 
     @classmethod
     def read_from(cls, folder: Path, provenance: Provenance | None) -> CohortResult:
-        """The cohort stored in ``folder`` (patients.csv, summary.json, provenance).
-
-        Parameters
-        ----------
-        folder : Path
-            A folder written by :meth:`write_into`.
-        provenance : Provenance or None
-            Its provenance record (None for folders older than ``provenance.json``).
-
-        Returns
-        -------
-        CohortResult
-            The saved result, equal to the one that was written.
-
-        Raises
-        ------
-        DataError
-            A file is missing or damaged.
-        """
+        """The cohort stored in ``folder`` (patients.csv, summary.json, provenance)."""
         if not (folder / PATIENTS).is_file():
             raise missing(folder, PATIENTS, cls.regenerate)
         doc = jsonio.read_json(folder / "summary.json", hint="written by 'metacascade cohort'")

@@ -126,38 +126,14 @@ class InjectionResult(SavedResult):
     def write_into(self, folder: Path) -> None:
         """Write fates.csv, fates_by_organ.csv and summary.json (the figure:
         :func:`metacascade.plotting.injection.save_injection_figures`). Fractions are written in
-        their shortest exact form.
-
-        Parameters
-        ----------
-        folder : Path
-            An existing folder; :meth:`save` calls this on a temporary folder.
-        """
+        their shortest exact form."""
         write_csv(self.fates, folder / FATES)
         write_csv(self.by_organ, folder / BY_ORGAN)
         jsonio.write_json(folder / "summary.json", self.summary_json())
 
     @classmethod
     def read_from(cls, folder: Path, provenance: Provenance | None) -> InjectionResult:
-        """The injection stored in ``folder`` (fates, fates by organ, summary).
-
-        Parameters
-        ----------
-        folder : Path
-            A folder written by :meth:`write_into`.
-        provenance : Provenance or None
-            Its provenance record (None for folders older than ``provenance.json``).
-
-        Returns
-        -------
-        InjectionResult
-            The saved result, equal to the one that was written.
-
-        Raises
-        ------
-        DataError
-            A file is missing or damaged.
-        """
+        """The injection stored in ``folder`` (fates, fates by organ, summary)."""
         for name in (FATES, BY_ORGAN):
             if not (folder / name).is_file():
                 raise missing(folder, name, cls.regenerate)

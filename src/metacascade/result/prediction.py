@@ -112,13 +112,7 @@ class PredictionResult(SavedResult):
 
     def write_into(self, folder: Path) -> None:
         """Write prediction.csv, prediction.json and prediction.zarr (the figure:
-        :func:`metacascade.plotting.fit.save_prediction_figures`).
-
-        Parameters
-        ----------
-        folder : Path
-            An existing folder; :meth:`save` calls this on a temporary folder.
-        """
+        :func:`metacascade.plotting.fit.save_prediction_figures`)."""
         df = self.to_dataframe()
         write_csv(df, folder / CSV)
         doc = {"version": self.version, "created": self.created,
@@ -133,25 +127,7 @@ class PredictionResult(SavedResult):
 
     @classmethod
     def read_from(cls, folder: Path, provenance: Provenance | None) -> PredictionResult:
-        """The prediction stored in ``folder`` (prediction.zarr, or the CSV of older folders).
-
-        Parameters
-        ----------
-        folder : Path
-            A folder written by :meth:`write_into`.
-        provenance : Provenance or None
-            Its provenance record (None for folders older than ``provenance.json``).
-
-        Returns
-        -------
-        PredictionResult
-            The saved result, equal to the one that was written.
-
-        Raises
-        ------
-        DataError
-            A file is missing or damaged.
-        """
+        """The prediction stored in ``folder`` (prediction.zarr, or the CSV of older folders)."""
         doc = jsonio.read_json(folder / JSON, hint="written by 'metacascade predict'")
         where = shown(str(folder / JSON))
         scenario = provenance.scenario if provenance is not None else None

@@ -202,13 +202,7 @@ class Result(SavedResult):
 
     # ---- persistence ----------------------------------------------------------------------
     def write_into(self, folder: Path) -> None:
-        """Write the result files into an existing folder (no atomicity, no provenance).
-
-        Parameters
-        ----------
-        folder : Path
-            An existing folder; :meth:`save` calls this on a temporary folder.
-        """
+        """Write the result files into an existing folder (no atomicity, no provenance)."""
         attrs = {
             "summary": jsonio.dumps(self.summary, indent=None),
             "scenario_toml": dump_toml(self.scenario),
@@ -231,25 +225,7 @@ class Result(SavedResult):
     @classmethod
     def read_from(cls, folder: Path, provenance: Provenance | None) -> Result:
         """The result in ``folder``: arrays, summary and engine fields from ``result.zarr``, the
-        command from ``provenance.json`` (empty for folders older than it).
-
-        Parameters
-        ----------
-        folder : Path
-            A folder written by :meth:`write_into`.
-        provenance : Provenance or None
-            Its provenance record (None for folders older than ``provenance.json``).
-
-        Returns
-        -------
-        Result
-            The saved result, equal to the one that was written.
-
-        Raises
-        ------
-        DataError
-            A file is missing or damaged.
-        """
+        command from ``provenance.json`` (empty for folders older than it)."""
         store = folder / RESULT_STORE
         if not store.is_dir():
             raise missing(folder, RESULT_STORE, cls.regenerate)
