@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see the names; nothing is imported a
     from metacascade.analysis.sequencing import virtual_sequencing
     from metacascade.api import simulate
     from metacascade.batch import simulate_batch
+    from metacascade.biology.bone import LemaireParameters
     from metacascade.biology.cascade import cascade_calibration, expected_fates
     from metacascade.biology.dosing import Dose
     from metacascade.biology.growth import cells_from_diameter_mm, diameter_mm_from_cells
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see the names; nothing is imported a
     from metacascade.engines.injection import inject
     from metacascade.engines.organism import size_distribution
     from metacascade.engines.spread import first_time, solve_cascade
+    from metacascade.engines.stochastic import CellScalePatient
     from metacascade.engines.stochastic import simulate_scenario as simulate_cell_scale
     from metacascade.errors import DataError, MetacascadeError, ScenarioError
     from metacascade.inference.api import fit
@@ -50,6 +52,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see the names; nothing is imported a
     from metacascade.inference.predict import predict
     from metacascade.inference.result import FitResult, load_fit
     from metacascade.inference.seeding import (
+        TimingLaw,
         hu2020_doubling_time_days,
         hu2020_met_timing,
         hu2020_timing_law,
@@ -81,6 +84,7 @@ _SOURCES: dict[str, str] = {
     "builtin_names": "metacascade.scenario",
     "cascade_calibration": "metacascade.biology.cascade",
     "cells_from_diameter_mm": "metacascade.biology.growth",
+    "CellScalePatient": "metacascade.engines.stochastic",
     "ClaimsResult": "metacascade.result",
     "CohortResult": "metacascade.result",
     "DataError": "metacascade.errors",
@@ -102,6 +106,7 @@ _SOURCES: dict[str, str] = {
     "InjectionResult": "metacascade.result",
     "integrate_vicious_cycle": "metacascade.engines.bone",
     "johnson2011_data": "metacascade.inference.bone_fit",
+    "LemaireParameters": "metacascade.biology.bone",
     "load_fit": "metacascade.inference.result",
     "load_observations": "metacascade.inference.data",
     "load_result": "metacascade.result:load",
@@ -129,6 +134,7 @@ _SOURCES: dict[str, str] = {
     "size_distribution": "metacascade.engines.organism",
     "solve_cascade": "metacascade.engines.spread",
     "tibd_parameters": "metacascade.inference.bone_fit",
+    "TimingLaw": "metacascade.inference.seeding",
     "virtual_sequencing": "metacascade.analysis.sequencing",
 }
 
@@ -137,6 +143,7 @@ __all__ = [
     "builtin_names",
     "cascade_calibration",
     "cells_from_diameter_mm",
+    "CellScalePatient",
     "ClaimsResult",
     "CohortResult",
     "DataError",
@@ -158,6 +165,7 @@ __all__ = [
     "InjectionResult",
     "integrate_vicious_cycle",
     "johnson2011_data",
+    "LemaireParameters",
     "load_fit",
     "load_observations",
     "load_result",
@@ -185,6 +193,7 @@ __all__ = [
     "size_distribution",
     "solve_cascade",
     "tibd_parameters",
+    "TimingLaw",
     "virtual_sequencing",
     "__version__",
 ]

@@ -233,6 +233,89 @@ class LemaireParameters:
     day), k_o (day^-1), klp (RANKL per cell, pmol/pmol), s_p (pM day^-1), k_p (day^-1), i_p, i_o
     (pM day^-1). Tumour: r_t (day^-1), k_t (capacity, cells), s_pthrp (pM day^-1 cell^-1),
     eps_tgf (1), kappa (bone turnover, % day^-1), tgf_feedback (1 = on, 0 = pinned at healthy).
+
+    Source: Lemaire, Tobin, Greller, Cho & Suva 2004 (J Theor Biol 229:293, Table 1;
+    BioModels BIOMD0000000278) for the bone cells and the RANK/RANKL/OPG and PTH terms (field
+    metadata ``source``); the tumour coupling (PTHrP, TGF-beta, bone volume) follows the TIBD
+    models of Pivonka et al. 2008 and SysBioCollab-UArk/TIBD_microenvironment (see the module
+    docstring for the equations). Defaults: Lemaire 2004, and no tumour effect (``r_t = 0``,
+    ``s_pthrp = 0``, ``eps_tgf = 0``); :meth:`johnson2011` gives the coupling fitted to Johnson
+    et al. 2011. Every field may be a scalar or an array of shape ``(n_batch,)``. State units:
+    cells R, B and C in pM, tumour T in cells, bone volume z in % of the initial.
+
+    Parameters
+    ----------
+    d_r : float or numpy.ndarray
+        D_R, differentiation rate of osteoblast progenitors into responding osteoblasts (pM per
+        day).
+    d_b : float or numpy.ndarray
+        d_B, differentiation rate of responding into active osteoblasts (per day); the model
+        uses D_B = f0 d_b.
+    k_b : float or numpy.ndarray
+        k_B, elimination rate of active osteoblasts (per day).
+    d_c : float or numpy.ndarray
+        D_C, differentiation rate of osteoclast precursors into active osteoclasts (pM per day).
+    d_a : float or numpy.ndarray
+        D_A, rate of osteoclast apoptosis caused by TGF-beta (per day).
+    f0 : float or numpy.ndarray
+        f_0, a fixed proportion (dimensionless): the value of the TGF-beta activation pi_C
+        without osteoclasts (C = 0), and the factor of D_B = f0 d_b.
+    c_s : float or numpy.ndarray
+        C_s, the active-osteoclast level at which pi_C is half-way between f0 and 1 (pM).
+    k_rank : float or numpy.ndarray
+        K, the fixed concentration of RANK (pM).
+    k1 : float or numpy.ndarray
+        Rate of OPG-RANKL binding (pM^-1 per day).
+    k2 : float or numpy.ndarray
+        Rate of OPG-RANKL unbinding (per day).
+    k3 : float or numpy.ndarray
+        Rate of RANK-RANKL binding (pM^-1 per day).
+    k4 : float or numpy.ndarray
+        Rate of RANK-RANKL unbinding (per day).
+    k5 : float or numpy.ndarray
+        Rate of PTH binding to its receptor (pM^-1 per day).
+    k6 : float or numpy.ndarray
+        Rate of PTH unbinding (per day).
+    kop : float or numpy.ndarray
+        K_O^P, minimal rate of OPG production per responding osteoblast (pmol OPG per pmol cells
+        per day); divided by the PTH activation pi_P.
+    k_o : float or numpy.ndarray
+        k_O, elimination rate of OPG (per day).
+    klp : float or numpy.ndarray
+        K_L^P, maximal number of RANKL on the surface of an active osteoblast (pmol RANKL per
+        pmol cells); multiplied by pi_P.
+    s_p : float or numpy.ndarray
+        S_P, rate of synthesis of systemic PTH (pM per day).
+    k_p : float or numpy.ndarray
+        k_P, elimination rate of PTH (per day).
+    i_p : float or numpy.ndarray
+        I_P, external PTH input, an injection (pM per day).
+    i_o : float or numpy.ndarray
+        I_O, external OPG input, an injection (pM per day).
+    r_t : float or numpy.ndarray
+        Logistic growth rate of the tumour in healthy bone (per day; 0: no tumour growth).
+    k_t : float or numpy.ndarray
+        Carrying capacity of the tumour (cells).
+    s_pthrp : float or numpy.ndarray
+        PTHrP production per tumour cell, added to the PTH input I_P (pM per day per cell).
+    eps_tgf : float or numpy.ndarray
+        Gain of the TGF-beta boost of the tumour growth rate, ``r_t (1 + eps_tgf (phi(tgf) -
+        phi(1)))`` (dimensionless; 0: no feedback on the tumour).
+    kappa : float or numpy.ndarray
+        Bone turnover rate of the bone-volume equation (% per day).
+    tgf_feedback : float or numpy.ndarray
+        1 = the tumour sees the TGF-beta released by resorption, 0 = pinned at the healthy level
+        (dimensionless; values in between mix the two linearly).
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> from metacascade.biology.bone import lemaire_healthy_state
+    >>> healthy = lemaire_healthy_state(mc.LemaireParameters())  # Lemaire 2004, no tumour
+    >>> [round(float(healthy[cell][0]) * 1e3, 3) for cell in ("R", "B", "C")]  # 1e-3 pM
+    [0.773, 0.728, 0.913]
+    >>> mc.LemaireParameters.johnson2011().r_t  # the fitted tumour growth rate, per day
+    0.0648
     """
 
     d_r: Num = field(default=7e-4, metadata=_LEMAIRE)
@@ -267,7 +350,20 @@ class LemaireParameters:
     def johnson2011(cls, **kw: Any) -> LemaireParameters:
         """The tumour-bone coupling fitted to the PBS + tumour arm of Johnson 2011 (r_t, s_pthrp,
         kappa, rounded; ``metacascade.inference.bone_fit.fit_johnson2011``, docs/bone.md) with that fit's
-        assumptions eps_tgf = 1 and k_t = 1e9 cells; the other values are Lemaire 2004's."""
+        assumptions eps_tgf = 1 and k_t = 1e9 cells; the other values are Lemaire 2004's.
+
+        Parameters
+        ----------
+        **kw : float or numpy.ndarray
+            Any field to override, in that field's unit (per day, pM, cells, ...; see the
+            class's Parameters), e.g. ``s_pthrp=0.0`` for a tumour without PTHrP.
+
+        Returns
+        -------
+        LemaireParameters
+            The parameters with the Johnson 2011 coupling (r_t = 0.0648 per day, s_pthrp =
+            1.42e-3 pM per day per cell, kappa = 0.895 % per day) and ``kw`` applied.
+        """
         base: dict[str, Any] = dict(r_t=0.0648, k_t=1e9, s_pthrp=1.42e-3, eps_tgf=1.0,
                                     kappa=0.895)
         base.update(kw)

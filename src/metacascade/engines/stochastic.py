@@ -258,8 +258,75 @@ class CellScalePatient:
     ``fitness``, ``trait``, ``cells`` (final cells of the clone itself at its site).
     ``metastases``: ``met_id, organ, founding_day, primary_cells_at_seeding, founder_clone,
     cluster_size, cells_final, dormant, growth_start_day``. ``times`` and ``cells`` (site -> cells on
-    the grid, nan before the site exists). Days of ``detection_day``, ``end_day`` (resection or end
-    of the primary), ``attempts`` (primaries drawn until one survived).
+    the grid, nan before the site exists). Days of ``detection_day``, ``primary_end_day``
+    (resection or end of the primary), ``attempts`` (primaries drawn until one survived).
+
+    Made by :func:`metacascade.simulate_cell_scale` (and the ``stochastic`` engine of
+    :func:`metacascade.simulate`); the clone tree is the input of genealogies and of
+    :func:`metacascade.virtual_sequencing` (through :meth:`mutations`).
+
+    Parameters
+    ----------
+    clones : pandas.DataFrame
+        One row per clone (node of the clone tree; the primary's clones first, then each
+        metastasis' in the order of ``sites``): ``clone_id`` (= row), ``site``, ``parent`` (row
+        of the parent clone, -1 for the primary's founder; a metastasis' founder points at the
+        primary clone it came from), ``birth_day`` (days), ``n_mutations`` (count of new
+        mutations of the clone; for a metastasis' founder, its lineage mutations acquired after
+        ``track_cut_day``), ``fitness`` (birth-rate multiplier, dimensionless), ``trait``
+        (carries the metastatic trait) and ``cells`` (final cells of the clone itself at its
+        site, counted on ``sample_day``).
+    metastases : pandas.DataFrame
+        One row per metastasis: ``met_id`` (``met1``, ``met2``, ...), ``organ``,
+        ``founding_day`` (days), ``primary_cells_at_seeding`` (cells), ``founder_clone`` (row
+        of ``clones`` of the first founding cell), ``cluster_size`` (founding cells, count),
+        ``cells_final`` (cells), ``dormant`` (still not growing at the end of the run) and
+        ``growth_start_day`` (days; after the latency and any dormancy).
+    times : numpy.ndarray
+        The time grid (days), from 0 to the run's ``duration_days`` by ``step_days``.
+    cells : dict of str to numpy.ndarray
+        Site -> cells of the tumour on the grid ``times`` (cells; nan before the site exists,
+        and for the primary after ``primary_end_day``).
+    detection_day : float
+        Day (days) the primary reached the detection size (``inf``: never).
+    primary_end_day : float
+        Day (days) the primary ended: resection, extinction, its stopping size, or the end of
+        the run.
+    primary_status : str
+        How the primary ended: ``"end"`` (still growing at the end of the run), ``"extinct"``,
+        ``"stopped_at_size"`` or ``"resected"``.
+    attempts : int
+        Primaries drawn (count) until one survived (1 without ``condition_on_survival``; at
+        most ``max_attempts``).
+    track_cut_day : float
+        Day (days) the primary reached ``track_mutations_below_cells`` (``inf``: never); later
+        neutral mutations are not made into clones (their expected CCFs are too small to be
+        detected).
+    sites : list of str
+        ``"primary"``, then the metastases ``met1``, ``met2``, ... (the rows of
+        ``metastases``).
+    birth_rate : dict of str to numpy.ndarray
+        Site -> per-cell birth rate (per day) of a fitness-1 cell on each step of ``times``
+        (``len(times) - 1`` values; 0 while a metastasis is not growing).
+    sample_day : dict of str to float
+        Site -> day (days) its final cells (``clones.cells``) are counted: ``primary_end_day``
+        for the primary, the last day of ``times`` for a metastasis.
+    clone_history : pandas.DataFrame, optional
+        The primary's large clones over time (the Muller plot): ``day`` (days), ``clone_id``,
+        ``parent``, ``cells`` (the clone's own cells) and ``subtree_cells`` (it and its
+        descendants, cells), one row per record and kept clone; None when no history was
+        recorded.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import metacascade as mc
+    >>> sc = mc.load_scenario("breast", ["simulation.duration_days=200"])
+    >>> patient = mc.simulate_cell_scale(sc, np.random.default_rng(1))
+    >>> patient.sites[0], patient.primary_status
+    ('primary', 'end')
+    >>> float(patient.ccf().loc[0, "primary"])  # the founder's subtree is the whole primary
+    1.0
     """
 
     clones: pd.DataFrame
@@ -279,22 +346,63 @@ class CellScalePatient:
     clone_history: pd.DataFrame | None = None
 
     def site_cells(self) -> dict[str, float]:
-        """Final cells per site."""
+        """Final cells per site.
+
+        Returns
+        -------
+        dict of str to float
+            Site -> its final cells (cells; the sum of ``clones.cells`` there), in the order of
+            ``sites``.
+        """
         by = self.clones.groupby("site", sort=False)["cells"].sum()
         return {s: float(by.get(s, 0.0)) for s in self.sites}
 
     def ccf(self, sites: list[str] | None = None) -> pd.DataFrame:
         """Cancer-cell fraction of every clone (its subtree) in every site (or in ``sites``):
-        (clones x sites)."""
+        (clones x sites).
+
+        Parameters
+        ----------
+        sites : list of str, optional
+            Names of the sites (columns) to compute (None: every site of ``sites``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per clone (the index of ``clones``), one column per site: the fraction of
+            the site's final cells in the clone's subtree (fraction, 0 to 1; 0 in a site
+            without cells).
+        """
         return clone_ccf(self.clones, self.sites if sites is None else sites)
 
     def own_site_ccf(self) -> Array:
-        """The CCF of every clone in its own site (one pass: edges between sites cut)."""
+        """The CCF of every clone in its own site (one pass: edges between sites cut).
+
+        Returns
+        -------
+        numpy.ndarray
+            Per clone (row of ``clones``): the fraction (0 to 1) of its site's final cells in
+            its subtree within that site (a metastasis founded from it is not counted).
+        """
         return own_site_ccf(self.clones)
 
     def mutations(self, sites: list[str] | None = None) -> pd.DataFrame:
         """One row per mutation: ``mutation_id``, ``clone_id`` and its true CCF in every site (or
-        in ``sites``)."""
+        in ``sites``).
+
+        Parameters
+        ----------
+        sites : list of str, optional
+            Names of the sites (columns) to compute (None: every site of ``sites``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per mutation (``n_mutations`` rows per clone): ``mutation_id`` (``m0``,
+            ``m1``, ...), ``clone_id`` (the clone where it arose) and one column per site with
+            its true cancer-cell fraction there (fraction, 0 to 1; the CCF of its clone, see
+            :meth:`ccf`); the input of :func:`metacascade.virtual_sequencing`.
+        """
         return mutation_ccfs(self.clones, self.sites if sites is None else sites)
 
 

@@ -262,6 +262,40 @@ class TimingLaw:
 
     ``detection_cells`` is the clinical detection threshold used to call seeding *early* (before
     the primary could have been detected); ``diagnosis_cells`` the size at diagnosis.
+
+    Made by :func:`hu2020_timing_law` (Hu et al. 2020's Gompertz primaries) and
+    :func:`scenario_timing_law` (a scenario's primary growth law), or directly from any growth
+    law of :mod:`metacascade.biology.growth`.
+
+    Parameters
+    ----------
+    law : GrowthLaw
+        The primary's growth law (time in days, sizes in cells).
+    diagnosis_cells : float
+        Size of the primary at diagnosis (cells).
+    detection_cells : float
+        Clinical detection size (cells): seeding by a smaller primary is called early.
+    initial_cells : float
+        Size of the primary at its start (cells); the start of :meth:`expansion_age_years`.
+    days_per_year : float
+        Days in a year (days; 365.25, or 365 for Hu 2020's laws as in Hu's scripts).
+    label : str
+        A description of the law for reports (e.g. its doubling time and diagnosis size).
+    scenario : Scenario, optional
+        The scenario the law came from (None for Hu 2020's cancer types); kept for provenance,
+        not compared.
+
+    Examples
+    --------
+    >>> import math
+    >>> import metacascade as mc
+    >>> from metacascade.biology.growth import Exponential
+    >>> law = mc.TimingLaw(Exponential(math.log(2) / 100.0), diagnosis_cells=1e9,
+    ...                    detection_cells=1e8)  # doubling every 100 days
+    >>> [round(float(d)) for d in law.days_before_diagnosis([1e6, 2e9])]
+    [997, -100]
+    >>> round(law.expansion_age_years(), 2)  # from 1 cell to 1e9 cells
+    8.19
     """
 
     law: GrowthLaw
@@ -276,7 +310,18 @@ class TimingLaw:
     def days_before_diagnosis(self, seeding_cells: npt.ArrayLike) -> Array:
         """Days from the primary's size ``seeding_cells`` to ``diagnosis_cells`` (negative when
         the primary was larger than at diagnosis: seeding after diagnosis, had it kept growing;
-        ``inf`` where the law never links the two sizes)."""
+        ``inf`` where the law never links the two sizes).
+
+        Parameters
+        ----------
+        seeding_cells : array_like of float
+            Size of the primary when the metastasis was seeded (cells, > 0).
+
+        Returns
+        -------
+        numpy.ndarray
+            Days before diagnosis (days), of the shape of ``seeding_cells``.
+        """
         n = np.asarray(seeding_cells, dtype=float)
         if np.any(~(n > 0)):
             raise InferenceError("seeding_cells must be > 0")
@@ -286,10 +331,30 @@ class TimingLaw:
         return np.asarray(np.where(n <= d, before, after), dtype=float)
 
     def years_before_diagnosis(self, seeding_cells: npt.ArrayLike) -> Array:
+        """Years from the primary's size ``seeding_cells`` to ``diagnosis_cells``:
+        :meth:`days_before_diagnosis` over ``days_per_year`` (negative: seeding after diagnosis).
+
+        Parameters
+        ----------
+        seeding_cells : array_like of float
+            Size of the primary when the metastasis was seeded (cells, > 0).
+
+        Returns
+        -------
+        numpy.ndarray
+            Years before diagnosis (years), of the shape of ``seeding_cells``.
+        """
         return self.days_before_diagnosis(seeding_cells) / self.days_per_year
 
     def expansion_age_years(self) -> float:
-        """Years from ``initial_cells`` to diagnosis (Hu 2020's T)."""
+        """Years from ``initial_cells`` to diagnosis (Hu 2020's T).
+
+        Returns
+        -------
+        float
+            The primary's expansion age at diagnosis (years; ``inf`` if the law never reaches
+            ``diagnosis_cells``).
+        """
         return float(self.law.age_at_size(self.diagnosis_cells, self.initial_cells)) \
             / self.days_per_year
 
