@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 from pathlib import Path
@@ -631,3 +632,36 @@ def test_quick_statuses_agree_with_the_full_run(quick_run: tuple[int, str, Path]
     for i, v in full.items():
         if not quick[i]["quick_undecided"]:
             assert quick[i]["status"] == v.status, i
+
+
+#: A verdict cell of a docs table: the status word(s) first, an explanation may follow.
+_VERDICT = re.compile(r"^(not reproduced|reproduced|illustrated)(?=$|[\s(:,.])")
+_CLAIM_ROW = re.compile(r"^\| (S\d+(?:, S\d+)*) \|(.*)\|\s*$")
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _documented_verdicts() -> list[tuple[str, str, str]]:
+    """(page, claim id, status) of every docs table row about a claim that states a verdict."""
+    found = []
+    for page in sorted(DOCS.glob("*.md")):
+        for line in page.read_text(encoding="utf-8").splitlines():
+            m = _CLAIM_ROW.match(line)
+            if not m:
+                continue
+            verdicts = [v.group(1) for cell in m.group(2).split(" | ")
+                        if (v := _VERDICT.match(cell.strip()))]
+            for cid in m.group(1).split(", ") if verdicts else ():
+                found.append((page.name, cid, verdicts[0]))
+    return found
+
+
+def test_every_verdict_in_the_docs_is_the_registry_s(quick_run: tuple[int, str, Path]) -> None:
+    """The verdicts docs pages state (claims.md and the tables of cohorts.md, cascade.md, ...)
+    are those of the run: a new user found cohorts.md still calling S1 and S7 illustrated."""
+    _, _, out = quick_run
+    status = {c["id"]: c["status"] for c in json.loads((out / "claims.json").read_text())["claims"]}
+    documented = _documented_verdicts()
+    assert {cid for page, cid, _ in documented if page == "claims.md"} == set(status)
+    wrong = [(page, cid, said, status[cid]) for page, cid, said in documented
+             if said != status[cid]]
+    assert wrong == [], wrong

@@ -126,6 +126,9 @@ def test_report_of_a_folder_that_is_not_an_output(tmp_path: Path,
     assert not (tmp_path / "report.html").exists()
     assert run_cli(["report", str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in capsys.readouterr().err
+    assert run_cli(["report", str(tmp_path / "notes.txt")]) == 2  # a file: said so
+    err = capsys.readouterr().err
+    assert "notes.txt' is a file, not a folder" in err and len(err.strip().splitlines()) == 1
 
 
 # ---- the report of every output kind ----------------------------------------------------------

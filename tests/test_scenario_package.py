@@ -93,6 +93,11 @@ def test_set_dotted_creates_tables_and_sets_list_items():
     with pytest.raises(ScenarioError, match=r"'events' is a list; '0' is not a position in it "
                                             r"\(it is empty\)"):
         set_dotted({"events": []}, "events.0", 1.0)
+    # a list the scenario does not set: an error naming it, not a table {'0': ...} that the
+    # schema then calls "must be an array" (a new user's --set treatment.events.0.dose=2)
+    with pytest.raises(ScenarioError, match=r"'treatment\.events' has no item 0 \(the scenario "
+                                            r"sets no list there\); give the whole list"):
+        set_dotted({"treatment": {}}, "treatment.events.0.dose", 2.0)
 
 
 def test_overrides_reach_list_items_through_the_one_helper():

@@ -77,6 +77,19 @@ def register(cls: type[SavedResult]) -> type[SavedResult]:
     return cls
 
 
+def result_folder(directory: str | Path) -> Path:
+    """``directory`` as a Path when it is an existing folder; else a DataError that says whether
+    the path does not exist or is a file (results are folders)."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        where = shown(str(folder))
+        if folder.exists():
+            raise DataError(f"{where} is a file, not a folder: give the output folder of a "
+                            "metacascade command")
+        raise DataError(f"{where}: no such folder")
+    return folder
+
+
 class SavedResult:
     """Mixin of the result kinds (see the module docstring)."""
 
@@ -126,9 +139,7 @@ class SavedResult:
     @classmethod
     def load(cls, directory: str | Path) -> Self:
         """Read a folder written by :meth:`save` (or by the command of this kind)."""
-        folder = Path(directory)
-        if not folder.is_dir():
-            raise DataError(f"{shown(str(folder))}: no such folder")
+        folder = result_folder(directory)
         prov = Provenance.read(folder) if (folder / PROVENANCE).exists() else None
         if prov is not None and prov.kind != cls.kind:
             raise DataError(f"{shown(str(folder))} holds a metacascade {prov.kind} output, not a "

@@ -15,7 +15,7 @@ import importlib
 from pathlib import Path
 
 from metacascade.errors import DataError, shown
-from metacascade.result.base import REGISTRY, SavedResult
+from metacascade.result.base import REGISTRY, SavedResult, result_folder
 from metacascade.result.provenance import PROVENANCE, Provenance
 
 #: Kinds whose class lives in a higher layer: kind -> module that registers it when imported.
@@ -52,10 +52,8 @@ def result_class(kind: str) -> type[SavedResult]:
 
 def folder_kind(directory: str | Path) -> str:
     """The kind of an output folder (from ``provenance.json``, else from its files)."""
-    folder = Path(directory)
+    folder = result_folder(directory)
     where = shown(str(folder))
-    if not folder.is_dir():
-        raise DataError(f"{where}: no such folder")
     if (folder / PROVENANCE).exists():
         kind = Provenance.read(folder).kind
         if kind not in COMMANDS:

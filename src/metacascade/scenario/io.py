@@ -103,6 +103,12 @@ def set_dotted(data: dict[str, Any], key: str | Sequence[str], value: Any) -> No
             if last:
                 node[part] = value
                 return
+            nxt = parts[i + 1]
+            if part not in node and nxt.isascii() and nxt.isdigit():
+                prefix = ".".join(parts[: i + 1])
+                raise ScenarioError(f"override {shown(name)}: {shown(prefix)} has no item {nxt} "
+                                    f"(the scenario sets no list there); give the whole list, e.g. --set "
+                                    f"'{prefix}=[{{...}}]'")
             child = node.setdefault(part, {})
         if not isinstance(child, dict | list):
             raise ScenarioError(f"override {shown(name)}: {shown(part)} is not a table")
