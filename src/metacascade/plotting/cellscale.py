@@ -1,6 +1,8 @@
 """Figures of the cell scale: a stochastic patient's clones over time (Muller plot), the genealogy
 of its sampled cells coloured by site, and primary against metastasis CCFs (true, or called from
-virtual sequencing). Each ``plot_*`` takes the result and ``ax=None`` and returns the Axes."""
+virtual sequencing), and the sizes and organs of one patient's metastases (drawn by the run's
+``size_distribution.png`` and ``metastases.png``). Each ``plot_*`` takes the result and
+``ax=None`` and returns the Axes."""
 
 from __future__ import annotations
 
@@ -162,7 +164,7 @@ def plot_genealogy(result: Any, ax: Axes | None = None, *,
     for s in highlight:
         if s not in shown:  # sequenced, but genealogy.trees sampled no cell of it
             ax.plot([], [], ls="none", marker="x", color="k",
-                    label=f"{s} (sequenced): not sampled in the run's genealogy")
+                    label=f"{s} (sequenced):\nno cell in the genealogy")
     ax.set_xlim(-1, len(leaves))
     ax.set_ylim(0, float(time.max()) * 1.03 + 1e-9)
     ax.set_xticks([])
