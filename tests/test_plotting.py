@@ -40,7 +40,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "metacascade"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "neuroblastoma" / "observations.csv"
 MODULES = (prun, pcohort, pinjection, pfit, psurvival, pseeding, pclaims, pcellscale)
 #: Public functions of the plotting modules that neither draw nor write (helpers, tables).
-HELPERS = {"has_metastases", "is_bone_only", "survival_table", "at_risk_axes", "ccf_pairs"}
+HELPERS = {"has_metastases", "is_bone_only", "survival_table", "at_risk_axes", "ccf_pairs",
+           "is_stochastic", "site_colours"}
 NB_IDS = ["1", "2", "3", "4", "6", "8", "9", "10", "11", "12", "13", "14"]  # 12 ids: 2 pages
 
 
@@ -182,7 +183,8 @@ def calls(run_result, bone_result, cohort, injection, fit_result, prediction,  #
         "dormancy_hazard_figure": ({"breast-dormancy": {"dormancy": h},
                                     "prostate-dormancy": {"dormancy": h}},),
         "plot_muller": (cell_result,), "plot_genealogy": (cell_result,),
-        "plot_ccf_scatter": (cell_result,),
+        "plot_ccf_scatter": (cell_result,), "plot_metastasis_sizes": (cell_result,),
+        "plot_metastases_by_organ": (cell_result,),
         "plot_risk_by_size": (np.array([1.0, 2, 3]), np.array([0.1, 0.4, 0.8]), 2.5),
         "plot_lm_lp": ({"early": np.array([0.5, 1.0, 1.5])}, np.array([0.2, 0.4, 0.6])),
         "plot_shared_share": (["Breast", "Lung"], [0.6, 0.9], [0.5, 0.8]),
@@ -532,3 +534,123 @@ def test_log_axes_longer_than_six_decades_have_no_minor_ticks() -> None:
     np.testing.assert_array_equal(short, minor_ticks(1e3, False))
     assert minor_ticks(1e8, False).size > 0  # matplotlib's own: a comb of minor ticks ...
     assert minor_ticks(1e8, True).size == 0  # ... that we leave out
+
+
+# ---- the figures of one stochastic patient (new-user audit) -------------------------------------
+def _star_genealogy(n_sites: int) -> SimpleNamespace:
+    """A result-like record of a genealogy with one leaf of each of ``n_sites`` sites (a star
+    tree) and metastases of decreasing size (met1 largest)."""
+    import tskit
+
+    tables = tskit.TableCollection(sequence_length=1.0)
+    for _ in range(n_sites):
+        tables.populations.add_row()
+    for i in range(n_sites):
+        tables.nodes.add_row(flags=tskit.NODE_IS_SAMPLE, time=0.0, population=i)
+    root_node = tables.nodes.add_row(time=100.0, population=0)
+    for i in range(n_sites):
+        tables.edges.add_row(0.0, 1.0, root_node, i)
+    tables.sort()
+    names = ["primary", *[f"met{i}" for i in range(1, n_sites)]]
+    mets = pd.DataFrame({"met_id": names[1:], "organ": "lung",
+                         "cells_final": 10.0 ** np.arange(n_sites - 1, 0, -1)})
+    return SimpleNamespace(genealogy=tables.tree_sequence(), sites=names, metastases=mets)
+
+
+def _leaf_colours(ax: Axes) -> dict[str, tuple[float, ...]]:
+    return {c.get_label(): tuple(np.round(c.get_facecolor()[0], 3)) for c in ax.collections
+            if c.get_label() and not c.get_label().startswith("_") and len(c.get_offsets())}
+
+
+def test_genealogy_gives_every_shown_site_its_own_colour_and_the_legend_sits_beside_it(
+        cell_result) -> None:  # type: ignore[no-untyped-def]
+    ax = pcellscale.plot_genealogy(cell_result, detached_axes(pcellscale.GENEALOGY_SIZE))
+    colours = _leaf_colours(ax)
+    ts = cell_result.genealogy
+    shown = {cell_result.sites[int(p)] for p in ts.tables.nodes.population[ts.samples()]}
+    assert len(shown) == 10 and {k.split(" ")[0] for k in colours} == shown
+    assert len(set(colours.values())) == len(colours)  # no colour reused (was: 3 greys, 2 blues)
+    fig = root(ax)
+    fig.draw_without_rendering()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # outside the tree, not over its top right
+    assert legend.x1 <= fig.bbox.x1 + 1  # and inside the figure
+
+
+def test_genealogy_colours_a_capped_number_of_sites_and_says_the_rest_are_other() -> None:
+    fake = _star_genealogy(15)
+    colours = pcellscale.site_colours(fake)
+    own = [s for s, c in colours.items() if c != pcellscale.OTHER_COLOUR]
+    assert own == ["primary", *[f"met{i}" for i in range(1, 10)]]  # the 9 largest metastases
+    assert len(set(colours[s] for s in own)) == len(own)
+    ax = pcellscale.plot_genealogy(fake, detached_axes())
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "other (5 sites)" in labels and len(labels) == 11
+
+
+def test_sequencing_genealogy_shows_the_sequenced_sites_first(cell_result) -> None:  # type: ignore[no-untyped-def]
+    ts = cell_result.genealogy
+    sampled = {cell_result.sites[int(p)] for p in ts.tables.nodes.population[ts.samples()]}
+    mets = cell_result.metastases
+    unsampled = str(mets.loc[(mets["cells_final"] > 0) & ~mets["met_id"].isin(sampled),
+                             "met_id"].iloc[0])
+    smallest = min(sampled - {"primary"},
+                   key=lambda s: float(mets.set_index("met_id").loc[s, "cells_final"]))
+    ax = pcellscale.plot_genealogy(cell_result, detached_axes(),
+                                   highlight=["primary", smallest, unsampled])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0] == "primary (sequenced)" and labels[1].startswith(f"{smallest} (")
+    assert "sequenced" in labels[1]
+    assert any(t.startswith(f"{unsampled} (sequenced)") for t in labels)  # said, not dropped
+
+
+def test_sequencing_figures_highlight_the_sequenced_sites(cell_result, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    seq = SimpleNamespace(sites=["primary", "met3"], reads=pd.DataFrame())
+    seen = {}
+
+    def spy(run, ax=None, *, highlight=()):  # type: ignore[no-untyped-def]
+        seen["highlight"] = list(highlight)
+        return detached_axes()
+
+    real, pcellscale.plot_genealogy = pcellscale.plot_genealogy, spy
+    real_ccf, pcellscale.plot_ccf_scatter = pcellscale.plot_ccf_scatter, \
+        lambda r, ax=None: detached_axes()
+    try:
+        names = pcellscale.save_sequencing_figures(seq, tmp_path, run=cell_result)
+    finally:
+        pcellscale.plot_genealogy, pcellscale.plot_ccf_scatter = real, real_ccf
+    assert names == ["ccf.png", "genealogy.png"] and seen["highlight"] == ["primary", "met3"]
+
+
+def test_stochastic_size_distribution_shows_this_patients_metastases(cell_result) -> None:  # type: ignore[no-untyped-def]
+    ax = prun.plot_size_distribution(cell_result, detached_axes())
+    alive = int((cell_result.metastases["cells_final"] >= 1).sum())
+    assert alive > 0 and not [t for t in ax.texts if "no size" in t.get_text()]
+    assert ax.get_xscale() == "log" and "this patient" in ax.get_ylabel()
+    assert "expected" not in ax.get_ylabel() + ax.get_title()
+    end = [p for p in ax.patches if "end of the run" in p.get_label()]
+    assert len(end) == 1 and f"{alive} with cells" in end[0].get_label()
+    xy = end[0].get_xy()  # the step outline: its x are the bin edges, its y the counts
+    final = cell_result.metastases["cells_final"].to_numpy()
+    counts = np.histogram(final[final >= 1], bins=np.unique(xy[:, 0]))[0]
+    assert counts.sum() == alive and counts.max() == xy[:, 1].max() > 0
+    assert f"{len(cell_result.metastases)} metastases" in ax.get_title()
+
+
+def test_stochastic_metastases_figure_shows_counts_not_expectations(cell_result) -> None:  # type: ignore[no-untyped-def]
+    fig = prun.metastases_figure(cell_result, detached(prun.METASTASES_SIZE))
+    counts, bottom = fig.axes
+    assert counts.get_ylabel() == "number of metastases (this patient)"
+    texts = [a.get_ylabel() + a.get_title() for a in fig.axes]
+    assert not any("expected" in t or "P(at least one)" in t for t in texts)
+    by_organ = {ln.get_label().split(" ")[0]: ln.get_ydata()[-1] for ln in bottom.get_lines()
+                if not ln.get_label().startswith("_")}
+    organs = cell_result.metastases["organ"].value_counts()
+    assert by_organ == {str(o): float(n) for o, n in organs.items()}
+    assert prun.plot_probability(cell_result, detached_axes()).get_ylabel() != "P(at least one)"
+
+
+def test_deterministic_metastases_figure_keeps_its_expectation_and_probability(run_result) -> None:  # type: ignore[no-untyped-def]
+    counts, prob = prun.metastases_figure(run_result, detached(prun.METASTASES_SIZE)).axes
+    assert counts.get_ylabel() == "expected number of metastases"
+    assert prob.get_ylabel() == "P(at least one)"

@@ -1,6 +1,8 @@
 """Figures of the cell scale: a stochastic patient's clones over time (Muller plot), the genealogy
 of its sampled cells coloured by site, and primary against metastasis CCFs (true, or called from
-virtual sequencing). Each ``plot_*`` takes the result and ``ax=None`` and returns the Axes."""
+virtual sequencing), and the sizes and organs of one patient's metastases (drawn by the run's
+``size_distribution.png`` and ``metastases.png``). Each ``plot_*`` takes the result and
+``ax=None`` and returns the Axes."""
 
 from __future__ import annotations
 
@@ -14,8 +16,51 @@ from matplotlib.collections import LineCollection
 
 from metacascade.plotting.style import YEAR, axes, decorate, detached_axes, root, save
 
-#: Colours of the sites of a genealogy (cycled).
-SITE_COLOURS = ("C0", "C3", "C2", "C1", "C4", "C5", "C6", "C8", "C9", "C7")
+#: Colour of the primary's cells in a genealogy.
+PRIMARY_COLOUR = "k"
+#: Distinct colours of the metastases a genealogy shows (matplotlib's ten without its grey): the
+#: primary and at most ``len(SITE_COLOURS)`` metastases get a colour of their own, the rest
+#: :data:`OTHER_COLOUR` (said in the legend). No colour is reused.
+SITE_COLOURS = ("C0", "C3", "C2", "C1", "C4", "C5", "C6", "C8", "C9")
+#: The one muted colour of the sites beyond the cap.
+OTHER_COLOUR = "0.72"
+#: Size of the genealogy figure (inches): wider than one panel, for the legend beside the tree.
+GENEALOGY_SIZE = (8.6, 4.4)
+
+
+def is_stochastic(result: Any) -> bool:
+    """Whether ``result`` is one stochastic patient (a ``CellScaleResult``, ``kind =
+    "stochastic"``): its counts are one patient's, not expectations."""
+    return getattr(type(result), "kind", None) == "stochastic"
+
+
+def _final_cells(result: Any) -> dict[str, float]:
+    mets = getattr(result, "metastases", None)
+    if mets is None or mets.empty:
+        return {}
+    return dict(zip(mets["met_id"].astype(str), mets["cells_final"].astype(float), strict=True))
+
+
+def site_colours(result: Any, sites: list[str] | None = None,
+                 highlight: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+    """Site -> colour of the ``sites`` a genealogy shows (default: every site with a sampled
+    cell): the primary :data:`PRIMARY_COLOUR`, then the ``highlight`` metastases (e.g. the
+    sequenced ones) and the largest others (``cells_final``) one distinct colour each of
+    :data:`SITE_COLOURS`, the rest :data:`OTHER_COLOUR`."""
+    if sites is None:
+        ts = result.genealogy
+        names = [str(s) for s in result.sites]
+        pop = (np.unique(ts.tables.nodes.population[ts.samples()]).tolist()
+               if ts is not None else [])
+        sites = [names[int(i)] for i in pop if 0 <= int(i) < len(names)]
+    final = _final_cells(result)
+    mets = [s for s in sites if s != "primary"]
+    first = [s for s in highlight if s in mets]
+    rest = sorted((s for s in mets if s not in first), key=lambda s: -final.get(s, 0.0))
+    out = {"primary": PRIMARY_COLOUR} if "primary" in sites else {}
+    for k, s in enumerate([*first, *rest]):
+        out[s] = SITE_COLOURS[k] if k < len(SITE_COLOURS) else OTHER_COLOUR
+    return out
 
 
 def _muller_order(clones: np.ndarray, parent: np.ndarray) -> list[tuple[int, int]]:
@@ -69,10 +114,14 @@ def plot_muller(result: Any, ax: Axes | None = None, *, relative: bool = True) -
                     title=f"clones of the primary ({len(ids)} clones with a subtree >= 1 %)")
 
 
-def plot_genealogy(result: Any, ax: Axes | None = None) -> Axes:
+def plot_genealogy(result: Any, ax: Axes | None = None, *,
+                   highlight: tuple[str, ...] | list[str] = ()) -> Axes:
     """The genealogy of the sampled cells (``genealogy.trees``): time before sampling (days)
-    upward, leaves coloured by their site."""
-    ax = axes(ax)
+    upward, leaves coloured by their site (:func:`site_colours`: the primary, then the
+    ``highlight`` sites, e.g. the sequenced ones, and the largest metastases one distinct colour
+    each, any others one muted colour), the legend beside the tree. A ``highlight`` site without
+    sampled cells is said in the legend."""
+    ax = axes(ax, GENEALOGY_SIZE)
     ts = result.genealogy
     if ts is None or ts.num_samples == 0:
         ax.text(0.5, 0.5, "no genealogy", ha="center", va="center", transform=ax.transAxes)
@@ -91,19 +140,39 @@ def plot_genealogy(result: Any, ax: Axes | None = None) -> Axes:
         if p >= 0:
             segs += [[(x[u], time[u]), (x[u], time[p])], [(x[u], time[p]), (x[p], time[p])]]
     ax.add_collection(LineCollection(segs, colors="0.4", linewidths=0.7))
-    sites = [str(s) for s in result.sites]
+    names = [str(s) for s in result.sites]
     pop = ts.tables.nodes.population
-    for i, s in enumerate(sites):
-        here = [u for u in leaves if pop[u] == i]
-        if here:
-            ax.scatter(x[here], time[here], s=14, color=SITE_COLOURS[i % len(SITE_COLOURS)],
-                       label=s, zorder=3)
+    leaf_sites = [names[pop[u]] for u in leaves]
+    shown = list(dict.fromkeys(s for s in names if s in set(leaf_sites)))
+    highlight = [str(h) for h in highlight]
+    colour = site_colours(result, shown, highlight)
+    organ = (dict(zip(result.metastases["met_id"].astype(str), result.metastases["organ"],
+                      strict=True)) if getattr(result, "metastases", None) is not None else {})
+    others = [s for s in shown if colour[s] == OTHER_COLOUR]
+    leaf_arr = np.asarray(leaves)
+    site_arr = np.asarray(leaf_sites, dtype=object)
+    for s in sorted((s for s in shown if colour[s] != OTHER_COLOUR),
+                    key=lambda s: list(colour).index(s)):
+        here = leaf_arr[site_arr == s]
+        tags = [t for t in (organ.get(s), "sequenced" if s in highlight else None) if t]
+        ax.scatter(x[here], time[here], s=16, color=colour[s], zorder=3, linewidths=0,
+                   label=f"{s} ({', '.join(tags)})" if tags else s)
+    if others:
+        here = leaf_arr[np.isin(site_arr, others)]
+        ax.scatter(x[here], time[here], s=12, color=OTHER_COLOUR, zorder=2, linewidths=0,
+                   label=f"other ({len(others)} sites)")
+    for s in highlight:
+        if s not in shown:  # sequenced, but genealogy.trees sampled no cell of it
+            ax.plot([], [], ls="none", marker="x", color="k",
+                    label=f"{s} (sequenced):\nno cell in the genealogy")
     ax.set_xlim(-1, len(leaves))
     ax.set_ylim(0, float(time.max()) * 1.03 + 1e-9)
     ax.set_xticks([])
-    return decorate(ax, ylabel="days before sampling", legend={"fontsize": 7, "ncol": 2},
-                    title=f"genealogy of {ts.num_samples} sampled cells, {ts.num_sites} "
-                          "mutations")
+    title = (f"genealogy of {ts.num_samples} sampled cells of {len(shown)} sites, "
+             f"{ts.num_sites} mutations")
+    return decorate(ax, ylabel="days before sampling", title=title,
+                    legend={"fontsize": 7, "loc": "upper left", "bbox_to_anchor": (1.01, 1.0),
+                            "borderaxespad": 0.0, "title": "site", "title_fontsize": 8})
 
 
 def _largest_metastasis(result: Any) -> str | None:
@@ -160,26 +229,98 @@ def plot_ccf_scatter(result: Any, ax: Axes | None = None, *,
                     title=f"{len(df):,} mutations ({what} CCFs)")
 
 
+def _visible_cells(result: Any) -> float:
+    from metacascade.biology.growth import cells_from_diameter_mm
+
+    return float(cells_from_diameter_mm(result.scenario.detection.visible_diameter_mm))
+
+
+def plot_metastasis_sizes(result: Any, ax: Axes | None = None) -> Axes:
+    """Sizes of one stochastic patient's metastases (cells, log axis): how many of them fall in
+    each size bin at diagnosis (``cells_by_site``) and at the end of the run
+    (``metastases.csv``'s ``cells_final``), with the visibility size; those without cells are counted in the
+    title. One patient's metastases, not an expectation."""
+    ax = axes(ax)
+    name = result.scenario.name
+    mets = result.metastases
+    n = 0 if mets is None else len(mets)
+    final = np.zeros(0) if mets is None else mets["cells_final"].to_numpy(np.float64)
+    alive = final[final >= 1]
+    if alive.size == 0:
+        ax.text(0.5, 0.5, f"none of this patient's {n} metastases has cells at the end",
+                ha="center", va="center", transform=ax.transAxes)
+        return decorate(ax, title=f"{name}: sizes of this patient's metastases")
+    series: list[tuple[str, np.ndarray, str]] = []
+    detection = result.summary.get("detection_day")
+    if detection is not None and "cells_by_site" in result.timeseries:
+        by_site = result.timeseries["cells_by_site"].sel(time_days=detection, method="nearest")
+        by_site = by_site.sel(site=[s for s in result.sites if s != "primary"])
+        at = np.nan_to_num(np.asarray(by_site.values, dtype=float), nan=0.0)
+        at = at[at >= 1]
+        if at.size:
+            series.append((f"diagnosis (day {detection:,.0f}): {at.size} with cells", at, "C1"))
+    series.append((f"end of the run (day {float(result.timeseries['time_days'][-1]):,.0f}): "
+                   f"{alive.size} with cells", alive, "C0"))
+    top = max(float(v.max()) for _, v, _ in series)
+    edges = np.logspace(0.0, np.log10(top) + 1e-9, max(int(np.ceil(np.log10(top) * 3)), 1) + 1)
+    for label, values, colour in series:
+        ax.hist(values, bins=edges.tolist(), histtype="step", lw=1.6, color=colour, label=label)
+    ax.axvline(_visible_cells(result), color="0.3", ls=":", label="visibility size")
+    ax.set_xscale("log")
+    return decorate(ax, xlabel="metastasis size (cells)",
+                    ylabel="number of metastases (this patient)",
+                    title=f"{name}: sizes of this patient's {n} metastases "
+                          f"({n - alive.size} without cells at the end)",
+                    legend={"loc": "upper left"})
+
+
+def plot_metastases_by_organ(result: Any, ax: Axes | None = None) -> Axes:
+    """Metastases founded in each organ over time, of one stochastic patient
+    (``n_metastases_by_organ``)."""
+    ax = axes(ax)
+    ts = result.timeseries
+    if "n_metastases_by_organ" not in ts:
+        ax.text(0.5, 0.5, "no counts by organ stored", ha="center", va="center",
+                transform=ax.transAxes)
+        return decorate(ax, title="metastases by organ (this patient)")
+    t = np.asarray(ts["time_days"].values) / YEAR
+    counts = ts["n_metastases_by_organ"]
+    for i, organ in enumerate(str(o) for o in ts["organ"].values):
+        v = np.asarray(counts.sel(organ=organ).values, dtype=float)
+        if v.max() > 0:
+            ax.plot(t, v, color=f"C{i % 10}", lw=1.5, label=f"{organ} ({v[-1]:,.0f})")
+    ax.set_ylim(0.0, max(float(counts.max()), 1.0) * 1.05)
+    return decorate(ax, xlabel="time since the first cancer cell (years)",
+                    ylabel="by organ (this patient)",
+                    title=f"{result.scenario.name}: metastases founded, by organ",
+                    legend={"loc": "upper left", "ncol": 2})
+
+
 def save_cellscale_figures(result: Any, folder: str | Path) -> list[str]:
     """``clones.png`` (Muller plot), ``genealogy.png`` and ``ccf.png`` of a stochastic run."""
     folder = Path(folder)
     return [save(root(plot_muller(result, detached_axes())), folder / "clones.png"),
-            save(root(plot_genealogy(result, detached_axes())), folder / "genealogy.png"),
+            save(root(plot_genealogy(result, detached_axes(GENEALOGY_SIZE))),
+                 folder / "genealogy.png"),
             save(root(plot_ccf_scatter(result, detached_axes())), folder / "ccf.png")]
 
 
 def save_sequencing_figures(result: Any, folder: str | Path, run: Any = None) -> list[str]:
     """``ccf.png`` (called CCFs) of a sequencing result, and ``genealogy.png`` when the
-    sequenced run is given."""
+    sequenced run is given (its sequenced sites first in the legend, marked "sequenced")."""
     folder = Path(folder)
     names = [save(root(plot_ccf_scatter(result, detached_axes())), folder / "ccf.png")]
     if run is not None:
-        names.append(save(root(plot_genealogy(run, detached_axes())), folder / "genealogy.png"))
+        names.append(save(root(plot_genealogy(run, detached_axes(GENEALOGY_SIZE),
+                                              highlight=list(result.sites))),
+                          folder / "genealogy.png"))
     return names
 
 
-__all__ = ["ccf_pairs", "plot_ccf_scatter", "plot_genealogy", "plot_lm_lp", "plot_muller", "plot_risk_by_size", "plot_shared_share",
-           "save_cellscale_figures", "save_sequencing_figures"]
+__all__ = ["ccf_pairs", "is_stochastic", "plot_ccf_scatter", "plot_genealogy", "plot_lm_lp",
+           "plot_metastases_by_organ", "plot_metastasis_sizes", "plot_muller",
+           "plot_risk_by_size", "plot_shared_share", "save_cellscale_figures",
+           "save_sequencing_figures", "site_colours"]
 
 
 def plot_risk_by_size(diameters_cm: np.ndarray, risk: np.ndarray, median_cm: float | None = None,

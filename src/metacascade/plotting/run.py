@@ -78,12 +78,15 @@ def plot_burden(result: Result, ax: Axes | None = None) -> Axes:
 
 
 def plot_counts(result: Result, ax: Axes | None = None) -> Axes:
-    """Expected number of metastases N(t), all and visible. The axis starts at 0; above
-    :data:`LOG_COUNTS_ABOVE` it is logarithmic from 1 up (linear from 0 to 1, so no negative
-    ticks)."""
+    """Expected number of metastases N(t), all and visible (of a stochastic run: this patient's
+    number). The axis starts at 0; above :data:`LOG_COUNTS_ABOVE` it is logarithmic from 1 up
+    (linear from 0 to 1, so no negative ticks)."""
+    from metacascade.plotting.cellscale import is_stochastic
+
     ax = axes(ax)
+    one = is_stochastic(result)
     ts, t = result.timeseries, _years(result)
-    ax.plot(t, ts["n_metastases"], label="N(t), all", color="C0", lw=2)
+    ax.plot(t, ts["n_metastases"], label="founded" if one else "N(t), all", color="C0", lw=2)
     ax.plot(t, ts["n_visible"], label="visible", color="C0", ls="--")
     _mark_events(ax, result)
     top = max(float(ts["n_metastases"].max()), 1.0)
@@ -92,35 +95,62 @@ def plot_counts(result: Result, ax: Axes | None = None) -> Axes:
         ax.set_ylim(0.0, top * 3)
     else:
         ax.set_ylim(0.0, top * 1.05)
-    return decorate(ax, xlabel=TIME_LABEL, ylabel="expected number of metastases",
-                    title=f"{result.scenario.name}: number of metastases",
+    return decorate(ax, xlabel=TIME_LABEL,
+                    ylabel="number of metastases (this patient)" if one
+                    else "expected number of metastases",
+                    title=f"{result.scenario.name}: number of metastases"
+                          + (" (one stochastic patient)" if one else ""),
                     legend={"loc": "upper left"})
 
 
 def plot_probability(result: Result, ax: Axes | None = None) -> Axes:
-    """Probability that at least one metastasis has been seeded, P(N >= 1)."""
+    """Probability that at least one metastasis has been seeded, P(N >= 1). One stochastic
+    patient has no probability: its curve is 0 before its first metastasis and 1 after, and is
+    labelled so."""
+    from metacascade.plotting.cellscale import is_stochastic
+
     ax = axes(ax)
+    one = is_stochastic(result)
     ax.plot(_years(result), result.timeseries["p_any_metastasis"], color="C2", lw=1.5)
     _mark_events(ax, result, labels=False)
     ax.set_ylim(0.0, 1.02)
-    return decorate(ax, xlabel=TIME_LABEL, ylabel="P(at least one)",
-                    title=f"{result.scenario.name}: probability of at least one metastasis")
+    if one:
+        ax.set_yticks([0.0, 1.0], ["no", "yes"])
+    return decorate(ax, xlabel=TIME_LABEL,
+                    ylabel="any metastasis yet" if one else "P(at least one)",
+                    title=f"{result.scenario.name}: "
+                          + ("a metastasis founded yet (this patient)" if one
+                             else "probability of at least one metastasis"))
 
 
 def metastases_figure(result: Result, fig: Figure | None = None) -> Figure:
     """``metastases.png``: the expected counts above, P(at least one) below, on one time axis
-    (two panels instead of a twin axis whose zero did not line up)."""
+    (two panels instead of a twin axis whose zero did not line up). Of a stochastic run: this
+    patient's counts above, its metastases founded in each organ below (one patient has no
+    probability to show)."""
+    from metacascade.plotting.cellscale import is_stochastic, plot_metastases_by_organ
+
     fig = figure(fig, METASTASES_SIZE)
     top, bottom = panels(fig, 2, 1, sharex=True, height_ratios=[2.2, 1.0])[:, 0]
     plot_counts(result, top)
     top.set_xlabel("")
-    plot_probability(result, bottom)
+    if is_stochastic(result):
+        plot_metastases_by_organ(result, bottom)
+        _mark_events(bottom, result, labels=False)
+    else:
+        plot_probability(result, bottom)
     bottom.set_title("")
     return fig
 
 
 def plot_size_distribution(result: Result, ax: Axes | None = None) -> Axes:
-    """Expected number of metastases per size bin at the stored times (log-log)."""
+    """Expected number of metastases per size bin at the stored times (log-log); of a stochastic
+    run, the sizes of this patient's metastases
+    (:func:`~metacascade.plotting.cellscale.plot_metastasis_sizes`)."""
+    from metacascade.plotting.cellscale import is_stochastic, plot_metastasis_sizes
+
+    if is_stochastic(result):
+        return plot_metastasis_sizes(result, ax)
     ax = axes(ax)
     sizes = result.sizes
     if sizes is None:
