@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -26,6 +27,9 @@ from metacascade.cli._common import (
     workers_option,
 )
 from metacascade.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from metacascade.inference.result import FitResult
 
 #: Upper bounds where the memory need is obvious (the inference API checks its own estimates).
 BOOTSTRAP_MAX = 100_000
@@ -81,6 +85,30 @@ def _fmt(x: float) -> str:
     return "open" if not math.isfinite(x) else f"{x:.4g}"
 
 
+def estimates_table(res: FitResult, level: float, max_rows: int = TABLE_ROWS) -> Table:
+    """The terminal table of ``metacascade fit``: the first ``max_rows`` ids (the caption says how
+    many of how many are shown), their estimates and intervals, log-likelihood and whether the fit
+    converged (a row that did not is marked: its numbers are not estimates)."""
+    rows = res.reported
+    shown_rows = rows[:max_rows]
+    caption = (f"{len(shown_rows)} of {len(rows)} ids shown; every id is in estimates.csv"
+               if len(shown_rows) < len(rows) else None)
+    table = Table(title=f"metacascade fit: {res.scenario.name} ({len(rows)} ids)",
+                  caption=caption)
+    table.add_column("id")
+    for k in res.keys:
+        table.add_column(f"{k} [{int(level * 100)} % CI]", justify="right")
+    table.add_column("loglik", justify="right")
+    table.add_column("converged")
+    for f in shown_rows:
+        # a fit without a maximum: its numbers are where the optimiser stopped, not estimates
+        style = None if f.converged else "yellow"
+        table.add_row(f.id, *[f"{_fmt(f.estimate[j])} [{_fmt(f.lower[j])}, {_fmt(f.upper[j])}]"
+                              for j in range(len(res.keys))], f"{f.loglik:.3f}",
+                      "yes" if f.converged else "no", style=style)
+    return table
+
+
 def fit(
     data: Path = typer.Argument(..., help="Long-format CSV: id,time,observable,value[,censored,"
                                 "covariates...]; see docs/fitting.md."),
@@ -132,24 +160,8 @@ def fit(
 
     with res.saving(target) as tmp:
         names = save_fit_figures(res, tmp) if figures else []
+    console.print(estimates_table(res, level))
     rows = res.reported
-    shown_rows = rows[:TABLE_ROWS]
-    caption = (f"{len(shown_rows)} of {len(rows)} ids shown; every id is in estimates.csv"
-               if len(shown_rows) < len(rows) else None)
-    table = Table(title=f"metacascade fit: {res.scenario.name} ({len(rows)} ids)",
-                  caption=caption)
-    table.add_column("id")
-    for k in res.keys:
-        table.add_column(f"{k} [{int(level * 100)} % CI]", justify="right")
-    table.add_column("loglik", justify="right")
-    table.add_column("converged")
-    for f in shown_rows:
-        # a fit without a maximum: its numbers are where the optimiser stopped, not estimates
-        style = None if f.converged else "yellow"
-        table.add_row(f.id, *[f"{_fmt(f.estimate[j])} [{_fmt(f.lower[j])}, {_fmt(f.upper[j])}]"
-                              for j in range(len(res.keys))], f"{f.loglik:.3f}",
-                      "yes" if f.converged else "no", style=style)
-    console.print(table)
     gof = res.goodness_of_fit()
     console.print(f"{gof['n_converged']}/{gof['n_ids']} fits converged; total log-likelihood "
                   f"{gof['total_loglik']:.4g}, AIC {gof['aic']:.4g}")
