@@ -207,7 +207,11 @@ def predict(
     force: bool = force_option(),
 ) -> None:
     """Predict what comes next for a fitted id, with uncertainty bands (organism engine)."""
-    from metacascade.inference.predict import parse_times, prediction_scenario
+    from metacascade.inference.predict import (
+        DEFAULT_OBSERVABLES,
+        parse_times,
+        prediction_scenario,
+    )
     from metacascade.inference.predict import predict as run_predict
     from metacascade.inference.result import load_fit
     from metacascade.plotting.fit import save_prediction_figures
@@ -218,9 +222,8 @@ def predict(
     fitted = load_fit(fit_dir)
     t = parse_times(times)
     with warnings_as_lines():
-        ds = run_predict(fitted, id_, t, *([observable] if observable else []),
-                         overrides=set_, n_samples=n_samples, level=level, seed=seed,
-                         allow_unconverged=allow_unconverged)
+        ds = run_predict(fitted, id_, t, observable or DEFAULT_OBSERVABLES, set_, n_samples,
+                         level, seed, allow_unconverged=allow_unconverged)
     # the scenario the point estimate was simulated with: the id's data values and fitted
     # values, the --set changes and the simulated duration (not the fit's starting scenario)
     scenario = prediction_scenario(fitted, id_, t, set_)

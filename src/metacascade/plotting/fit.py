@@ -61,7 +61,7 @@ _PT_PER_INCH = 72.0
 _CHAR_WIDTH = 0.6
 
 
-def wrapped_title(text: str, width_in: float, fontsize: float) -> str:
+def _wrapped_title(text: str, width_in: float, fontsize: float) -> str:
     """``text`` wrapped (at spaces, after commas) to lines that fit ``width_in`` inches at
     ``fontsize`` points, so that a long title is never cut at the figure's edges."""
     chars = max(20, int(0.95 * width_in * _PT_PER_INCH / (fontsize * _CHAR_WIDTH)))
@@ -203,8 +203,10 @@ def plot_residuals(res: FitResult, ax: Axes | None = None) -> Axes:
 def plot_observed_vs_predicted(res: FitResult, ax: Axes | None = None) -> Axes:
     """Predicted against observed values (log-log), per observable, all ids."""
     ax = axes(ax)
+    shown: list[np.ndarray] = []
     for k, (o, fitted, observed, _) in enumerate(_residual_groups(res)):
         ok = (observed > 0) & (fitted > 0)
+        shown += [observed[ok], fitted[ok]]
         ax.plot(observed[ok], fitted[ok], "o", ms=3, color=f"C{k % 10}", label=o)
         zero_obs = (observed <= 0) & (fitted > 0)
         _zeros_on_edge(ax, fitted[zero_obs], "x", f"{o} observed 0 ({int(zero_obs.sum())}, "
@@ -212,8 +214,10 @@ def plot_observed_vs_predicted(res: FitResult, ax: Axes | None = None) -> Axes:
         zero_fit = (fitted <= 0) & (observed > 0)
         _zeros_on_edge(ax, observed[zero_fit], "y", f"{o} predicted 0 "
                        f"({int(zero_fit.sum())}, on the bottom edge)", f"C{k % 10}")
-    lims = ax.get_xlim()
-    ax.plot(lims, lims, "k-", lw=0.5)
+    both = np.concatenate(shown) if shown else np.zeros(0)
+    if both.size:  # the identity line over the positive values (a log axis shows no others)
+        lims = [float(both.min()), float(both.max())]
+        ax.plot(lims, lims, "k-", lw=0.5)
     ax.set_xscale("log")
     ax.set_yscale("log")
     return decorate(ax, xlabel="observed", ylabel="predicted", legend={"fontsize": 7},
@@ -369,11 +373,11 @@ def prediction_figure(ds: xr.Dataset, fig: Figure | None = None) -> Figure:
     for j, o in enumerate(obs):
         plot_prediction(ds, o, grid[0, j], legend=j == 0).set_xlabel("")
         plot_prediction_band(ds, o, grid[1, j])
-    fig.suptitle(wrapped_title(prediction_title(ds), fig.get_size_inches()[0], 9), fontsize=9)
+    fig.suptitle(_wrapped_title(_prediction_title(ds), fig.get_size_inches()[0], 9), fontsize=9)
     return fig
 
 
-def prediction_title(ds: xr.Dataset) -> str:
+def _prediction_title(ds: xr.Dataset) -> str:
     """The title of ``prediction.png``: the id, whether its fit converged and the changes."""
     head = f"id {ds.attrs.get('id')}"
     if ds.attrs.get("fit_converged") is False:
