@@ -43,20 +43,21 @@ def warnings_as_lines() -> Iterator[None]:
     """The inference API's :class:`IdentifiabilityWarning` (and other ``UserWarning``) as one clean
     ``warning: ...`` line each on stderr, instead of Python's ``file:line: Category: ...`` and the
     source line (which looks like a traceback). The API itself keeps raising the warning class."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        try:
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
             yield
-        finally:
-            seen: set[str] = set()
-            for w in caught:
-                if not issubclass(w.category, UserWarning):
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-                    continue
-                text = one_line(f"warning: {w.message}")
-                if text not in seen:
-                    seen.add(text)
-                    err_console.print(Text(text, style="yellow"))
+    finally:
+        seen: set[str] = set()
+        for w in caught:
+            if not issubclass(w.category, UserWarning):  # others as Python shows them
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+                continue
+            text = one_line(f"warning: {w.message}")
+            if text not in seen:
+                seen.add(text)
+                err_console.print(Text(text, style="yellow"))
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
