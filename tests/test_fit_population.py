@@ -74,3 +74,25 @@ def test_population_needs_three_ids() -> None:
 def test_settings_roundtrip() -> None:
     s = FitSettings(keys=KEYS)
     assert s.to_dict()["keys"] == list(KEYS)
+
+
+def test_fit_population_cli_lists_individual_estimates(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """'results written to' left out individual_estimates.csv, which --population writes."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from metacascade.cli import app
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "neuroblastoma" / \
+        "observations.csv"
+    out = tmp_path / "pop"
+    r = CliRunner().invoke(app, ["fit", str(example), "--fit", "dissemination.mu", "--ids",
+                                 "1,2,8", "--interval", "none", "--population", "--no-figures",
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    listed = " ".join(r.output.split()).split("results written to ")[1]
+    written = sorted(p.name for p in out.iterdir())
+    assert "individual_estimates.csv" in written
+    for name in written:
+        assert name in listed, (name, listed)

@@ -654,3 +654,57 @@ def test_deterministic_metastases_figure_keeps_its_expectation_and_probability(r
     counts, prob = prun.metastases_figure(run_result, detached(prun.METASTASES_SIZE)).axes
     assert counts.get_ylabel() == "expected number of metastases"
     assert prob.get_ylabel() == "P(at least one)"
+def _data_lines(ax: Axes) -> list:  # type: ignore[type-arg]
+    """The lines of ``ax`` drawn in data coordinates on both axes."""
+    return [ln for ln in ax.get_lines() if ln.get_transform() == ax.transData]
+
+
+def test_observed_zeros_are_not_drawn_at_1e_12(fit_result) -> None:  # type: ignore[no-untyped-def]
+    """SIOPEN 0 (ids 12, 13 of NB_IDS) was plotted at "observed 1e-12" on the log axes."""
+    n_zero = sum(int(np.sum(fit_result.data[f.id].value == 0)) for f in fit_result.reported)
+    assert n_zero > 0
+    ax = pfit.plot_observed_vs_predicted(fit_result, detached_axes())
+    for ln in _data_lines(ax):
+        assert np.all(np.asarray(ln.get_xdata(), float) > 1e-12)
+    edge = [ln for ln in ax.get_lines() if "observed 0" in str(ln.get_label())]
+    assert sum(len(ln.get_ydata()) for ln in edge) == n_zero
+    assert all(ln.get_transform() != ax.transData for ln in edge)  # on the axes' edge
+    assert any("observed 0" in t.get_text() for t in ax.get_legend().get_texts())
+    fig = pfit.fit_curves_figure(fit_result, ["12"], detached())
+    marks = [ln for a in fig.axes for ln in a.get_lines() if "data = 0" in str(ln.get_label())]
+    assert sum(len(ln.get_xdata()) for ln in marks) == int(np.sum(fit_result.data["12"].value == 0))
+    for a in fig.axes:
+        for ln in _data_lines(a):
+            if ln.get_label() == "data":
+                assert np.all(np.asarray(ln.get_ydata(), float) > 0)
+
+
+def test_prediction_zeros_are_left_out_with_a_note(prediction) -> None:  # type: ignore[no-untyped-def]
+    """The day-0 value 0 was drawn as a line starting at 1e-12."""
+    sel = prediction.sel(observable="metastatic_burden_cells")
+    assert float(sel["median"].values[0]) == 0.0
+    ax = pfit.plot_prediction(prediction, "metastatic_burden_cells", detached_axes())
+    for ln in _data_lines(ax):
+        y = np.asarray(ln.get_ydata(), float)
+        assert np.isnan(y[0]) and np.all(y[np.isfinite(y)] > 0)
+    zeros = int(np.sum((sel["median"].values <= 0) | (sel["estimate"].values <= 0)))
+    assert any(f"0 on {zeros} day(s): not drawn (log axis)" in t.get_text() for t in ax.texts)
+    assert ax.get_ylim()[0] > 1e-12
+
+
+def test_prediction_title_fits_the_figure(prediction) -> None:  # type: ignore[no-untyped-def]
+    """A long --set list was cut at both edges ("reatment.resection_day=100, ...")."""
+    ds = prediction.sel(observable=["metastatic_burden_cells"]).copy()
+    ds.attrs = {**prediction.attrs, "overrides": [
+        "treatment.resection_day=100", "treatment.resection_at_detection=false",
+        "dissemination.gamma=0.8", "detection.screening_primary_cells=1e8"]}
+    fig = detached(pfit._prediction_size(1))
+    pfit.prediction_figure(ds, fig)
+    fig.canvas.draw()
+    box = fig._suptitle.get_window_extent()  # type: ignore[union-attr]
+    whole = fig.bbox
+    assert box.x0 >= whole.x0 and box.x1 <= whole.x1 and box.y1 <= whole.y1
+    title = fig.get_suptitle()
+    assert "\n" in title
+    for o in ds.attrs["overrides"]:
+        assert o in title.replace("\n", " ")

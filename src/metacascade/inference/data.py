@@ -26,7 +26,7 @@ any other column
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,8 +136,20 @@ class ObservationData:
         try:
             return self.subjects[str(key)]
         except KeyError:
-            raise DataError(f"id {shown(key)} is not in the data (ids: {', '.join(self.ids[:10])}"
-                            f"{' ...' if len(self.ids) > 10 else ''})") from None
+            raise DataError(f"id {shown(key)} is not in the data ({some_ids(self.ids)})") from None
+
+
+#: At most this many ids are listed in a message about an unknown id.
+IDS_SHOWN = 10
+
+
+def some_ids(ids: Sequence[str], n: int = IDS_SHOWN) -> str:
+    """The ids for a message about an unknown id: ``ids: a, b, c`` when there are at most ``n``,
+    else the first ``n``, ``...`` and how many there are (``45 ids: 1, 2, ..., 12, ...``)."""
+    listed = ", ".join(map(str, ids[:n]))
+    if len(ids) <= n:
+        return f"ids: {listed}"
+    return f"{len(ids)} ids: {listed}, ..."
 
 
 def _err(line: int, column: str, value: Any, what: str) -> DataError:

@@ -67,6 +67,11 @@ def get_value(scenario: Scenario, key: str, obs_params: dict[str, float] | None 
     if obj is None or isinstance(obj, bool) or not isinstance(obj, int | float):
         raise ScenarioError(f"--fit: {shown(key)} is not a numeric scenario value (value: "
                             f"{shown(obj)})")
+    if isinstance(obj, int):  # the schema's integers: a seed, a count, a cluster size
+        raise ScenarioError(f"--fit: {shown(key)} = {obj} is an integer setting, not a "
+                            "continuous parameter that can be fitted; fit real-valued keys "
+                            "(e.g. dissemination.mu, detection.visible_diameter_mm, "
+                            "primary.rate_per_day, marker.phi)")
     return float(obj)
 
 

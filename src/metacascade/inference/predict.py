@@ -7,11 +7,19 @@ resection day, is applied with ``overrides``). The band is the pointwise ``level
 interval of the model trajectories (parameter uncertainty only, no residual error). Draws outside
 the fit's search bounds are clipped to them (counted in the attrs). By default the grid starts at
 the id's last observation, and times past the lethal burden are flagged (``past_lethal_burden``).
+
+A fit that did not converge (``converged = False``: e.g. an observation of 0 under a proportional
+error model, where no maximum exists) has values that are not estimates and a covariance that is
+no measure of uncertainty: :func:`predict` refuses it unless ``allow_unconverged=True``, and then
+warns (:class:`~metacascade.inference.fit.IdentifiabilityWarning`) and says so in the attrs.
+:func:`prediction_scenario` is the scenario the point estimate is simulated with (what
+``prediction.json`` records).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,11 +31,12 @@ import xarray as xr
 from metacascade.engines.organism import patients_from_scenarios, solve
 from metacascade.errors import DataError, ScenarioError, shown
 from metacascade.inference.data import OBSERVABLES
+from metacascade.inference.fit import IdentifiabilityWarning, SubjectFit
 from metacascade.inference.model import OBS_KEYS, scenario_with_overrides
 from metacascade.inference.result import FitResult, load_fit
 from metacascade.limits import check_memory
 from metacascade.options import check_int, check_level, check_seed
-from metacascade.scenario import load_scenario
+from metacascade.scenario import Scenario, load_scenario
 
 Array = npt.NDArray[np.float64]
 
@@ -38,6 +47,8 @@ DEFAULT_STEP = 5.0
 #: Most prediction times and parameter draws accepted.
 MAX_TIMES = 1_000_000
 MAX_SAMPLES = 100_000
+#: What :func:`predict` (and ``metacascade predict``) predict when no observable is given.
+DEFAULT_OBSERVABLES = ("metastatic_burden_cells", "n_visible", "primary_cells")
 
 
 def parse_times(text: str | None) -> Array | None:
@@ -69,15 +80,102 @@ def default_times(last_day: float) -> Array:
                       dtype=np.float64)
 
 
+def _times(sf: SubjectFit, times: Sequence[float] | Array | None) -> Array:
+    t = default_times(sf.last_observation_day) if times is None \
+        else np.asarray(times, dtype=np.float64).ravel()
+    if t.size == 0 or np.any(t < 0) or not np.all(np.isfinite(t)):
+        raise ScenarioError("times: need at least one finite day >= 0")
+    if t.size > MAX_TIMES:
+        raise ScenarioError(f"times: {t.size:,} times; at most {MAX_TIMES:,} are allowed")
+    return t
+
+
+def _id_base(res: FitResult, sf: SubjectFit, overrides: Sequence[str]) -> Scenario:
+    """The fit's scenario with the id's data values and the prediction's ``overrides``."""
+    base = scenario_with_overrides(res.scenario, res.overrides.get(sf.id, {}), f"id {sf.id!r}")
+    return load_scenario(base, list(overrides))
+
+
+def _simulated(base: Scenario, keys: Sequence[str], theta: Array, duration: float) -> Scenario:
+    """``base`` with the fitted values ``theta`` of ``keys`` (observation parameters such as
+    ``marker.phi`` are not scenario values) and the simulated duration (days)."""
+    return load_scenario(base, {**{k: float(theta[j]) for j, k in enumerate(keys)
+                                   if k not in OBS_KEYS},
+                                "simulation.duration_days": duration})
+
+
+def _duration(base: Scenario, t: Array) -> float:
+    step = base.simulation.output_step_days
+    return float(max(step, (np.floor(t.max() / step) + 2) * step))
+
+
+def unconverged_message(sf: SubjectFit) -> str:
+    """Why a prediction from a fit that did not converge means nothing (one line)."""
+    return (f"id {sf.id}: its fit did not converge (converged = False; see the 'warnings' "
+            "column of estimates.csv): its values are not estimates and a band drawn around "
+            "them is no uncertainty band")
+
+
+def prediction_scenario(
+    fitted: FitResult | str | Path,
+    id: str,
+    times: Sequence[float] | Array | None = None,
+    overrides: Sequence[str] = (),
+) -> Scenario:
+    """The scenario :func:`predict` simulates for the point estimate of ``id``: the fit's
+    scenario with the id's data values (e.g. its diagnosis size), its fitted values, the
+    prediction's ``overrides`` and the simulated duration (days, from ``times``).
+
+    Parameters
+    ----------
+    fitted : FitResult, str or Path
+        A fit, or the folder of one (:func:`load_fit`).
+    id : str
+        The id, as in the data.
+    times : sequence of float, optional
+        The prediction's days (as given to :func:`predict`; they set
+        ``simulation.duration_days``).
+    overrides : sequence of str
+        The prediction's ``dotted.key=value`` changes.
+
+    Returns
+    -------
+    Scenario
+        The resolved scenario of that id (what ``prediction.json`` records).
+
+    Raises
+    ------
+    DataError
+        An unknown id.
+    ScenarioError
+        Invalid times or overrides.
+
+    Examples
+    --------
+    >>> import metacascade as mc
+    >>> from metacascade.inference.predict import prediction_scenario
+    >>> fit = mc.fit("examples/neuroblastoma/observations.csv", ids=["4"],
+    ...              interval="none")                                # doctest: +SKIP
+    >>> prediction_scenario(fit, "4").dissemination.mu              # doctest: +SKIP
+    0.0723...
+    """
+    res = fitted if isinstance(fitted, FitResult) else load_fit(fitted)
+    sf = res.subject_fit(str(id))
+    base = _id_base(res, sf, overrides)
+    return _simulated(base, res.keys, sf.estimate, _duration(base, _times(sf, times)))
+
+
 def predict(
     fitted: FitResult | str | Path,
     id: str,
     times: Sequence[float] | Array | None = None,
-    observables: Sequence[str] = ("metastatic_burden_cells", "n_visible", "primary_cells"),
+    observables: Sequence[str] = DEFAULT_OBSERVABLES,
     overrides: Sequence[str] = (),
     n_samples: int = 200,
     level: float = 0.95,
     seed: int = 0,
+    *,
+    allow_unconverged: bool = False,
 ) -> xr.Dataset:
     """Simulate observables of one fitted id at ``times`` (days) with uncertainty bands.
 
@@ -110,6 +208,11 @@ def predict(
         Level of the uncertainty band, a probability in (0, 1).
     seed : int
         Seed of the random number generator of the draws.
+    allow_unconverged : bool
+        Predict even when the id's fit did not converge (``converged = False``): its values are
+        then not estimates and the band is no uncertainty band; an
+        :class:`~metacascade.inference.fit.IdentifiabilityWarning` is issued and the attrs
+        (``fit_converged``, ``warning``) say so. Default: refuse.
 
     Returns
     -------
@@ -120,9 +223,15 @@ def predict(
     Raises
     ------
     DataError
-        An unknown id or observable.
+        An unknown id or observable, or a fit that did not converge (unless
+        ``allow_unconverged``).
     ScenarioError
         Invalid times or overrides.
+
+    Warns
+    -----
+    IdentifiabilityWarning
+        The fit did not converge and ``allow_unconverged`` is true.
 
     Examples
     --------
@@ -147,18 +256,20 @@ def predict(
         raise DataError(f"observable {', '.join(dup)} given more than once; give each once")
     res = fitted if isinstance(fitted, FitResult) else load_fit(fitted)
     sf = res.subject_fit(str(id))
+    if not sf.converged:
+        if not allow_unconverged:
+            err = DataError(unconverged_message(sf))
+            err.hint = ("refit it (its warnings say why), or predict it anyway, with a warning: "
+                        "metacascade predict --allow-unconverged (mc.predict(..., "
+                        "allow_unconverged=True))")
+            raise err
+        warnings.warn(unconverged_message(sf), IdentifiabilityWarning, stacklevel=2)
     from_last = times is None
-    t = default_times(sf.last_observation_day) if from_last \
-        else np.asarray(times, dtype=np.float64).ravel()
-    if t.size == 0 or np.any(t < 0) or not np.all(np.isfinite(t)):
-        raise ScenarioError("times: need at least one finite day >= 0")
-    if t.size > MAX_TIMES:
-        raise ScenarioError(f"times: {t.size:,} times; at most {MAX_TIMES:,} are allowed")
+    t = _times(sf, times)
     check_memory(8.0 * 4 * (n_samples + 1) * len(obs) * t.size,
                  f"a prediction of {n_samples + 1:,} trajectories x {len(obs)} observables x "
                  f"{t.size:,} times", "lower --n-samples or the number of --times")
-    base = scenario_with_overrides(res.scenario, res.overrides.get(sf.id, {}), f"id {sf.id!r}")
-    base = load_scenario(base, list(overrides))
+    base = _id_base(res, sf, overrides)
     rng = np.random.default_rng(seed)
     phi_hat = np.log(sf.estimate)
     cov = sf.cov_log
@@ -172,15 +283,15 @@ def predict(
     lo = np.log([b[0] for b in box])
     hi = np.log([b[1] for b in box])
     outside = np.any((draws < lo) | (draws > hi), axis=1) if draws.size else np.zeros(0, bool)
-    theta = np.exp(np.vstack([phi_hat[None, :], np.clip(draws, lo, hi)]))
-    sc_keys = [k for k in keys if k not in OBS_KEYS]
+    # row 0: the point estimate itself (the scenario prediction_scenario gives, bit for bit)
+    theta = np.vstack([np.asarray(sf.estimate, dtype=np.float64)[None, :],
+                       np.exp(np.clip(draws, lo, hi))])
     phi_default = res.settings.obs_params.get("marker.phi", OBS_KEYS["marker.phi"])
     phis = theta[:, keys.index("marker.phi")] if "marker.phi" in keys else \
         np.full(len(theta), phi_default)
     step = base.simulation.output_step_days
-    dur = float(max(step, (np.floor(t.max() / step) + 2) * step))
-    scen = [load_scenario(base, {**{k: float(row[keys.index(k)]) for k in sc_keys},
-                                 "simulation.duration_days": dur}) for row in theta]
+    dur = _duration(base, t)
+    scen = [_simulated(base, keys, row, dur) for row in theta]
     sol = solve(patients_from_scenarios(scen), dur, step, base.dissemination.secondary,
                 base.simulation.max_internal_step_days)
     vals = np.zeros((len(theta), len(obs), len(t)))
@@ -205,7 +316,10 @@ def predict(
                              "last_observation_day": float(sf.last_observation_day),
                              "lethal_burden_cells": lethal,
                              "first_day_past_lethal_burden": float(t[past][0]) if past.any()
-                             else None}
+                             else None,
+                             "fit_converged": bool(sf.converged)}
+    if not sf.converged:
+        attrs["warning"] = unconverged_message(sf)
     if past.any():
         attrs["note"] = (f"from day {t[past][0]:g} the point-estimate total burden exceeds "
                          f"death.lethal_burden_cells = {lethal:g}: the patient would be dead; "

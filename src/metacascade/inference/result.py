@@ -29,7 +29,7 @@ import pandas as pd
 
 from metacascade._version import __version__
 from metacascade.errors import DataError, MetacascadeError, shown
-from metacascade.inference.data import ObservationData, SubjectData
+from metacascade.inference.data import ObservationData, SubjectData, some_ids
 from metacascade.inference.fit import FitSettings, SubjectFit
 from metacascade.inference.likelihood import ErrorModel
 from metacascade.inference.population import PopulationFit
@@ -173,8 +173,8 @@ class FitResult(SavedResult):
         for f in self.reported:
             if f.id == str(sid):
                 return f
-        raise DataError(f"id {shown(sid)} is not in this fit (ids: "
-                        f"{', '.join(f.id for f in self.reported[:10])})")
+        raise DataError(f"id {shown(sid)} is not in this fit "
+                        f"({some_ids([f.id for f in self.reported])})")
 
     def goodness_of_fit(self) -> dict[str, Any]:
         """Total log-likelihood, AIC and BIC of the individual fits.
@@ -245,6 +245,17 @@ class FitResult(SavedResult):
         return d
 
     # ---- files ----------------------------------------------------------------------------------
+    @property
+    def file_names(self) -> list[str]:
+        """The files :meth:`write_into` writes (``provenance.json`` and the figures aside), in the
+        order the CLI lists them."""
+        names = ["estimates.csv"]
+        if self.population is not None:
+            names.append("individual_estimates.csv")
+        if self.posterior is not None:
+            names.append(POSTERIOR_CSV)
+        return [*names, ESTIMATES_JSON, "scenario.toml"]
+
     def write_into(self, folder: Path) -> None:
         """Write estimates.csv, estimates.json and scenario.toml (and posterior.csv for an ABC
         fit) into ``folder`` (the figures: :func:`metacascade.plotting.fit.save_fit_figures`).

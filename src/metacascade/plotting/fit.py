@@ -3,10 +3,15 @@ and prediction bands, residuals, profile likelihoods, predicted trajectories.
 
 Figures over ids show a page of ids and say so in their title; :func:`save_fit_figures` writes
 every page (``fit_curves.png``, ``fit_curves_2.png``, ...), so no id is dropped silently.
+
+Values of 0 have no place on a log axis: observed zeros are drawn as open triangles on the edge of
+the axes (labelled so in the legend), and zeros of a predicted trajectory are left out of its line
+with a note saying on how many days (a band whose lower end is 0 reaches down to the axis floor).
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +54,32 @@ def _profiles_size(n_keys: int) -> tuple[float, float]:
 
 def _prediction_size(n_observables: int) -> tuple[float, float]:
     return 4.2 * n_observables, 5.6
+
+
+#: Points per inch of text, and the width of an average character in font sizes (for wrapping).
+_PT_PER_INCH = 72.0
+_CHAR_WIDTH = 0.6
+
+
+def _wrapped_title(text: str, width_in: float, fontsize: float) -> str:
+    """``text`` wrapped (at spaces, after commas) to lines that fit ``width_in`` inches at
+    ``fontsize`` points, so that a long title is never cut at the figure's edges."""
+    chars = max(20, int(0.95 * width_in * _PT_PER_INCH / (fontsize * _CHAR_WIDTH)))
+    return textwrap.fill(text, chars, break_on_hyphens=False)
+
+
+def _zeros_on_edge(ax: Axes, along: np.ndarray, axis: str, label: str | None,
+                   color: str) -> None:
+    """Points whose value on ``axis`` ("x" or "y") is 0, drawn as open triangles on that edge of
+    the axes (a log axis cannot show 0); ``along`` holds their other coordinate (data units)."""
+    if along.size == 0:
+        return
+    if axis == "y":  # x in data units, y on the bottom edge
+        ax.plot(along, np.zeros(along.size), "v", ms=5, mfc="none", color=color,
+                transform=ax.get_xaxis_transform(), clip_on=False, label=label)
+    else:  # y in data units, x on the left edge
+        ax.plot(np.zeros(along.size), along, "<", ms=5, mfc="none", color=color,
+                transform=ax.get_yaxis_transform(), clip_on=False, label=label)
 
 
 @dataclass
@@ -97,10 +128,14 @@ def _draw_curve(ax: Axes, cv: _Curves, c: int, observable: str) -> Axes:
                     color="C0", lw=0, label="95 % prediction band")
     ax.plot(cv.times, positive(cv.best[c]), color="C0", label="fit")
     m = cv.obs_names == observable
-    ax.plot(cv.obs_times[m], positive(cv.obs_values[m]), "o", color="C3", label="data")
+    nz = m & (cv.obs_values > 0)
+    ax.plot(cv.obs_times[nz], cv.obs_values[nz], "o", color="C3", label="data")
+    zero = m & (cv.obs_values <= 0)
+    _zeros_on_edge(ax, cv.obs_times[zero], "y", f"data = 0 ({int(zero.sum())}, on the axis "
+                   "floor)", "C3")
     ax.set_yscale("log")
     ax.yaxis.set_minor_locator(NullLocator())  # many decades: minor ticks add only drawing time
-    pos = cv.obs_values[m][cv.obs_values[m] > 0]
+    pos = cv.obs_values[nz]
     if pos.size:
         ax.set_ylim(bottom=max(1e-12, float(pos.min()) * 1e-4))
     return ax
@@ -152,22 +187,37 @@ def fit_curves_figure(res: FitResult, ids: Sequence[str] | None = None,
 def plot_residuals(res: FitResult, ax: Axes | None = None) -> Axes:
     """Standardised residuals (y - f)/sd(f) against the prediction, per observable, all ids."""
     ax = axes(ax)
-    for k, (_, fitted, _, r) in enumerate(_residual_groups(res)):
-        ax.plot(positive(fitted), r, "o", ms=3, color=f"C{k % 10}")
+    for k, (o, fitted, _, r) in enumerate(_residual_groups(res)):
+        ok = fitted > 0
+        ax.plot(fitted[ok], r[ok], "o", ms=3, color=f"C{k % 10}")
+        _zeros_on_edge(ax, r[~ok], "x", f"{o}: prediction 0 ({int((~ok).sum())}, on the left "
+                       "edge)", f"C{k % 10}")
     ax.axhline(0, color="k", lw=0.5)
     for y in (-1.96, 1.96):
         ax.axhline(y, color="k", lw=0.5, ls=":")
     ax.set_xscale("log")
-    return decorate(ax, xlabel="prediction", ylabel="standardised residual", grid=False)
+    return decorate(ax, xlabel="prediction", ylabel="standardised residual", grid=False,
+                    legend=bool(ax.get_legend_handles_labels()[1]) and {"fontsize": 7})
 
 
 def plot_observed_vs_predicted(res: FitResult, ax: Axes | None = None) -> Axes:
     """Predicted against observed values (log-log), per observable, all ids."""
     ax = axes(ax)
+    shown: list[np.ndarray] = []
     for k, (o, fitted, observed, _) in enumerate(_residual_groups(res)):
-        ax.plot(positive(observed), positive(fitted), "o", ms=3, color=f"C{k % 10}", label=o)
-    lims = ax.get_xlim()
-    ax.plot(lims, lims, "k-", lw=0.5)
+        ok = (observed > 0) & (fitted > 0)
+        shown += [observed[ok], fitted[ok]]
+        ax.plot(observed[ok], fitted[ok], "o", ms=3, color=f"C{k % 10}", label=o)
+        zero_obs = (observed <= 0) & (fitted > 0)
+        _zeros_on_edge(ax, fitted[zero_obs], "x", f"{o} observed 0 ({int(zero_obs.sum())}, "
+                       "on the left edge)", f"C{k % 10}")
+        zero_fit = (fitted <= 0) & (observed > 0)
+        _zeros_on_edge(ax, observed[zero_fit], "y", f"{o} predicted 0 "
+                       f"({int(zero_fit.sum())}, on the bottom edge)", f"C{k % 10}")
+    both = np.concatenate(shown) if shown else np.zeros(0)
+    if both.size:  # the identity line over the positive values (a log axis shows no others)
+        lims = [float(both.min()), float(both.max())]
+        ax.plot(lims, lims, "k-", lw=0.5)
     ax.set_xscale("log")
     ax.set_yscale("log")
     return decorate(ax, xlabel="observed", ylabel="predicted", legend={"fontsize": 7},
@@ -266,11 +316,34 @@ def plot_prediction(ds: xr.Dataset, observable: str, ax: Axes | None = None,
     ax = axes(ax)
     sel = ds.sel(observable=observable)
     t = ds["time_days"].values
-    ax.fill_between(t, positive(sel["lower"].values), positive(sel["upper"].values), alpha=0.25,
-                    lw=0, label=f"{int(ds.attrs.get('level', 0.95) * 100)} % band")
-    ax.plot(t, positive(sel["median"].values), label="median")
-    ax.plot(t, positive(sel["estimate"].values), "--", label="point estimate")
-    ax.set_yscale("log")
+    lower, upper = sel["lower"].values, sel["upper"].values
+    med, est = sel["median"].values, sel["estimate"].values
+    every = np.concatenate([lower, upper, med, est])
+    pos = every[every > 0]
+    label = f"{int(ds.attrs.get('level', 0.95) * 100)} % band"
+    if pos.size == 0:  # nothing above 0: a log axis would show nothing at all
+        ax.fill_between(t, lower, upper, alpha=0.25, lw=0, label=label)
+        ax.plot(t, med, label="median")
+        ax.plot(t, est, "--", label="point estimate")
+    else:
+        # 0 has no place on a log axis: lines leave out their zeros (a note counts the days),
+        # a band whose lower end is 0 reaches down to the axis floor
+        floor = float(pos.min()) / 10.0
+        ax.fill_between(t, np.where(lower > 0, lower, floor), upper, where=upper > 0,
+                        alpha=0.25, lw=0, label=label)
+        ax.plot(t, np.where(med > 0, med, np.nan), label="median")
+        ax.plot(t, np.where(est > 0, est, np.nan), "--", label="point estimate")
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=floor)
+        zero_days = int(np.sum((med <= 0) | (est <= 0)))
+        notes = []
+        if zero_days:
+            notes.append(f"0 on {zero_days} day(s): not drawn (log axis)")
+        if np.any((lower <= 0) & (upper > 0)):
+            notes.append("band down to 0: drawn to the floor")
+        if notes:
+            ax.text(0.02, 0.02, "\n".join(notes), transform=ax.transAxes, fontsize=6,
+                    va="bottom", ha="left", color="0.3")
     first_dead = ds.attrs.get("first_day_past_lethal_burden")
     if first_dead is not None:  # beyond the lethal burden the curves are not physical
         ax.axvspan(float(first_dead), float(t[-1]), color="0.85", zorder=0,
@@ -300,9 +373,17 @@ def prediction_figure(ds: xr.Dataset, fig: Figure | None = None) -> Figure:
     for j, o in enumerate(obs):
         plot_prediction(ds, o, grid[0, j], legend=j == 0).set_xlabel("")
         plot_prediction_band(ds, o, grid[1, j])
-    fig.suptitle(f"id {ds.attrs.get('id')}: {', '.join(ds.attrs.get('overrides', [])) or ''}",
-                 fontsize=9)
+    fig.suptitle(_wrapped_title(_prediction_title(ds), fig.get_size_inches()[0], 9), fontsize=9)
     return fig
+
+
+def _prediction_title(ds: xr.Dataset) -> str:
+    """The title of ``prediction.png``: the id, whether its fit converged and the changes."""
+    head = f"id {ds.attrs.get('id')}"
+    if ds.attrs.get("fit_converged") is False:
+        head += " (fit not converged: not an estimate)"
+    changes = ", ".join(ds.attrs.get("overrides", []))
+    return f"{head}: {changes}" if changes else head
 
 
 def save_prediction_figures(ds: xr.Dataset, folder: str | Path) -> list[str]:

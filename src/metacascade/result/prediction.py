@@ -46,7 +46,10 @@ class PredictionResult(SavedResult):
         ``estimate``, ``median``, ``lower`` and ``upper`` over (observable, time_days in days),
         each observable in its own unit (cells, counts).
     scenario : Scenario
-        The scenario the prediction was simulated with.
+        The scenario the prediction was simulated with: the id's own, with its data values,
+        fitted values and the prediction's changes
+        (:func:`metacascade.inference.predict.prediction_scenario`; ``metacascade predict``
+        records that one), not the fit's starting scenario.
     fit : str
         The fit folder it came from ("" when the fit was given as an object).
     seed : int or None
@@ -63,8 +66,10 @@ class PredictionResult(SavedResult):
     >>> import metacascade as mc
     >>> fit = mc.fit("examples/neuroblastoma/observations.csv",
     ...              ids=["1"])                                     # doctest: +SKIP
+    >>> from metacascade.inference.predict import prediction_scenario
     >>> ds = mc.predict(fit, "1", times=[0, 100, 200])             # doctest: +SKIP
-    >>> p = mc.PredictionResult(ds, fit.scenario)                  # doctest: +SKIP
+    >>> sc = prediction_scenario(fit, "1", times=[0, 100, 200])    # doctest: +SKIP
+    >>> p = mc.PredictionResult(ds, sc)                            # doctest: +SKIP
     >>> p.to_dataframe().columns[:2].tolist()                      # doctest: +SKIP
     ['observable', 'time_days']
     """
