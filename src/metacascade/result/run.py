@@ -266,6 +266,12 @@ class Result(SavedResult):
                 f"{cells:.3g} cells")
         note = (f"The patient would die on day {lethal:,.1f} ({lethal / 365.25:.2f} years): "
                 f"{what}.")
+        detected = self.summary.get("detection_day")
+        if detected is None:
+            note += " The patient dies undiagnosed."
+        elif detected > lethal:
+            note += (f" The patient dies undiagnosed: diagnosis (day {detected:,.1f}) would come "
+                     "after death.")
         if self.events_after_death() or self.end_day() > lethal:
             note += (f" Rows marked '{AFTER_DEATH}' continue the model beyond death (the "
                      "simulation is not stopped at death): they are not physical.")
