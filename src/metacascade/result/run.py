@@ -230,13 +230,24 @@ class Result(SavedResult):
         the total burden (primary + metastases) ``death.lethal_burden_cells``, or an organ's
         metastatic burden its ``organs.*.lethal_cells``. None if never within the run (or the
         engine does not report it). The time series go on past it: the model is not stopped at
-        death."""
+        death.
+
+        Returns
+        -------
+        float or None
+            The lethal day (days).
+        """
         day = self.summary.get("lethal_burden_day")
         return float(day) if isinstance(day, int | float) and not isinstance(day, bool) else None
 
     def lethal_level(self) -> tuple[str, float] | None:
-        """What turned lethal: (``"total"`` or the organ, its lethal burden in cells); None
-        without a lethal day."""
+        """What turned lethal, None without a lethal day.
+
+        Returns
+        -------
+        tuple of (str, float) or None
+            ``"total"`` or the organ, and its lethal burden (cells).
+        """
         if self.lethal_day() is None:
             return None
         site = str(self.summary.get("lethal_burden_site") or "total")
@@ -246,7 +257,13 @@ class Result(SavedResult):
         return "total", float(self.scenario.death.lethal_burden_cells)
 
     def events_after_death(self) -> list[str]:
-        """The key events (names as in ``events.csv``) that happen after the lethal day."""
+        """The key events that happen after the lethal day.
+
+        Returns
+        -------
+        list of str
+            Event names as in ``events.csv`` (empty without a lethal day).
+        """
         lethal = self.lethal_day()
         if lethal is None:
             return []
@@ -255,7 +272,14 @@ class Result(SavedResult):
                 and isinstance(v, int | float) and not isinstance(v, bool) and v > lethal]
 
     def death_note(self) -> str:
-        """One sentence on the lethal burden for people ('' when it is never reached)."""
+        """Sentences on the lethal burden for people: the day of death, what turned lethal and
+        whether rows come after it.
+
+        Returns
+        -------
+        str
+            The note ('' when the lethal burden is never reached).
+        """
         lethal, level = self.lethal_day(), self.lethal_level()
         if lethal is None or level is None:
             return ""
@@ -278,12 +302,23 @@ class Result(SavedResult):
         return note
 
     def end_day(self) -> float:
-        """The last day (days) of the time series."""
+        """The last day of the time series.
+
+        Returns
+        -------
+        float
+            The day (days).
+        """
         return float(self.timeseries["time_days"].values[-1])
 
     def is_bone_only(self) -> bool:
         """A bone-lesion run whose organism part shows nothing (no metastasis, no diagnosis): its
-        primary of a few cells is not a patient's tumour (no burden figure, no primary rows)."""
+        primary of a few cells is not a patient's tumour (no burden figure, no primary rows).
+
+        Returns
+        -------
+        bool
+        """
         ts = self.timeseries
         return ("bone_mass_percent" in ts and not float(ts["n_metastases"].max()) > 0
                 and self.summary.get("detection_day") is None)
@@ -340,7 +375,13 @@ class Result(SavedResult):
 
     def bone_tumour_unit(self) -> str:
         """Unit of ``bone_tumour_cells``: its ``units`` attribute, else by the bone model (cells
-        of the vicious cycle; % of the capacity LT in the Komarova/Ayati models)."""
+        of the vicious cycle; % of the capacity LT in the Komarova/Ayati models).
+
+        Returns
+        -------
+        str
+            The unit.
+        """
         ts = self.timeseries
         unit = ts["bone_tumour_cells"].attrs.get("units") if "bone_tumour_cells" in ts else None
         if unit:
