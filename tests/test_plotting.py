@@ -708,3 +708,29 @@ def test_prediction_title_fits_the_figure(prediction) -> None:  # type: ignore[n
     assert "\n" in title
     for o in ds.attrs["overrides"]:
         assert o in title.replace("\n", " ")
+def test_burden_figure_marks_death_and_stops_its_axis_there() -> None:
+    """neuroblastoma turns lethal on day 95 and its expected burden runs on to 2e53 cells: the
+    figure draws the death line, shades what follows and ends its cell axis a little above the
+    burden at death (it went up to 1e54)."""
+    from metacascade.plotting.style import YEAR
+
+    res = mc.simulate(mc.load_scenario("neuroblastoma"))
+    death = res.summary["lethal_burden_day"]
+    assert res.summary["metastatic_burden_cells_final"] > 1e50
+    ax = prun.plot_burden(res, detached_axes())
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert lines["death (lethal burden)"].get_xdata()[0] == pytest.approx(death / YEAR)
+    assert lines["lethal burden"].get_ydata()[0] == res.scenario.death.lethal_burden_cells
+    shade = [p for p in ax.patches if p.get_label() == "after death (model continued)"]
+    assert len(shade) == 1 and shade[0].get_x() == pytest.approx(death / YEAR)
+    assert 5e12 < ax.get_ylim()[1] < 1e15
+
+
+def test_burden_figure_of_a_run_of_one_size_warns_nothing() -> None:
+    """A primary that starts at the detection size is resected on day 0: every positive value is
+    1e9 cells. The limits are set before the log scale, so matplotlib has no singular range."""
+    res = mc.simulate(mc.load_scenario("breast", ["primary.initial_cells=1e9"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = prun.plot_burden(res, detached_axes())
+    assert ax.get_ylim() == pytest.approx((1.0, 5e9))

@@ -243,3 +243,19 @@ def test_report_does_not_replace_a_file_it_did_not_write(kind_dirs: dict[str, Pa
     mine.write_text("my notes")
     assert run_cli(["report", str(kind_dirs["injection"]), "--out", str(mine)]) == 2
     assert "did not write" in capsys.readouterr().err and mine.read_text() == "my notes"
+
+
+def test_run_report_says_when_the_patient_would_die(tmp_path: Path) -> None:
+    """neuroblastoma reaches its lethal burden (5e12 cells) on day 95: the report's summary has
+    the death row and the sentence, and marks the values at the end as after death."""
+    import metacascade as mc
+    from metacascade.report import write_report
+
+    res = mc.simulate(mc.load_scenario("neuroblastoma", ["simulation.duration_days=120"]))
+    res.save(tmp_path / "nb")
+    html = write_report(tmp_path / "nb").read_text()
+    lethal = res.summary["lethal_burden_day"]
+    assert "death: total burden reaches 5e+12 cells" in html
+    assert f"The patient would die on day {lethal:,.1f}" in html
+    assert "cells (after death)" in html
+    assert "after_lethal_burden" in html  # the events table's new column

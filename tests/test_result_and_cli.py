@@ -102,3 +102,62 @@ def test_python_dash_m_runs_the_cli():
     out = subprocess.run([sys.executable, "-m", "metacascade", "--version"], capture_output=True,
                          text=True, check=True)
     assert mc.__version__ in out.stdout
+
+
+def _flat(text):
+    return " ".join(text.split())
+
+
+def test_run_reports_death_and_flags_what_comes_after_it(tmp_path):
+    """The audit's breast run with secondary seeding: the lethal burden (1e12 cells) is reached on
+    day 1809, before diagnosis (2169). The table has a death row and says so; diagnosis and
+    resection are marked after death in the table, events.csv and summary.json."""
+    out = tmp_path / "b"
+    res = runner.invoke(app, ["run", "breast", "--set", "dissemination.secondary=true", "--set",
+                              "dissemination.mu=1e-3", "--set", "simulation.duration_days=2500",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    lethal = summary["lethal_burden_day"]
+    assert 1800 < lethal < summary["detection_day"]
+    text = _flat(res.output)
+    assert f"The patient would die on day {lethal:,.1f}" in text
+    assert "dies undiagnosed" in text and "after death" in text
+    assert set(summary["events_after_lethal_burden"]) >= {"detection", "resection"}
+    assert "first_metastasis" not in summary["events_after_lethal_burden"]
+    events = pd.read_csv(out / "events.csv").set_index("event")
+    assert list(events.reset_index().columns[:2]) == ["event", "day"]
+    assert events.loc["detection", "after_lethal_burden"]
+    assert events.loc["resection", "after_lethal_burden"]
+    assert not events.loc["first_metastasis", "after_lethal_burden"]
+    assert not events.loc["lethal_burden", "after_lethal_burden"]
+    rows = {r.key: r for r in mc.Result.load(out).summary_rows()}
+    assert rows["lethal_burden_day"].value == lethal
+    assert rows["lethal_burden_day"].label == "death: total burden reaches 1e+12 cells"
+    assert rows["detection_day"].after_death and rows["n_metastases_at_detection"].after_death
+    assert rows["metastatic_burden_cells_final"].unit_note == "cells (after death)"
+    assert not rows["first_metastasis_day"].after_death
+
+
+def test_summary_rows_leave_out_what_does_not_apply():
+    """No negative lead (breast-cascade's first expected metastasis comes 2,598 days after
+    diagnosis), no rows at a diagnosis that never happens, only the bone rows of a bone-only run,
+    and the Ayati tumour in its own units (docs/bone.md), not cells."""
+    cascade = {r.key: r for r in mc.simulate(mc.load_scenario("breast-cascade")).summary_rows()}
+    lead = cascade["lead_time_days"]
+    assert lead.label == "first metastasis follows diagnosis (and resection) by"
+    assert lead.value == pytest.approx(cascade["first_metastasis_day"].value
+                                       - cascade["detection_day"].value)
+    assert lead.value > 0 and cascade["lead_time_years"].value > 0
+    short = mc.simulate(mc.load_scenario("breast", ["simulation.duration_days=500"]))
+    keys = [r.key for r in short.summary_rows()]
+    assert short.summary["detection_day"] is None and "detection_day" in keys
+    assert not [k for k in keys if "at_detection" in k or k.startswith("lead_time")]
+    assert short.death_note() == "" and "lethal_burden_day" in keys
+    bone = mc.simulate(mc.load_scenario("ayati-tumour"))
+    rows = bone.summary_rows()
+    assert [r.key for r in rows] == ["bone_mass_min_percent", "bone_mass_min_day",
+                                     "bone_mass_final_percent", "bone_tumour_cells_final"]
+    assert rows[-1].unit == "% of the capacity LT (Ayati units)"
+    vicious = mc.simulate(mc.load_scenario("breast-bone")).summary_rows()
+    assert [r.unit for r in vicious if r.key == "bone_tumour_cells_final"] == ["cells"]

@@ -292,3 +292,32 @@ def test_too_many_metastases_are_refused_not_truncated():
     assert p.expected_metastases() > 25
     with pytest.raises(ScenarioError, match="max_metastases"):
         simulate_patient(p, np.random.default_rng(0))
+
+
+def test_stochastic_summary_fills_the_keys_the_run_table_reads():
+    """The audit's patient (breast, mu = 1e-9, seed 3): resected at diagnosis on day 1770.9, first
+    metastasis on day 1020. The summary has resection_day, the lead time and the values at
+    diagnosis the other engines report, so the run table no longer says 'never'."""
+    import metacascade as mc
+
+    sc = load_scenario("breast", ["dissemination.mu=1e-9", "simulation.seed=3"])
+    r = mc.simulate(sc, engine="stochastic")
+    s = r.summary
+    assert s["primary_status"] == "resected"
+    assert s["resection_day"] == s["primary_end_day"] == s["detection_day"]
+    assert s["lead_time_days"] == pytest.approx(s["detection_day"] - s["first_metastasis_day"])
+    assert s["lead_time_days"] > 0 and s["lead_time_years"] == pytest.approx(
+        s["lead_time_days"] / 365.25)
+    founded = r.metastases["founding_day"].to_numpy()
+    assert s["n_metastases_at_detection"] == (founded <= s["detection_day"]).sum() > 0
+    assert s["p_any_metastasis_at_detection"] == 1.0
+    t = r.timeseries["time_days"].to_numpy()
+    k = int(np.searchsorted(t, s["detection_day"]))
+    burden = r.timeseries["metastatic_burden_cells"].to_numpy()
+    assert burden[k - 1] <= s["burden_at_detection_cells"] <= burden[k]
+    rows = {row.key: row for row in r.summary_rows()}
+    for key in ("resection_day", "lead_time_days", "n_metastases_at_detection",
+                "burden_at_detection_cells"):
+        assert rows[key].value == s[key], key
+    assert rows["first_metastasis_day"].label == "first metastasis founded"
+    assert "half_probability_day" not in rows  # one patient: no probability to cross

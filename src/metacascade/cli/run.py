@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -20,6 +20,9 @@ from metacascade.cli._common import (
 )
 from metacascade.engines.base import AUTO, engine_names
 
+if TYPE_CHECKING:
+    from metacascade.result import Result
+
 
 def _fmt(v: Any) -> str:
     if v is None:
@@ -29,18 +32,18 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def summary_table(summary: dict[str, Any], title: str) -> Table:
-    from metacascade.result.run import BONE_ROWS, SUMMARY_ROWS
-
-    table = Table(title=title, show_header=True, header_style="bold")
+def summary_table(result: Result, title: str) -> Table:
+    """The run's summary rows (:meth:`Result.summary_rows`); the lethal burden's sentence
+    (:meth:`Result.death_note`) as the caption."""
+    note = result.death_note()
+    table = Table(title=title, show_header=True, header_style="bold",
+                  caption=note or None, caption_justify="left")
     table.add_column("quantity")
     table.add_column("value", justify="right")
     table.add_column("unit")
-    for key, label, unit in SUMMARY_ROWS:
-        table.add_row(label or key, _fmt(summary.get(key)), unit)
-    for key, label, unit in BONE_ROWS:
-        if key in summary:
-            table.add_row(label, _fmt(summary.get(key)), unit)
+    for row in result.summary_rows():
+        style = "bold red" if row.key == "lethal_burden_day" and row.value is not None else None
+        table.add_row(row.label or row.key, _fmt(row.value), row.unit_note, style=style)
     return table
 
 
@@ -81,7 +84,7 @@ def run(
         write_json(tmp / "figures.json", figures, indent=None)
     loaded()  # a run imports until its last figure (engine kernels, zarr, matplotlib's renderer)
     if not quiet:
-        console.print(summary_table(result.summary, f"metacascade run: {sc.name}"))
+        console.print(summary_table(result, f"metacascade run: {sc.name}"))
     cells = ("clones.csv, metastases.csv, clone_history.csv, genealogy.trees, "
              if stochastic else "")
     console.print(f"results written to {target.given} (summary.json, timeseries.csv, events.csv, "

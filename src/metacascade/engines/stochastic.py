@@ -751,6 +751,36 @@ def genealogy_samples(patient: CellScalePatient, per_site: int = GENEALOGY_CELLS
     return {s: per_site for s in chosen}
 
 
+def shared_events(summary: dict[str, Any], times: Array, founding: Array, met: Array,
+                  visible: float) -> dict[str, Any]:
+    """The summary keys the other engines report, for one stochastic patient: ``resection_day``
+    (the primary's end when it was resected), ``lead_time_days``/``_years`` (diagnosis minus the
+    first founding), and at diagnosis ``n_metastases_at_detection`` (founded by then),
+    ``p_any_metastasis_at_detection`` (1 if any, else 0), ``n_visible_at_detection``,
+    ``burden_at_detection_cells`` and ``visible_burden_at_detection_cells`` (each metastasis'
+    cells interpolated linearly between the output days around diagnosis). None where the event
+    never happens. ``founding``: the founding day of each row of ``met`` (cells on ``times``)."""
+    det, first = summary["detection_day"], summary["first_metastasis_day"]
+    lead = det - first if det is not None and first is not None else None
+    out: dict[str, Any] = {
+        "resection_day": summary["primary_end_day"] if summary["primary_status"] == "resected"
+        else None,
+        "lead_time_days": lead,
+        "lead_time_years": lead / 365.25 if lead is not None else None,
+    }
+    at = ("n_metastases_at_detection", "p_any_metastasis_at_detection", "n_visible_at_detection",
+          "burden_at_detection_cells", "visible_burden_at_detection_cells")
+    if det is None:
+        return {**out, **dict.fromkeys(at)}
+    by_then = founding <= det
+    n = float(by_then.sum())
+    cells = np.array([np.interp(det, times, row) if f else 0.0
+                      for row, f in zip(met, by_then, strict=True)], dtype=np.float64)
+    seen = cells >= visible
+    return {**out, **dict(zip(at, (n, float(n > 0), float(seen.sum()), float(cells.sum()),
+                                   float(cells[seen].sum())), strict=True))}
+
+
 def patient_result(patient: CellScalePatient, scenario: Scenario,
                    rng: np.random.Generator | None = None) -> CellScaleResult:
     """The :class:`~metacascade.result.cellscale.CellScaleResult` of one simulated patient: cells
@@ -818,6 +848,8 @@ def patient_result(patient: CellScalePatient, scenario: Scenario,
         "n_visible_final": float(seen[:, -1].sum()) if names else 0.0,
         "metastatic_burden_cells_final": float(met[:, -1].sum()) if names else 0.0,
     }
+    summary.update(shared_events(summary, times, patient.metastases["founding_day"]
+                                 .to_numpy(np.float64), met, visible))
     summary.update(lethal_burden(times, primary, {o: by_organ[i] for i, o in enumerate(organs)},
                                  scenario))
     check_physical(ts, "stochastic engine", "the scenario's growth and seeding values")

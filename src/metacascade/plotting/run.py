@@ -36,7 +36,13 @@ def _years(result: Result) -> np.ndarray:
     return np.asarray(result.timeseries["time_days"].values) / YEAR
 
 
+#: Colour of the lethal burden's marks (the death line, the lethal level, the shading after it).
+DEATH_COLOR = "k"
+
+
 def _mark_events(ax: Axes, result: Result, labels: bool = True) -> None:
+    """Vertical lines at diagnosis, N = 1 and resection, and a solid line at death (the lethal
+    burden's day, :meth:`Result.lethal_day`)."""
     s = result.summary
     for key, label, style in (("detection_day", "diagnosis", "--"),
                               ("first_metastasis_day", "N = 1", ":"),
@@ -44,6 +50,10 @@ def _mark_events(ax: Axes, result: Result, labels: bool = True) -> None:
         t = s.get(key)
         if t is not None:
             ax.axvline(t / YEAR, color="0.35", ls=style, lw=1, label=label if labels else None)
+    death = result.lethal_day()
+    if death is not None:
+        ax.axvline(death / YEAR, color=DEATH_COLOR, ls="-", lw=1.5,
+                   label="death (lethal burden)" if labels else None)
 
 
 def has_metastases(result: Result) -> bool:
@@ -53,13 +63,19 @@ def has_metastases(result: Result) -> bool:
 
 def is_bone_only(result: Result) -> bool:
     """A bone-lesion run whose organism part shows nothing (no metastasis, no diagnosis): its
-    burden figure would be an empty plot of a primary of a few cells."""
-    return ("bone_mass_percent" in result.timeseries and not has_metastases(result)
-            and result.summary.get("detection_day") is None)
+    burden figure would be an empty plot of a primary of a few cells
+    (:meth:`Result.is_bone_only`, which also leaves its rows out of the summary)."""
+    return result.is_bone_only()
 
 
 def plot_burden(result: Result, ax: Axes | None = None) -> Axes:
-    """Primary and metastatic burden (cells, log axis) with the detection size."""
+    """Primary and metastatic burden (cells, log axis) with the detection size and the lethal
+    burden.
+
+    When the burden turns lethal (:meth:`Result.lethal_day`) the days after it are shaded
+    ("after death": the model goes on, the patient does not) and the cell axis ends a little above
+    the burden at death and the lethal level, so the unphysical burden beyond death (up to 1e53
+    cells) does not squash the rest; the data are unchanged (timeseries.csv has them all)."""
     ax = axes(ax)
     ts, t = result.timeseries, _years(result)
     with np.errstate(divide="ignore"):
@@ -69,12 +85,31 @@ def plot_burden(result: Result, ax: Axes | None = None) -> Axes:
     ax.axhline(result.scenario.detection.primary_cells, color="C3", lw=0.8, ls=":",
                label="detection size")
     _mark_events(ax, result)
+    primary = np.asarray(ts["primary_cells"].values, dtype=np.float64)
+    burden = np.asarray(ts["metastatic_burden_cells"].values, dtype=np.float64)
+    death, level = result.lethal_day(), result.lethal_level()
+    shown = np.ones(t.size, dtype=bool)
+    headroom, where = 5.0, "upper left"
+    if death is not None and level is not None:
+        shown = np.asarray(ts["time_days"].values) <= death
+        site, cells = level
+        if site == "total":
+            ax.axhline(cells, color=DEATH_COLOR, lw=0.8, ls=":", label="lethal burden")
+        ax.axvspan(death / YEAR, max(float(t[-1]), death / YEAR), color="0.6", alpha=0.25,
+                   lw=0, zorder=0, label="after death (model continued)")
+        headroom = 30.0
+        where = "lower right"  # the burden leaves the axis after death: that corner is free
+    tops = [10.0, float(result.scenario.detection.primary_cells)]
+    tops += [float(np.nanmax(v[shown])) for v in (primary, burden) if shown.any()]
+    if death is not None and level is not None and level[0] == "total":
+        tops.append(level[1])
+    # the limits are set before the log scale: a flat series (a run of one size) leaves no
+    # range to autoscale on a log axis
+    ax.set_ylim(1.0, max(tops) * headroom)
     ax.set_yscale("log")
-    top = max(float(ts["primary_cells"].max()), float(ts["metastatic_burden_cells"].max()), 10.0)
-    ax.set_ylim(1.0, top * 5)
     return decorate(ax, xlabel=TIME_LABEL, ylabel="cells",
                     title=f"{result.scenario.name}: tumour burden",
-                    legend={"loc": "upper left"})
+                    legend={"loc": where})
 
 
 def plot_counts(result: Result, ax: Axes | None = None) -> Axes:

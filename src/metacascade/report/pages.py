@@ -39,7 +39,6 @@ from metacascade.result import (
     load,
 )
 from metacascade.result.cellscale import CellScaleResult
-from metacascade.result.run import BONE_ROWS, SUMMARY_ROWS
 from metacascade.result.sequencing import SequencingResult
 from metacascade.result.writer import write_output_file
 from metacascade.scenario import Scenario, dump_toml
@@ -47,7 +46,6 @@ from metacascade.scenario import Scenario, dump_toml
 #: Most rows of a per-id or per-time table shown on a page (the folder's CSV has them all).
 MAX_ROWS = 200
 
-RUN_ROWS = [*SUMMARY_ROWS, *BONE_ROWS]
 COHORT_ROWS = [
     ("n_patients", "patients simulated", "patients"),
     ("n_diagnosed", "patients diagnosed", "patients"),
@@ -130,8 +128,11 @@ def _py(v: Any) -> Any:
 
 
 def _run_page(r: Result) -> Page:
+    summary = _summary_table([[row.label, fmt_number(row.value, missing="never"), row.unit_note]
+                              for row in r.summary_rows()])
+    summary.note = r.death_note()
     return Page("One simulated patient (metacascade run)",
-                [_summary_table(_rows(r.summary, RUN_ROWS)),
+                [summary,
                  _frame_table(r.events(), "events", "Key events",
                               "Values the engine computed at each event (events.csv); an empty "
                               "day: the event never happens in the simulated time.")],
