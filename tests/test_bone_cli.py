@@ -138,3 +138,14 @@ def test_proteasome_inhibitor_only_in_power_law_models():
         mc.simulate(mc.load_scenario("prostate-bone", [ev]))
     r = mc.simulate(mc.load_scenario("ayati-tumour", [ev, "simulation.duration_days=50"]))
     assert r.timeseries["bone_tumour_cells"].values[-1] < 1.0  # shrinks from T(0) = 1
+
+
+def test_bone_variables_keep_their_units_in_a_run() -> None:
+    """docs/bone.md: each bone variable of a run carries its ``units`` (the merge into the run's
+    series dropped them); the Ayati tumour is in Ayati's units, not cells."""
+    lemaire = mc.simulate(mc.load_scenario("breast-bone")).timeseries
+    assert lemaire["osteoclasts"].attrs["units"] == "pM"
+    assert lemaire["bone_mass_percent"].attrs["units"] == "%"
+    ayati = mc.simulate(mc.load_scenario("ayati-tumour")).timeseries
+    assert "Ayati" in ayati["bone_tumour_cells"].attrs["units"]
+    assert lemaire["primary_cells"].attrs["units"] == "cells"

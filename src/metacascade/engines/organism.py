@@ -1002,7 +1002,7 @@ def with_bone_lesion(scenario: Scenario, times: Array, events: dict[str, Any],
 
     bone = simulate_bone(scenario, times)
     events = {**events, **bone_summary(bone)}
-    ts = xr.merge([ts, bone.drop_attrs() if hasattr(bone, "drop_attrs") else bone],
+    ts = xr.merge([ts, bone.drop_attrs(deep=False) if hasattr(bone, "drop_attrs") else bone],
                   combine_attrs="override")
     ts.attrs["bone_model"] = bone.attrs.get("bone_model", "")
     return events, ts
