@@ -206,6 +206,8 @@ def fit(
     chosen = [str(i) for i in ids] if ids is not None else obs.ids
     for i in chosen:
         obs[i]  # noqa: B018 - raises DataError for unknown ids
+    if population and len(chosen) < 3:  # before the individual fits, not after minutes of them
+        raise MetacascadeError(f"--population needs at least 3 ids (got {len(chosen)})")
     if method == "abc":
         fits, posterior = fit_abc_individuals(obs, sc, settings, chosen, abc, workers,
                                                executor)
@@ -215,8 +217,6 @@ def fit(
     fits = fit_individuals(obs, sc, settings, chosen, workers, executor)
     pop = None
     if population:
-        if len(fits) < 3:
-            raise MetacascadeError(f"--population needs at least 3 ids (got {len(fits)})")
         objs = [Objective(sc, obs[i], settings) for i in chosen]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IdentifiabilityWarning)
