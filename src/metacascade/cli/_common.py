@@ -187,10 +187,7 @@ class BarOnFirstTask:
         self.executor = executor
         self.progress = progress
         self.started = False
-
-    @property
-    def name(self) -> str:
-        return str(self.executor.name)
+        self.name: str = str(executor.name)
 
     def _start(self) -> None:
         if not self.started:
