@@ -134,6 +134,11 @@ def test_cli_cohort_contract(tmp_path):
     (["--executor", "mpi"], "--executor"),
     (["--vary", "dissemination.nope=1"], "dissemination.nope"),
     (["--set", "dissemination.mu=-1"], "dissemination.mu"),
+    (["--no-variability", "--vary", "dissemination.mu=1"],
+     "--vary 'dissemination.mu=1' and --no-variability conflict"),
+    (["--workers", "2"], "--workers 2: not used with --executor serial"),
+    (["--executor", "dask", "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"],
+     "--workers 2: not used with --scheduler"),
 ])
 def test_cli_bad_input_exit_2(tmp_path, args, needle):
     out = tmp_path / "bad"
@@ -145,7 +150,30 @@ def test_cli_bad_input_exit_2(tmp_path, args, needle):
                        capture_output=True, text=True)
     assert r.returncode == 2, r.stderr
     assert needle in r.stderr and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines[0].startswith("error: ") and len(lines) <= 2, r.stderr  # (plus one hint)
     assert not out.exists()
+
+
+def _cohort_cli(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from metacascade.cli import main; main()",
+                           "cohort", "breast", "-n", "20", "--executor", "serial", "--out",
+                           str(tmp_path / "c"), *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--vary", "dissemination.nope=1"], "dissemination.nope"),  # checked by simulate_cohort
+    (["--vary", "dissemination.mu=1e3"], "allowed 0 <= sigma <= 5"),
+    (["-n", "1000000000"], "memory"),
+])
+def test_cli_checks_come_before_the_progress_bar(tmp_path, args, needle):
+    r = _cohort_cli(tmp_path, *args)
+    assert r.returncode == 2 and needle in r.stderr, r.stderr
+    assert r.stdout.strip() == "", r.stdout  # was the bar "cohort breast ... 0/20" first
+    assert not r.stderr.startswith("\n")
+    ok = _cohort_cli(tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert "20/20" in ok.stdout  # the bar still shows once the patients are simulated
 
 
 def test_screening_and_surgery_delay():

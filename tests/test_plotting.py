@@ -734,3 +734,40 @@ def test_burden_figure_of_a_run_of_one_size_warns_nothing() -> None:
         warnings.simplefilter("error")
         ax = prun.plot_burden(res, detached_axes())
     assert ax.get_ylim() == pytest.approx((1.0, 5e9))
+@pytest.mark.parametrize("mets", [["V402_BM"],  # the docs' worked example: one narrow panel
+                                  [f"Patient{i:02d}_liver_met" for i in range(10)]])
+def test_seeding_figure_titles_fit_the_figure(tmp_path, monkeypatch, mets) -> None:  # type: ignore[no-untyped-def]
+    """The suptitle of predictive.png was wider than its figure ("s simulated statistics:
+    metastases V402_BM (1 of 1 m"); every title of the saved seeding figures must fit."""
+    rng = np.random.default_rng(5)
+    n = len(mets)
+    posterior = pd.DataFrame({"met": np.repeat(mets, 40), "model": "NN",
+                              "weight": rng.uniform(0.5, 1.5, 40 * n),
+                              "seeding_cells": 10 ** rng.normal(5.0, 0.7, 40 * n)})
+    med = np.tile([40.0, 12, 3, 1, 30, 20, 10, 5, 2], n)
+    predictive = pd.DataFrame({"met": np.repeat(mets, 9),
+                               "statistic": [f"S{i}" for i in range(1, 10)] * n,
+                               "observed": med * 1.1, "predictive_median": med,
+                               "predictive_lower": med * 0.6, "predictive_upper": med * 1.6})
+    seeding = pd.DataFrame({"met": mets, "model": "NN"})
+    bad: list[tuple[str, str]] = []
+    titles: list[str] = []
+    saved = pseeding.save
+
+    def check(fig: Figure, path: Path, dpi: int = 110) -> str:
+        bad.extend((path.name, s) for s in _cut_labels(fig))  # lays the figure out
+        title = fig.get_suptitle()
+        if title:
+            titles.append(title)
+            ext = fig._suptitle.get_window_extent()  # type: ignore[union-attr]
+            if ext.x0 < fig.bbox.x0 - 1 or ext.x1 > fig.bbox.x1 + 1 or ext.y1 > fig.bbox.y1 + 1:
+                bad.append((path.name, title))
+        return saved(fig, path, dpi)
+
+    monkeypatch.setattr(pseeding, "save", check)
+    names = pseeding.save_seeding_figures(posterior, predictive, tmp_path, 1e8, 4.77e9, seeding)
+    assert names[:2] == ["seeding_posterior.png", "predictive.png"]
+    assert not bad, bad
+    shown = " ".join(titles).replace("\n", " ").replace("\u00a0", " ")
+    assert all(m in shown for m in mets)  # wrapped, not shortened: every metastasis is named
+    assert "(1 of 1 metastases)" in shown if n == 1 else f"of {n} metastases, page 1 of 2" in shown

@@ -23,7 +23,7 @@ TINY = ["--population-size", "20", "--max-simulations", "1000", "--models", "NN"
         "--executor", "serial"]
 
 
-def test_summary_statistics_run_writes_the_contract(run_cli, tmp_path):
+def test_summary_statistics_run_writes_the_contract(run_cli, tmp_path, capsys):
     out = tmp_path / "crc"
     code = run_cli(["infer-seeding", str(PUBLISHED), "--summary-statistics", "--cancer-type",
                     "colorectal", "--seed", "3", "--out", str(out), "--metastases",
@@ -48,6 +48,7 @@ def test_summary_statistics_run_writes_the_contract(run_cli, tmp_path):
     assert prov["cancer_type"] == "colorectal" and prov["models"] == ["NN"]
     for name in ("seeding_posterior.png", "predictive.png"):
         assert (out / name).stat().st_size > 0
+    assert "2/2" in capsys.readouterr().out  # the progress bar, once the simulations started
 
 
 def test_read_counts_run_and_same_seed_same_result(run_cli, tmp_path):
@@ -108,4 +109,53 @@ def test_bad_summary_statistics_exit_2(run_cli, tmp_path, capsys):
     assert run_cli(["infer-seeding", str(bad), "--summary-statistics", "--cancer-type",
                     "colorectal", "--out", str(out), *TINY]) == 2
     assert "column 'S6'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args,needle", [
+    # an option of the other input mode: was ignored (the whole table was inferred)
+    (["--summary-statistics", "--primary-site", "foo"],
+     "--primary-site 'foo': not used with --summary-statistics"),
+    (["--summary-statistics", "--workers", "2"], "--workers 2: not used with --executor serial"),
+    (["--summary-statistics", "--mutation-rate", "1e6"], "allowed 0 < x <= 30"),  # was OOM
+])
+def test_options_that_do_not_apply_exit_2(run_cli, tmp_path, capsys, args, needle):
+    out = tmp_path / "out"
+    code = run_cli(["infer-seeding", str(PUBLISHED), "--cancer-type", "colorectal", "--out",
+                    str(out), *TINY, *args])
+    captured = capsys.readouterr()
+    assert code == 2 and needle in captured.err, captured.err
+    assert captured.err.startswith("error: ") and "Traceback" not in captured.err
+    assert captured.out == ""
+    assert not out.exists()
+
+
+def test_primary_site_still_names_the_primary_of_read_counts(run_cli, tmp_path, capsys):
+    reads = _reads().replace({"site": {"primary": "colon"}})
+    path = tmp_path / "reads.tsv"
+    reads.to_csv(path, sep="\t", index=False)
+    out = tmp_path / "out"
+    assert run_cli(["infer-seeding", str(path), "--cancer-type", "colorectal", "--out", str(out),
+                    *TINY]) == 2
+    assert "no 'primary' rows" in capsys.readouterr().err
+    assert run_cli(["infer-seeding", str(path), "--cancer-type", "colorectal", "--out", str(out),
+                    "--primary-site", "colon", "--no-figures", *TINY]) == 0
+    assert list(pd.read_csv(out / "seeding.csv")["met"]) == ["liver"]
+
+
+def test_a_check_inside_the_inference_prints_no_progress_bar(run_cli, tmp_path, capsys,
+                                                             monkeypatch):
+    from metacascade.errors import DataError
+    from metacascade.inference import seeding_abc
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise DataError("summary statistics [...]: need the nine counts S1..S9")
+
+    monkeypatch.setattr(seeding_abc, "infer_metastasis", refuse)
+    out = tmp_path / "out"
+    assert run_cli(["infer-seeding", str(PUBLISHED), "--summary-statistics", "--cancer-type",
+                    "colorectal", "--metastases", "V402_BM", "--out", str(out), *TINY]) == 2
+    captured = capsys.readouterr()
+    assert "need the nine counts" in captured.err
+    assert captured.out == ""  # was the bar "metastases ... 0/1" first
     assert not out.exists()

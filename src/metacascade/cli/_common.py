@@ -22,8 +22,11 @@ from rich.console import Console
 from rich.text import Text
 
 from metacascade._version import version
+from metacascade.errors import OptionError
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from metacascade.result.writer import OutputFolder
 
 console = Console(markup=False, emoji=False, highlight=False)
@@ -156,6 +159,57 @@ def scheduler_address(value: str | None) -> str | None:
         raise _bad(value, "is not a Dask scheduler address; give [tcp://]host:port, "
                           "e.g. tcp://10.0.0.5:8786")
     return value
+
+
+def check_executor(executor: str, workers: int | None, scheduler: str | None) -> None:
+    """Refuse executor options the chosen executor would silently ignore: ``--scheduler``
+    without ``--executor dask``, ``--workers`` with ``--executor serial`` (one process) or with
+    ``--scheduler`` (the cluster's own workers run the tasks)."""
+    if scheduler is not None and executor != "dask":
+        raise OptionError(f"--scheduler is only used with --executor dask (not {executor})")
+    if workers is not None and executor == "serial":
+        raise OptionError(f"--workers {workers}: not used with --executor serial (one process); "
+                          "drop it or choose --executor processes")
+    if workers is not None and scheduler is not None:
+        raise OptionError(f"--workers {workers}: not used with --scheduler (the cluster's own "
+                          "workers run the tasks); drop one of them")
+
+
+class BarOnFirstTask:
+    """An executor that starts the rich ``progress`` display when it is first handed tasks.
+
+    By then the command and the library it calls have checked everything they check before any
+    work (options, data, memory estimates), so a validation error is never printed under a bar
+    already drawn ("0/20"). :meth:`stop` ends the display if it started (rich's own ``stop``
+    prints a blank line even then); every other attribute is the wrapped executor's."""
+
+    def __init__(self, executor: Any, progress: Progress) -> None:
+        self.executor = executor
+        self.progress = progress
+        self.started = False
+        self.name: str = str(executor.name)
+
+    def _start(self) -> None:
+        if not self.started:
+            self.started = True
+            self.progress.start()
+
+    def stop(self) -> None:
+        if self.started:
+            self.progress.stop()
+
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any],
+            progress: Callable[[int], None] | None = None) -> list[Any]:
+        self._start()
+        return list(self.executor.map(fn, tasks, progress))
+
+    def map_shared(self, fn: Any, tasks: Sequence[Any], arrays: Any, context: Any = None,
+                   progress: Callable[[int], None] | None = None) -> Any:
+        self._start()
+        return self.executor.map_shared(fn, tasks, arrays, context, progress)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.executor, name)
 
 
 def seed_option(default: int | None = 0, help: str = "Random seed.") -> Any:

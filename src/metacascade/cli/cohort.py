@@ -8,6 +8,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from metacascade.cli._common import (
+    BarOnFirstTask,
+    check_executor,
     choice_of,
     console,
     force_option,
@@ -18,13 +20,16 @@ from metacascade.cli._common import (
     seed_option,
     workers_option,
 )
-from metacascade.errors import MetacascadeError
+from metacascade.errors import MetacascadeError, OptionError
 
 #: Most patients one command accepts (the memory estimate of the cohort engine refuses less).
 PATIENTS_MAX = 10**9
 
 
 def _variability(items: list[str], none: bool) -> dict[str, float]:
+    if none and items:
+        raise OptionError(f"--vary {items[0]!r} and --no-variability conflict: give one of them "
+                          "(--no-variability: identical parameters for every patient)")
     if none:
         return {}
     if not items:
@@ -71,20 +76,22 @@ def cohort(
     from metacascade.scenario import load_scenario
 
     loaded()
-    if scheduler is not None and executor != "dask":
-        raise MetacascadeError(f"--scheduler is only used with --executor dask (not {executor})")
+    check_executor(executor, workers, scheduler)
     sc = load_scenario(scenario, set_)
     var = _variability(vary, no_variability)
     target = out_folder(out, "cohort", force, root="cohorts", name=sc.name,
                         inputs=[scenario])
     ex = make_executor(executor, workers, scheduler)
+    # the bar starts when the cohort's first batches are handed out: after all of its checks
+    bar = Progress(TextColumn("{task.description}", markup=False, style="bold"), BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+    runner = BarOnFirstTask(ex, bar)
     try:
-        with Progress(TextColumn("{task.description}", markup=False, style="bold"), BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
-            task = bar.add_task(f"cohort {sc.name}", total=patients)
-            result = simulate_cohort(sc, patients, var, seed, ex, batch_size=batch_size,
-                                     progress=lambda k: bar.advance(task, k))
+        task = bar.add_task(f"cohort {sc.name}", total=patients)
+        result = simulate_cohort(sc, patients, var, seed, runner, batch_size=batch_size,
+                                 progress=lambda k: bar.advance(task, k))
     finally:
+        runner.stop()
         ex.close()
     from metacascade.plotting.cohort import save_cohort_figures
 

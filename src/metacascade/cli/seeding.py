@@ -20,6 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from metacascade.cli._common import (
+    BarOnFirstTask,
+    check_executor,
     choice_of,
     console,
     finite,
@@ -30,9 +32,13 @@ from metacascade.cli._common import (
     seed_option,
     workers_option,
 )
-from metacascade.errors import MetacascadeError, ScenarioError
+from metacascade.errors import MetacascadeError, OptionError, ScenarioError
 
 MODELS = ("NN", "NS", "SN", "SS")
+#: Largest known --mutation-rate (per daughter cell per division): ten times the upper end of
+#: SCIMET's prior (3). The simulated pairs' mutations grow with the rate (at 100 one pair of
+#: tiny runs took 1.7 GB and three minutes, at 1e6 the process ran out of memory).
+MUTATION_RATE_MAX = 30.0
 
 
 def _models(text: str) -> tuple[str, ...]:
@@ -66,11 +72,12 @@ def infer_seeding(
                                help="Growth/selection models compared (SCIMET's four: neutral "
                                     "or selection in the primary / the metastasis)."),
     mutation_rate: float | None = typer.Option(
-        None, "--mutation-rate", callback=finite(0.0, lo_open=True),
+        None, "--mutation-rate", callback=finite(0.0, MUTATION_RATE_MAX, lo_open=True),
         help="Known mutation rate (per daughter cell per division in the sequenced territory); "
              "inferred when not given."),
-    primary_site: str = typer.Option("primary", "--primary-site",
-                                     help="The value of 'site' that names the primary tumour."),
+    primary_site: str | None = typer.Option(None, "--primary-site", show_default="primary",
+                                            help="The value of 'site' that names the primary "
+                                                 "tumour (read counts only)."),
     metastases: str | None = typer.Option(None, "--metastases",
                                           help="Only these metastases (comma-separated)."),
     population_size: int = typer.Option(400, "--population-size", min=20, max=100_000,
@@ -82,7 +89,7 @@ def infer_seeding(
     force: bool = force_option(),
 ) -> None:
     """Infer when each metastasis was seeded (primary size and years before diagnosis)."""
-    from metacascade.inference.reads import load_seeding_data
+    from metacascade.inference.reads import PRIMARY_SITE, load_seeding_data
     from metacascade.inference.seeding import timing_law
     from metacascade.inference.seeding_abc import (
         SeedingProgress,
@@ -93,8 +100,10 @@ def infer_seeding(
     )
     from metacascade.parallel import make_executor
 
-    if scheduler is not None and executor != "dask":
-        raise MetacascadeError(f"--scheduler is only used with --executor dask (not {executor})")
+    check_executor(executor, workers, scheduler)
+    if summary_statistics and primary_site is not None:
+        raise OptionError(f"--primary-site {primary_site!r}: not used with --summary-statistics "
+                          "(a SCIMET table has one row per metastasis and no 'site' column)")
     target = out_folder(out, "seeding", force, inputs=[data, cancer_type])
     try:
         law = timing_law(cancer_type)
@@ -102,7 +111,7 @@ def infer_seeding(
         raise ScenarioError(f"--cancer-type {cancer_type!r}: neither colorectal, breast, lung "
                             f"nor a scenario ({exc})") from None
     seeding_data = load_seeding_data(data, summary_statistics=summary_statistics,
-                                     primary_site=primary_site)
+                                     primary_site=primary_site or PRIMARY_SITE)
     settings = SeedingSettings(models=_models(models), mutation_rate=mutation_rate,
                                population_size=population_size,
                                max_simulations=max_simulations,
@@ -114,26 +123,28 @@ def infer_seeding(
         raise ScenarioError(f"--metastases: {unknown[0]!r} is not in {data} (metastases: "
                             f"{', '.join(observed['Met'])})")
     ex = make_executor(executor, workers, scheduler)
+    # the bar starts when the first simulations are handed out: after all of the checks
+    bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=False)
+    runner = BarOnFirstTask(ex, bar)
     try:
-        with Progress(TextColumn("{task.description}", markup=False), BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                      transient=False) as bar:
-            task = bar.add_task("metastases", total=len(chosen or observed))
+        task = bar.add_task("metastases", total=len(chosen or observed))
 
-            def show(p: SeedingProgress) -> None:
-                if p.generation is None:
-                    bar.advance(task, 1)
-                    bar.update(task, description=f"{p.met}: done")
-                    return
-                g = p.generation
-                bar.update(task, description=(
-                    f"{p.met} ({p.index + 1}/{p.total}): generation {g.generation}, "
-                    f"tolerance {g.epsilon:.3g}, acceptance {g.acceptance_rate:.2f}, "
-                    f"{g.n_simulations:,} simulations"))
+        def show(p: SeedingProgress) -> None:
+            if p.generation is None:
+                bar.advance(task, 1)
+                bar.update(task, description=f"{p.met}: done")
+                return
+            g = p.generation
+            bar.update(task, description=(
+                f"{p.met} ({p.index + 1}/{p.total}): generation {g.generation}, "
+                f"tolerance {g.epsilon:.3g}, acceptance {g.acceptance_rate:.2f}, "
+                f"{g.n_simulations:,} simulations"))
 
-            run = infer_seeding_table(seeding_data, law, seed=seed, settings=settings,
-                                      executor=ex, metastases=chosen, progress=show)
+        run = infer_seeding_table(seeding_data, law, seed=seed, settings=settings,
+                                  executor=runner, metastases=chosen, progress=show)
     finally:
+        runner.stop()
         ex.close()
     result = run.to_result(data=str(data), cancer_type=cancer_type)
     seeding = result.seeding

@@ -17,10 +17,40 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from metacascade.plotting.style import axes, decorate, detached, figure, page_title, panels, save
+from metacascade.plotting.style import axes, decorate, detached, figure, panels, root, save
 
 #: Metastases per page of ``predictive.png``.
 PREDICTIVE_PER_PAGE = 8
+
+
+def _fitted(text: str, width_inches: float, fontsize: float = 10.0) -> str:
+    """``text`` wrapped at spaces into lines no wider than ``width_inches`` at ``fontsize``
+    points (widths measured in the figures' font; a word longer than a line, or words joined by
+    no-break spaces, stay whole)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    font = FontProperties(size=fontsize)
+
+    def width(line: str) -> float:  # inches
+        return float(text_to_path.get_text_width_height_descent(line, font, ismath=False)[0]
+                     ) / 72.0
+
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and width(lines[-1] + " " + word) <= width_inches:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def _predictive_title(shown: Sequence[str], total: int, page: int, n_pages: int) -> str:
+    """Which metastases a page of ``predictive.png`` shows, and how many there are."""
+    listed = ", ".join(map(str, shown)) if len(shown) <= 10 else f"{shown[0]} to {shown[-1]}"
+    pages = f", page {page + 1} of {n_pages}" if n_pages > 1 else ""
+    count = f"({len(shown)} of {total} metastases{pages})".replace(" ", "\u00a0")  # one piece
+    return f"observed vs simulated statistics: {listed} {count}"
 
 
 def plot_seeding_posterior(posterior: pd.DataFrame, detection_cells: float = 1e8,
@@ -61,9 +91,10 @@ def plot_seeding_posterior(posterior: pd.DataFrame, detection_cells: float = 1e8
     ax.set_yticks(range(len(order)), order, fontsize=8)
     ax.set_ylim(-0.7, len(order) - 0.3)
     ax.invert_yaxis()
+    title = "posterior of the seeding size (median, quartiles" + (", chosen model)" if chosen
+                                                                  else ")")
     return decorate(ax, xlabel="primary size at seeding, log10 cells",
-                    title="posterior of the seeding size (median, quartiles"
-                          + (", chosen model)" if chosen else ")"),
+                    title=_fitted(title, ax.get_position().width * root(ax).get_figwidth()),
                     legend={"fontsize": 7, "loc": "lower right"})
 
 
@@ -103,8 +134,8 @@ def predictive_figure(predictive: pd.DataFrame, mets: Sequence[str] | None = Non
         else:
             ax.set_axis_off()
     all_mets = list(dict.fromkeys(predictive["met"]))
-    fig.suptitle(page_title("observed vs simulated statistics", order, len(all_mets), page,
-                            n_pages).replace("ids", "metastases"), fontsize=10)
+    fig.suptitle(_fitted(_predictive_title(order, len(all_mets), page, n_pages),
+                         0.95 * fig.get_figwidth()), fontsize=10)
     return fig
 
 
@@ -132,7 +163,8 @@ def plot_seeding_years(seeding: pd.DataFrame, target_years: tuple[float, float] 
     ax.set_ylim(-0.7, len(mets) - 0.3)
     ax.invert_yaxis()
     return decorate(ax, xlabel="years from seeding to diagnosis of the primary",
-                    title="when was each metastasis seeded?",
+                    title=_fitted("when was each metastasis seeded?",
+                                  ax.get_position().width * root(ax).get_figwidth()),
                     legend={"fontsize": 7, "loc": "lower left"})
 
 
