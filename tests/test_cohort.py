@@ -204,3 +204,15 @@ def test_burden_at_diagnosis_matches_closed_form():
     np.testing.assert_allclose(one["largest_metastasis_at_diagnosis_cells"], expected, rtol=1e-9)
     none = t[t["n_metastases_at_diagnosis"] == 0]
     assert (none["metastatic_burden_at_diagnosis_cells"] == 0).all()
+
+
+def test_one_worker_with_the_serial_executor_is_consistent():
+    """--workers 1 --executor serial asks for what serial does: accepted (only more workers than
+    one process can use are refused)."""
+    from metacascade.cli._common import check_executor
+    from metacascade.errors import OptionError
+
+    check_executor("serial", 1, None)
+    check_executor("serial", None, None)
+    with pytest.raises(OptionError, match="--workers 2: not used with --executor serial"):
+        check_executor("serial", 2, None)

@@ -163,11 +163,11 @@ def scheduler_address(value: str | None) -> str | None:
 
 def check_executor(executor: str, workers: int | None, scheduler: str | None) -> None:
     """Refuse executor options the chosen executor would silently ignore: ``--scheduler``
-    without ``--executor dask``, ``--workers`` with ``--executor serial`` (one process) or with
+    without ``--executor dask``, ``--workers`` other than 1 with ``--executor serial`` (one process), or any with
     ``--scheduler`` (the cluster's own workers run the tasks)."""
     if scheduler is not None and executor != "dask":
         raise OptionError(f"--scheduler is only used with --executor dask (not {executor})")
-    if workers is not None and executor == "serial":
+    if workers is not None and workers != 1 and executor == "serial":  # one worker: consistent
         raise OptionError(f"--workers {workers}: not used with --executor serial (one process); "
                           "drop it or choose --executor processes")
     if workers is not None and scheduler is not None:
