@@ -66,4 +66,4 @@ def sequence(
         figures = save_sequencing_figures(seq, tmp, run=result)
     console.print(f"{len(seq.reads):,} read rows of {seq.reads['mutation_id'].nunique():,} "
                   f"mutations written to {target.given} (reads.tsv, summary_statistics.tsv, "
-                  f"summary.json, provenance.json, {', '.join(figures)})")
+                  f"summary.json, scenario.toml, provenance.json, {', '.join(figures)})")
