@@ -1,4 +1,4 @@
-"""``metacascade fit --method abc``: posterior samples of fitted parameters by ABC-SMC.
+"""``metacascade.fit(..., method="abc")``: posterior samples of fitted parameters by ABC-SMC.
 
 The same data, scenario, keys, bounds and error models as the maximum-likelihood fit
 (:mod:`metacascade.inference.fit`), id by id. The simulator of one id is the likelihood model's own
@@ -58,7 +58,7 @@ Array = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class ABCFitSettings:
-    """ABC-SMC settings of ``fit --method abc`` (module docstring); ``min_epsilon`` and the
+    """ABC-SMC settings of ``fit(method="abc")`` (module docstring); ``min_epsilon`` and the
     tolerances are in noise sd units."""
 
     population_size: int = 1000
@@ -195,7 +195,7 @@ def fit_abc_individuals(data: ObservationData, scenario: Scenario, settings: Fit
     result does not depend on the executor."""
     a = abc if abc is not None else ABCFitSettings()
     if not ids:
-        raise InferenceError("fit --method abc: no ids to fit")
+        raise InferenceError("fit(method='abc'): no ids to fit")
     jobs = [_Job(scenario, data[i], settings, a, id_seed(settings.seed, n))
             for n, i in enumerate(ids)]
     out = map_jobs(_run_job, jobs, workers, executor)

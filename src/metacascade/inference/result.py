@@ -294,7 +294,8 @@ class FitResult(SavedResult):
                 res.posterior = pd.read_csv(post, dtype={"id": str})
             except (ValueError, OSError) as exc:
                 raise DataError(f"{shown(str(post))} is not a posterior table written by "
-                                f"'metacascade fit --method abc' ({shown(str(exc), 120)})") from None
+                                f"an ABC fit (metacascade.fit(..., method='abc')) "
+                                f"({shown(str(exc), 120)})") from None
         if provenance is not None:
             res.command = provenance.command
         return res
