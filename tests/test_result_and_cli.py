@@ -158,6 +158,8 @@ def test_summary_rows_leave_out_what_does_not_apply():
     rows = bone.summary_rows()
     assert [r.key for r in rows] == ["bone_mass_min_percent", "bone_mass_min_day",
                                      "bone_mass_final_percent", "bone_tumour_cells_final"]
-    assert rows[-1].unit == "% of the capacity LT (Ayati units)"
+    # the variable's own units attribute (Ayati's units, not cells)
+    assert rows[-1].unit == bone.timeseries["bone_tumour_cells"].attrs["units"]
+    assert "% of the capacity LT" in rows[-1].unit
     vicious = mc.simulate(mc.load_scenario("breast-bone")).summary_rows()
     assert [r.unit for r in vicious if r.key == "bone_tumour_cells_final"] == ["cells"]

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 
+from metacascade.plotting.run import is_stochastic
 from metacascade.plotting.style import YEAR, axes, decorate, detached_axes, root, save
 
 #: Colour of the primary's cells in a genealogy.
@@ -26,12 +27,6 @@ SITE_COLOURS = ("C0", "C3", "C2", "C1", "C4", "C5", "C6", "C8", "C9")
 OTHER_COLOUR = "0.72"
 #: Size of the genealogy figure (inches): wider than one panel, for the legend beside the tree.
 GENEALOGY_SIZE = (8.6, 4.4)
-
-
-def is_stochastic(result: Any) -> bool:
-    """Whether ``result`` is one stochastic patient (a ``CellScaleResult``, ``kind =
-    "stochastic"``): its counts are one patient's, not expectations."""
-    return getattr(type(result), "kind", None) == "stochastic"
 
 
 def _final_cells(result: Any) -> dict[str, float]:

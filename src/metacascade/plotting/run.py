@@ -4,6 +4,7 @@ burden, number of metastases, their size distribution, and the bone lesion."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -54,6 +55,12 @@ def _mark_events(ax: Axes, result: Result, labels: bool = True) -> None:
     if death is not None:
         ax.axvline(death / YEAR, color=DEATH_COLOR, ls="-", lw=1.5,
                    label="death (lethal burden)" if labels else None)
+
+
+def is_stochastic(result: Any) -> bool:
+    """Whether ``result`` is one stochastic patient (a ``CellScaleResult``, ``kind =
+    "stochastic"``): its counts are one patient's, not expectations."""
+    return getattr(type(result), "kind", None) == "stochastic"
 
 
 def has_metastases(result: Result) -> bool:
@@ -116,8 +123,6 @@ def plot_counts(result: Result, ax: Axes | None = None) -> Axes:
     """Expected number of metastases N(t), all and visible (of a stochastic run: this patient's
     number). The axis starts at 0; above :data:`LOG_COUNTS_ABOVE` it is logarithmic from 1 up
     (linear from 0 to 1, so no negative ticks)."""
-    from metacascade.plotting.cellscale import is_stochastic
-
     ax = axes(ax)
     one = is_stochastic(result)
     ts, t = result.timeseries, _years(result)
@@ -142,8 +147,6 @@ def plot_probability(result: Result, ax: Axes | None = None) -> Axes:
     """Probability that at least one metastasis has been seeded, P(N >= 1). One stochastic
     patient has no probability: its curve is 0 before its first metastasis and 1 after, and is
     labelled so."""
-    from metacascade.plotting.cellscale import is_stochastic
-
     ax = axes(ax)
     one = is_stochastic(result)
     ax.plot(_years(result), result.timeseries["p_any_metastasis"], color="C2", lw=1.5)
@@ -163,13 +166,13 @@ def metastases_figure(result: Result, fig: Figure | None = None) -> Figure:
     (two panels instead of a twin axis whose zero did not line up). Of a stochastic run: this
     patient's counts above, its metastases founded in each organ below (one patient has no
     probability to show)."""
-    from metacascade.plotting.cellscale import is_stochastic, plot_metastases_by_organ
-
     fig = figure(fig, METASTASES_SIZE)
     top, bottom = panels(fig, 2, 1, sharex=True, height_ratios=[2.2, 1.0])[:, 0]
     plot_counts(result, top)
     top.set_xlabel("")
     if is_stochastic(result):
+        from metacascade.plotting.cellscale import plot_metastases_by_organ
+
         plot_metastases_by_organ(result, bottom)
         _mark_events(bottom, result, labels=False)
     else:
@@ -182,9 +185,9 @@ def plot_size_distribution(result: Result, ax: Axes | None = None) -> Axes:
     """Expected number of metastases per size bin at the stored times (log-log); of a stochastic
     run, the sizes of this patient's metastases
     (:func:`~metacascade.plotting.cellscale.plot_metastasis_sizes`)."""
-    from metacascade.plotting.cellscale import is_stochastic, plot_metastasis_sizes
-
     if is_stochastic(result):
+        from metacascade.plotting.cellscale import plot_metastasis_sizes
+
         return plot_metastasis_sizes(result, ax)
     ax = axes(ax)
     sizes = result.sizes
